@@ -1,0 +1,310 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/ztree"
+)
+
+// Property names, as violations report them.
+const (
+	Integrity          = "Integrity"
+	Agreement          = "Agreement"
+	TotalOrder         = "TotalOrder"
+	GlobalPrimaryOrder = "GlobalPrimaryOrder"
+	PrimaryIntegrity   = "PrimaryIntegrity"
+	OneLeaderPerEpoch  = "OneLeaderPerEpoch"
+	CommittedNeverLost = "CommittedNeverLost"
+	FIFOClientOrder    = "FIFOClientOrder"
+	MonotonicReads     = "MonotonicReads"
+	SyncThenRead       = "SyncThenRead"
+	LinearizableWrites = "LinearizableWrites"
+)
+
+// Violation is one broken property with the window of the trace that shows it.
+type Violation struct {
+	Property string       `json:"property"`
+	Text     string       `json:"text"`
+	At       int64        `json:"t"`
+	From     int64        `json:"from"`
+	Window   []core.Event `json:"window,omitempty"`
+}
+
+func (v Violation) String() string {
+	return fmt.Sprintf("%s at %dms: %s", v.Property, v.At, v.Text)
+}
+
+type gEntry struct {
+	digest uint64
+	at     int // index of the event that committed it
+	node   core.NodeID
+}
+
+type nodeState struct {
+	lastZxid core.Zxid
+	any      bool
+	leader   bool
+}
+
+type session struct {
+	lastCxid  uint32
+	maxZxid   core.Zxid
+	syncFloor core.Zxid
+	syncReq   map[uint32]core.Zxid
+	readFloor map[uint32]core.Zxid
+}
+
+// Checker checks a trace event by event.
+type Checker struct {
+	g        map[core.Zxid]gEntry
+	gMax     core.Zxid
+	proposed map[proposalKey]int
+	leaders  map[core.Epoch]core.NodeID
+	nodes    [core.MaxNodes + 1]nodeState
+	sessions map[int64]*session
+	maxWrite core.Zxid
+
+	trace      []core.Event // checker-relevant events, for windows
+	violations []Violation
+	// Limit stops recording after this many violations (default 20).
+	Limit int
+}
+
+type proposalKey struct {
+	zxid core.Zxid
+	hash uint64
+}
+
+// New returns an empty checker.
+func New() *Checker {
+	return &Checker{
+		g: map[core.Zxid]gEntry{}, proposed: map[proposalKey]int{},
+		leaders: map[core.Epoch]core.NodeID{}, sessions: map[int64]*session{}, Limit: 20,
+	}
+}
+
+// Violations returns what was found so far.
+func (c *Checker) Violations() []Violation { return c.violations }
+
+// OK reports whether nothing was found.
+func (c *Checker) OK() bool { return len(c.violations) == 0 }
+
+func (c *Checker) flag(prop string, fromIdx int, format string, a ...any) {
+	if len(c.violations) >= c.Limit {
+		return
+	}
+	cur := len(c.trace) - 1
+	if fromIdx < 0 || fromIdx > cur {
+		fromIdx = cur
+	}
+	w := c.trace[fromIdx : cur+1]
+	if len(w) > 40 {
+		w = append(append([]core.Event{}, w[:20]...), w[len(w)-20:]...)
+	} else {
+		w = append([]core.Event(nil), w...)
+	}
+	c.violations = append(c.violations, Violation{
+		Property: prop, Text: fmt.Sprintf(format, a...),
+		At: c.trace[cur].At, From: c.trace[fromIdx].At, Window: w,
+	})
+}
+
+// Observe takes the next trace event.
+func (c *Checker) Observe(e core.Event) {
+	switch e.Kind {
+	case core.EvPropose, core.EvDeliver, core.EvEstablished, core.EvTruncate,
+		core.EvCrash, core.EvRestart, core.EvFatal, core.EvRequest, core.EvReply, core.EvRole:
+	default:
+		return
+	}
+	c.trace = append(c.trace, e)
+	idx := len(c.trace) - 1
+	switch e.Kind {
+	case core.EvPropose:
+		k := proposalKey{e.Zxid, e.Hash}
+		if _, ok := c.proposed[k]; !ok {
+			c.proposed[k] = idx
+		}
+	case core.EvCrash, core.EvRestart, core.EvFatal:
+		c.nodes[e.Node] = nodeState{}
+	case core.EvRole:
+		c.nodes[e.Node].leader = false
+	case core.EvEstablished:
+		c.nodes[e.Node].leader = true
+		c.established(e, idx)
+	case core.EvDeliver:
+		c.delivered(e, idx)
+	case core.EvTruncate:
+		for _, r := range e.Removed {
+			if g, ok := c.g[r.Zxid]; ok && g.digest == r.Digest {
+				c.flag(CommittedNeverLost, g.at, "%v truncated to %v and removed committed txn %v", e.Node, e.Zxid, r.Zxid)
+			}
+		}
+		if c.nodes[e.Node].lastZxid > e.Zxid {
+			c.nodes[e.Node].lastZxid = e.Zxid
+		}
+	case core.EvRequest:
+		c.request(e)
+	case core.EvReply:
+		c.reply(e)
+	}
+}
+
+func (c *Checker) established(e core.Event, idx int) {
+	if prev, ok := c.leaders[e.Epoch]; ok && prev != e.Node {
+		c.flag(OneLeaderPerEpoch, idx, "%v and %v both established epoch %d", prev, e.Node, e.Epoch)
+	}
+	c.leaders[e.Epoch] = e.Node
+	if e.Zxid < c.gMax {
+		c.flag(CommittedNeverLost, c.g[c.gMax].at, "%v established epoch %d with history up to %v, but %v was committed", e.Node, e.Epoch, e.Zxid, c.gMax)
+	} else if g, ok := c.g[e.Zxid]; ok && g.digest != e.Digest {
+		c.flag(Agreement, g.at, "%v established epoch %d with a history that differs at %v from the committed one", e.Node, e.Epoch, e.Zxid)
+	}
+}
+
+func (c *Checker) delivered(e core.Event, idx int) {
+	ns := &c.nodes[e.Node]
+	if ns.any {
+		switch {
+		case e.Zxid.Epoch() < ns.lastZxid.Epoch():
+			c.flag(GlobalPrimaryOrder, idx, "%v delivered %v after %v (epoch went back)", e.Node, e.Zxid, ns.lastZxid)
+		case e.Zxid < ns.lastZxid || (e.Zxid == ns.lastZxid && !e.Snapshot):
+			c.flag(TotalOrder, idx, "%v delivered %v after %v", e.Node, e.Zxid, ns.lastZxid)
+		}
+	}
+	ns.any, ns.lastZxid = true, e.Zxid
+	if !e.Snapshot {
+		if _, ok := c.proposed[proposalKey{e.Zxid, e.Hash}]; !ok {
+			c.flag(Integrity, idx, "%v delivered %v (%s), which no leader proposed", e.Node, e.Zxid, e.Text)
+		}
+	}
+	if g, ok := c.g[e.Zxid]; ok {
+		if g.digest != e.Digest {
+			c.flag(Agreement, g.at, "%v delivered %v with a history that differs from the one %v committed (prefix consistency broken)", e.Node, e.Zxid, g.node)
+		}
+		return
+	}
+	// A txn not yet committed: only a leader commits (tryToCommit, or its
+	// initial history when it is established).
+	if !c.isLeaderNow(e.Node) {
+		c.flag(Integrity, idx, "%v delivered %v, which no leader has committed", e.Node, e.Zxid)
+		return
+	}
+	if e.Zxid < c.gMax {
+		c.flag(TotalOrder, c.g[c.gMax].at, "%v committed %v after %v was already committed", e.Node, e.Zxid, c.gMax)
+		return
+	}
+	if c.gMax != 0 && !e.Snapshot && (e.PrevZxid != c.gMax || e.PrevDigest != c.g[c.gMax].digest) {
+		c.flag(PrimaryIntegrity, c.g[c.gMax].at, "%v committed %v on top of %v, but the last committed txn is %v (a committed txn is missing from its history)", e.Node, e.Zxid, e.PrevZxid, c.gMax)
+	}
+	c.g[e.Zxid] = gEntry{digest: e.Digest, at: idx, node: e.Node}
+	c.gMax = e.Zxid
+}
+
+// isLeaderNow reports whether node is an established leader (as far as the
+// trace has said).
+func (c *Checker) isLeaderNow(n core.NodeID) bool { return c.nodes[n].leader }
+
+func (c *Checker) sess(id int64) *session {
+	s := c.sessions[id]
+	if s == nil {
+		s = &session{syncReq: map[uint32]core.Zxid{}, readFloor: map[uint32]core.Zxid{}}
+		c.sessions[id] = s
+	}
+	return s
+}
+
+func (c *Checker) request(e core.Event) {
+	if e.Req == nil {
+		return
+	}
+	s := c.sess(e.Client)
+	switch e.Req.Op {
+	case ztree.OpSync:
+		s.syncReq[e.Req.Cxid] = c.maxWrite
+	case ztree.OpGetData:
+		floor := s.maxZxid
+		if s.syncFloor > floor {
+			floor = s.syncFloor
+		}
+		s.readFloor[e.Req.Cxid] = floor
+	}
+}
+
+func (c *Checker) reply(e core.Event) {
+	r := e.Reply
+	if r == nil {
+		return
+	}
+	idx := len(c.trace) - 1
+	s := c.sess(e.Client)
+	if r.Cxid < s.lastCxid {
+		c.flag(FIFOClientOrder, idx, "client %d got the reply to request %d after the reply to %d", e.Client, r.Cxid, s.lastCxid)
+	}
+	s.lastCxid = r.Cxid
+	floor, isRead := s.readFloor[r.Cxid]
+	delete(s.readFloor, r.Cxid)
+	want, isSync := s.syncReq[r.Cxid]
+	delete(s.syncReq, r.Cxid)
+	if r.Err == ztree.ConnectionLoss {
+		return
+	}
+	switch {
+	case isRead && r.Zxid < floor:
+		c.flag(MonotonicReads, idx, "client %d read %s at %v from %v after it had seen %v", e.Client, r.Path, r.Zxid, r.Server, floor)
+	case isSync && r.Zxid < want:
+		c.flag(SyncThenRead, idx, "client %d's sync at %v returned at %v, before the write %v acknowledged earlier", e.Client, r.Server, r.Zxid, want)
+	}
+	if isSync && want > s.syncFloor {
+		s.syncFloor = want
+	}
+	if r.Zxid > s.maxZxid {
+		s.maxZxid = r.Zxid
+	}
+	if r.Op != ztree.OpGetData && r.Op != ztree.OpSync && r.Zxid > c.maxWrite {
+		c.maxWrite = r.Zxid
+	}
+}
+
+// Report renders the violations with their windows, for a terminal.
+func Report(vs []Violation, seed uint64) string {
+	var b strings.Builder
+	for _, v := range vs {
+		fmt.Fprintf(&b, "VIOLATION %s (seed %d)\n", v, seed)
+		fmt.Fprintf(&b, "  window %dms..%dms:\n", v.From, v.At)
+		for _, e := range v.Window {
+			fmt.Fprintf(&b, "    %s\n", DescribeEvent(e))
+		}
+	}
+	return b.String()
+}
+
+// DescribeEvent is a one-line text form of a trace event.
+func DescribeEvent(e core.Event) string {
+	s := fmt.Sprintf("%6dms %-12s %v", e.At, e.Kind, e.Node)
+	switch e.Kind {
+	case core.EvDeliver, core.EvPropose:
+		s += fmt.Sprintf(" %v %s", e.Zxid, e.Text)
+	case core.EvEstablished:
+		s += fmt.Sprintf(" epoch=%d last=%v", e.Epoch, e.Zxid)
+	case core.EvRole:
+		s += fmt.Sprintf(" %v epoch=%d %s", e.Role, e.Epoch, e.Text)
+	case core.EvTruncate:
+		s += fmt.Sprintf(" to %v (%d removed)", e.Zxid, len(e.Removed))
+	case core.EvRequest:
+		if e.Req != nil {
+			s += " " + e.Req.String()
+		}
+	case core.EvReply:
+		if e.Reply != nil {
+			s += fmt.Sprintf(" c%d#%d %v zxid=%v", e.Reply.Session, e.Reply.Cxid, e.Reply.Err, e.Reply.Zxid)
+		}
+	default:
+		if e.Text != "" {
+			s += " " + e.Text
+		}
+	}
+	return s
+}

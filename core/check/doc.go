@@ -1,0 +1,22 @@
+// Package check is the ZAB checker. It runs outside the servers, over a trace
+// of core.Events (from the simulator or a live ensemble), and flags the
+// properties of the ZAB paper and ZooKeeper's client guarantees:
+//
+//   - Integrity: every delivered txn was broadcast (proposed) with that zxid.
+//   - Agreement and PrefixConsistency: deliveries carry a chain digest of the
+//     delivered history, so two servers that delivered the same zxid must
+//     have delivered the same history up to it.
+//   - TotalOrder and GlobalPrimaryOrder: each server delivers in increasing
+//     zxid order, so epochs never go back.
+//   - LocalPrimaryOrder and PrimaryIntegrity: a leader commits on top of every
+//     txn committed before it; nothing is skipped.
+//   - OneLeaderPerEpoch: at most one server establishes itself per epoch.
+//   - CommittedNeverLost: an established leader holds every committed txn, and
+//     no TRUNC removes one (leaderLogCompleteness, committedLogDurability).
+//   - Client guarantees: FIFO client order, reads never go back in time for a
+//     client, sync then read is up to date (Observe), and linearizable writes
+//     (Linearizable, with porcupine).
+//
+// The ghost committed log G (zxid → digest) is built from the deliveries of
+// leaders, as in the TLA+ specifications (Zab.tla, ZkV3_7_0.tla, Remix).
+package check

@@ -1,0 +1,130 @@
+package core
+
+import "strconv"
+
+// EventKind names one kind of trace event. Every event the simulator, the live
+// runtime and the browser show is one Event with one of these kinds; the
+// fields each kind fills are listed here, in the one place they are documented.
+//
+//	kind         emitted by  fields
+//	send         driver      Node=from, Peer=to, Msg, Text=Describe(msg), ID, Arrive
+//	deliver-msg  driver      Node=to, Peer=from, Msg type, Text, ID
+//	drop         driver      Node=from, Peer=to, Text, ID, Reason ("partition", "connection broken", "down", ...)
+//	role         core        Node, Role, Epoch=currentEpoch, Leader (for a learner), Text (why)
+//	phase        core        Node, Phase
+//	accepted-epoch, current-epoch  core  Node, Epoch (written to disk)
+//	vote         core        Node, Vote (its new proposal), Peer (whose notification changed it), Text (the comparison)
+//	persist      core        Node, Seq, Text (what was written)
+//	fsync        driver      Node, Seq (everything up to Seq is durable)
+//	propose      core        Node=leader, Zxid, Epoch, Hash (txn hash), Text (txn)
+//	deliver      core        Node, Zxid, Digest, PrevZxid, PrevDigest, Hash, Text; Snapshot=true for a whole SNAP image
+//	established  core        Node=leader, Epoch, Zxid (last zxid of its initial history), Digest
+//	sync-mode    core        Node=leader, Peer=learner, Mode (EMPTY-DIFF, DIFF, TRUNC, TRUNC+DIFF, SNAP), Zxid
+//	truncate     core        Node, Zxid (truncated to), Removed (zxid+digest of removed entries)
+//	warn         core        Node, Text (a protocol anomaly ZooKeeper logs as a warning)
+//	fatal        core        Node, Text (ZooKeeper would exit the process; the core reloads from disk and looks for a leader)
+//	request      driver      Client, Req
+//	reply        driver      Client, Reply
+//	crash, restart, pause, resume   driver  Node
+//	partition, heal, cut            driver  Text
+//	violation    checker     Text (property: explanation)
+type EventKind uint8
+
+// Event kinds; see EventKind for their fields.
+const (
+	EvNone EventKind = iota
+	EvSend
+	EvDeliverMsg
+	EvDrop
+	EvRole
+	EvPhase
+	EvAcceptedEpoch
+	EvCurrentEpoch
+	EvVote
+	EvPersist
+	EvFsync
+	EvPropose
+	EvDeliver
+	EvEstablished
+	EvSyncMode
+	EvTruncate
+	EvWarn
+	EvFatal
+	EvRequest
+	EvReply
+	EvCrash
+	EvRestart
+	EvPause
+	EvResume
+	EvPartition
+	EvHeal
+	EvCut
+	EvViolation
+	numEventKinds
+)
+
+var eventNames = [...]string{
+	"none", "send", "deliver-msg", "drop", "role", "phase", "accepted-epoch", "current-epoch",
+	"vote", "persist", "fsync", "propose", "deliver", "established", "sync-mode", "truncate",
+	"warn", "fatal", "request", "reply", "crash", "restart", "pause", "resume",
+	"partition", "heal", "cut", "violation",
+}
+
+// String returns the kind's JSON name.
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) {
+		return eventNames[k]
+	}
+	return "event(" + strconv.Itoa(int(k)) + ")"
+}
+
+// MarshalText writes the name.
+func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads the name.
+func (k *EventKind) UnmarshalText(b []byte) error {
+	for i, n := range eventNames {
+		if n == string(b) {
+			*k = EventKind(i)
+			return nil
+		}
+	}
+	return errUnknown("event kind", string(b))
+}
+
+// Removed is one log entry a TRUNC took away.
+type Removed struct {
+	Zxid   Zxid   `json:"zxid"`
+	Digest uint64 `json:"digest"`
+}
+
+// Event is one entry of a trace. At is virtual (or wall-clock) milliseconds and
+// is set by the driver.
+type Event struct {
+	At         int64       `json:"t"`
+	Kind       EventKind   `json:"kind"`
+	Node       NodeID      `json:"node,omitempty"`
+	Peer       NodeID      `json:"peer,omitempty"`
+	Role       ServerState `json:"role,omitempty"`
+	Phase      Phase       `json:"phase,omitempty"`
+	Leader     NodeID      `json:"leader,omitempty"`
+	Epoch      Epoch       `json:"epoch,omitempty"`
+	Zxid       Zxid        `json:"zxid,omitempty"`
+	Digest     uint64      `json:"digest,omitempty"`
+	PrevZxid   Zxid        `json:"prevZxid,omitempty"`
+	PrevDigest uint64      `json:"prevDigest,omitempty"`
+	Hash       uint64      `json:"hash,omitempty"`
+	Snapshot   bool        `json:"snapshot,omitempty"`
+	Seq        uint64      `json:"seq,omitempty"`
+	Vote       *Vote       `json:"vote,omitempty"`
+	Msg        MsgType     `json:"msg,omitempty"`
+	ID         uint64      `json:"id,omitempty"`
+	Arrive     int64       `json:"arrive,omitempty"`
+	Mode       string      `json:"mode,omitempty"`
+	Reason     string      `json:"reason,omitempty"`
+	Text       string      `json:"text,omitempty"`
+	Removed    []Removed   `json:"removed,omitempty"`
+	Client     int64       `json:"client,omitempty"`
+	Req        *Request    `json:"req,omitempty"`
+	Reply      *Reply      `json:"reply,omitempty"`
+}

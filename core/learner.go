@@ -1,0 +1,378 @@
+package core
+
+// learner is Learner/Follower/Observer state.
+type learner struct {
+	leader     NodeID
+	observer   bool
+	newEpoch   Epoch
+	stage      learnerStage
+	lastHeard  int64
+	timeoutMs  int64
+	syncMode   string // "DIFF", "TRUNC" or "SNAP" until NEWLEADER, then ""
+	writeToLog bool
+	snapNeeded bool
+	newLeader  bool // NEWLEADER processed
+
+	packetsNotLogged []*Txn
+	packetsCommitted []Zxid
+	lastQueued       Zxid
+	pending          []*Txn // pendingTxns: logged, waiting for COMMIT
+	syncDelivered    []Event
+}
+
+type learnerStage uint8
+
+const (
+	lsRegistering learnerStage = iota // FOLLOWERINFO sent
+	lsSyncing                         // ACKEPOCH sent or sync packets arriving
+	lsBroadcast                       // UPTODATE received
+)
+
+// becomeLearner is Follower.followLeader / Observer.observeLeader up to
+// registerWithLeader.
+func (n *Node) becomeLearner(leaderID NodeID, observer bool, why string) {
+	n.leaveRole()
+	n.learn = &learner{leader: leaderID, observer: observer, lastHeard: n.now, timeoutMs: n.initMs()}
+	n.stepFn, n.tickFn = (*Node).stepLearning, (*Node).tickLearning
+	role := Following
+	info := MsgFollowerInfo
+	if observer {
+		role, info = Observing, MsgObserverInfo
+	}
+	n.setRole(role, leaderID, why)
+	n.setPhase(PhaseDiscovery)
+	n.send(Message{Type: info, To: leaderID, Zxid: MakeZxid(n.acceptedEpoch, 0)})
+}
+
+func (n *Node) learnerFail(why string) { n.startLooking(why) }
+
+func (n *Node) tickLearning() {
+	if n.now-n.learn.lastHeard > n.learn.timeoutMs {
+		n.learnerFail("read timeout: nothing from leader " + n.learn.leader.String())
+	}
+}
+
+func (n *Node) stepLearning(m Message) {
+	lr := n.learn
+	if m.From != lr.leader {
+		if m.Type != MsgConnLost {
+			n.warn("learner ignores " + m.Type.String() + " from non-leader " + m.From.String())
+		}
+		return
+	}
+	if m.Type == MsgConnLost {
+		n.learnerFail("connection to leader " + lr.leader.String() + " lost")
+		return
+	}
+	lr.lastHeard = n.now
+	switch lr.stage {
+	case lsRegistering:
+		if m.Type != MsgLeaderInfo {
+			n.learnerFail("expected LEADERINFO, got " + m.Type.String())
+			return
+		}
+		n.onLeaderInfo(m)
+	case lsSyncing:
+		n.syncWithLeader(m)
+	case lsBroadcast:
+		n.learnerBroadcast(m)
+	}
+}
+
+// onLeaderInfo is the end of Learner.registerWithLeader.
+func (n *Node) onLeaderInfo(m Message) {
+	lr := n.learn
+	e := m.Zxid.Epoch()
+	lr.newEpoch = e
+	lr.stage = lsSyncing
+	lastLogged := n.lastProcessed
+	switch {
+	case e > n.acceptedEpoch:
+		n.setAcceptedEpoch(e)
+		n.sendAfterDurable(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: n.currentEpoch})
+	case e == n.acceptedEpoch:
+		n.send(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: NoEpoch})
+	default:
+		n.learnerFail("leaders epoch " + itoa(int(e)) + " is less than accepted epoch " + itoa(int(n.acceptedEpoch)))
+	}
+}
+
+// syncWithLeader is Learner.syncWithLeader, one packet at a time.
+func (n *Node) syncWithLeader(m Message) {
+	lr := n.learn
+	if lr.syncMode == "" && !lr.newLeader {
+		n.setPhase(PhaseSync)
+		switch m.Type {
+		case MsgDiff:
+			lr.syncMode = "DIFF"
+			lr.writeToLog = true
+			if n.cfg.Bugs.Has(BugZK1264) {
+				// Zab 1.0 as of 3.4.0: every sync snapshots at NEWLEADER.
+				lr.writeToLog, lr.snapNeeded = false, true
+			}
+			if n.cfg.Bugs.Has(BugZK2355) {
+				n.lastProcessed = m.Zxid
+			}
+		case MsgTrunc:
+			lr.syncMode = "TRUNC"
+			if n.snap != nil && n.snap.Zxid > m.Zxid {
+				n.fatal("TRUNC to " + m.Zxid.String() + " below the snapshot at " + n.snap.Zxid.String())
+				return
+			}
+			removed := n.truncateLog(m.Zxid)
+			n.emit(Event{Kind: EvTruncate, Zxid: m.Zxid, Removed: removed})
+			n.reload()
+			n.lastProcessed = m.Zxid
+			lr.snapNeeded = true
+		case MsgSnap:
+			lr.syncMode = "SNAP"
+			s := m.Snap
+			n.tree = s.Tree.Clone()
+			n.lastProcessed, n.lastTxnZxid, n.digest = s.Zxid, s.TxnZxid, s.Digest
+			n.committedLog = n.committedLog[:0]
+			lr.snapNeeded = true
+			if s.TxnZxid != 0 {
+				lr.syncDelivered = append(lr.syncDelivered, Event{Kind: EvDeliver, Node: n.id, Zxid: s.TxnZxid, Digest: s.Digest, Snapshot: true, Text: "snapshot"})
+			}
+		default:
+			n.learnerFail("expected DIFF, TRUNC or SNAP, got " + m.Type.String())
+		}
+		return
+	}
+	switch m.Type {
+	case MsgProposal:
+		if m.Txn == nil {
+			return
+		}
+		if lr.lastQueued != 0 && m.Zxid != lr.lastQueued+1 && m.Zxid.Epoch() == lr.lastQueued.Epoch() {
+			// ZOOKEEPER-4925 enforceContinuousProposal.
+			n.fatal("non-continuous proposal " + m.Zxid.String() + " after " + lr.lastQueued.String())
+			return
+		}
+		lr.lastQueued = m.Zxid
+		lr.packetsNotLogged = append(lr.packetsNotLogged, m.Txn)
+	case MsgCommit:
+		if !lr.writeToLog || (lr.newLeader && n.cfg.Bugs.Has(BugZK1264)) {
+			if len(lr.packetsNotLogged) == 0 || lr.packetsNotLogged[0].Zxid != m.Zxid {
+				n.fatal("COMMIT " + m.Zxid.String() + " does not match the pending proposal")
+				return
+			}
+			t := lr.packetsNotLogged[0]
+			lr.packetsNotLogged = lr.packetsNotLogged[1:]
+			n.syncApply(t)
+			return
+		}
+		lr.packetsCommitted = append(lr.packetsCommitted, m.Zxid)
+	case MsgInform:
+		if m.Txn == nil {
+			return
+		}
+		if !lr.writeToLog {
+			n.syncApply(m.Txn)
+			return
+		}
+		lr.packetsNotLogged = append(lr.packetsNotLogged, m.Txn)
+		lr.packetsCommitted = append(lr.packetsCommitted, m.Zxid)
+	case MsgNewLeader:
+		n.onNewLeader(m)
+	case MsgUpToDate:
+		if !lr.newLeader {
+			n.learnerFail("UPTODATE before NEWLEADER")
+			return
+		}
+		n.onUpToDate()
+	case MsgPing:
+		n.send(Message{Type: MsgPing, To: lr.leader, Zxid: m.Zxid})
+	default:
+		n.warn("unexpected " + m.Type.String() + " during sync")
+	}
+}
+
+// syncApply applies a txn committed during sync; it counts as delivered once
+// UPTODATE arrives (the leader is established by then).
+func (n *Node) syncApply(t *Txn) {
+	_, pz, pd := n.apply(t)
+	n.learn.syncDelivered = append(n.learn.syncDelivered, Event{Kind: EvDeliver, Node: n.id, Zxid: t.Zxid, Digest: n.digest, PrevZxid: pz, PrevDigest: pd, Hash: t.Txn.Hash(), Text: t.Txn.String()})
+}
+
+// onNewLeader: persist the committed sync txns, fsync, write currentEpoch,
+// then ACK (ZOOKEEPER-4394 as in 3.9.3+); the bug switches put older orders back.
+func (n *Node) onNewLeader(m Message) {
+	lr := n.learn
+	if m.Zxid.Epoch() != lr.newEpoch {
+		n.learnerFail("NEWLEADER for epoch " + itoa(int(m.Zxid.Epoch())) + " after LEADERINFO " + itoa(int(lr.newEpoch)))
+		return
+	}
+	if lr.snapNeeded {
+		n.takeSnapshot()
+	}
+	lr.writeToLog = true
+	lr.newLeader = true
+	lr.syncMode = ""
+	lr.timeoutMs = n.syncMs()
+	ack := Message{Type: MsgAck, To: lr.leader, Zxid: MakeZxid(lr.newEpoch, 0)}
+	bugs := n.cfg.Bugs
+	switch {
+	case lr.observer:
+		n.setCurrentEpoch(lr.newEpoch)
+		n.sendAfterDurable(ack)
+	case bugs.Has(BugZK3911) || bugs.Has(BugZK1264):
+		// Sync txns are logged only after UPTODATE.
+		n.setCurrentEpoch(lr.newEpoch)
+		n.sendAfterDurable(ack)
+	case bugs.Has(BugZK4643):
+		// currentEpoch first; the txns reach the disk after the ACK.
+		n.setCurrentEpoch(lr.newEpoch)
+		n.sendAfterDurable(ack)
+		n.afterDurable(gated{act: gateLearnerAppend})
+	case bugs.Has(BugZK4646):
+		n.learnerPersistCommitted()
+		n.setCurrentEpoch(lr.newEpoch)
+		n.send(ack)
+	default:
+		n.learnerPersistCommitted()
+		n.setCurrentEpoch(lr.newEpoch)
+		n.sendAfterDurable(ack)
+	}
+}
+
+// learnerPersistCommitted logs and applies the txns committed during sync.
+func (n *Node) learnerPersistCommitted() {
+	lr := n.learn
+	for _, z := range lr.packetsCommitted {
+		if len(lr.packetsNotLogged) == 0 || lr.packetsNotLogged[0].Zxid != z {
+			n.fatal("committed sync txn " + z.String() + " is not the head of the pending proposals")
+			return
+		}
+		t := lr.packetsNotLogged[0]
+		lr.packetsNotLogged = lr.packetsNotLogged[1:]
+		n.appendLog(*t)
+		n.syncApply(t)
+	}
+	lr.packetsCommitted = lr.packetsCommitted[:0]
+}
+
+func (n *Node) onUpToDate() {
+	lr := n.learn
+	lr.stage = lsBroadcast
+	n.send(Message{Type: MsgAck, To: lr.leader, Zxid: MakeZxid(lr.newEpoch, 0)})
+	n.updateElectionVote(lr.newEpoch)
+	n.setPhase(PhaseBroadcast)
+	for _, e := range lr.syncDelivered {
+		if e.Zxid > n.knownCommitted {
+			n.knownCommitted = e.Zxid
+		}
+		n.rd.Events = append(n.rd.Events, e)
+	}
+	lr.syncDelivered = nil
+	if lr.observer {
+		committed := lr.packetsCommitted
+		for _, t := range lr.packetsNotLogged {
+			if len(committed) > 0 && committed[0] == t.Zxid {
+				committed = committed[1:]
+				n.appendLog(*t)
+				n.deliver(t)
+			}
+		}
+	} else {
+		for _, t := range lr.packetsNotLogged {
+			n.logProposal(t)
+		}
+		for _, z := range lr.packetsCommitted {
+			n.followerCommit(z)
+		}
+	}
+	lr.packetsNotLogged, lr.packetsCommitted = nil, nil
+}
+
+// logProposal is FollowerZooKeeperServer.logRequest: log, fsync, then ACK.
+func (n *Node) logProposal(t *Txn) {
+	lr := n.learn
+	lr.pending = append(lr.pending, t)
+	n.appendLog(*t)
+	n.sendAfterDurable(Message{Type: MsgAck, To: lr.leader, Zxid: t.Zxid})
+}
+
+// followerCommit is FollowerZooKeeperServer.commit.
+func (n *Node) followerCommit(z Zxid) {
+	lr := n.learn
+	if len(lr.pending) == 0 {
+		n.warn("committing " + z.String() + " without seeing txn")
+		return
+	}
+	if lr.pending[0].Zxid != z {
+		n.fatal("UNMATCHED_TXN_COMMIT: committing " + z.String() + " but next pending is " + lr.pending[0].Zxid.String())
+		return
+	}
+	t := lr.pending[0]
+	lr.pending[0] = nil
+	lr.pending = lr.pending[1:]
+	n.deliver(t)
+}
+
+// learnerBroadcast is Follower.processPacket / Observer.processPacket.
+func (n *Node) learnerBroadcast(m Message) {
+	lr := n.learn
+	switch m.Type {
+	case MsgProposal:
+		if lr.observer || m.Txn == nil {
+			return
+		}
+		if m.Zxid != lr.lastQueued+1 && lr.lastQueued != 0 {
+			n.warn("got zxid " + m.Zxid.String() + " expected " + (lr.lastQueued + 1).String())
+		}
+		lr.lastQueued = m.Zxid
+		n.logProposal(m.Txn)
+	case MsgCommit:
+		if !lr.observer {
+			n.followerCommit(m.Zxid)
+		}
+	case MsgInform:
+		if lr.observer && m.Txn != nil {
+			n.appendLog(*m.Txn)
+			n.deliver(m.Txn)
+		}
+	case MsgPing:
+		n.send(Message{Type: MsgPing, To: lr.leader, Zxid: m.Zxid})
+	case MsgSync:
+		if m.Req != nil {
+			n.syncDone(*m.Req)
+		}
+	case MsgUpToDate:
+		n.warn("UPTODATE received while in broadcast")
+	default:
+		n.warn("unexpected " + m.Type.String() + " in broadcast")
+	}
+}
+
+// fatal is where ZooKeeper exits the process (and a supervisor restarts it):
+// the core reloads its database from disk and looks for a leader again.
+func (n *Node) fatal(why string) {
+	n.emit(Event{Kind: EvFatal, Text: why})
+	n.leaveRole()
+	n.reload()
+	n.knownCommitted = 0
+	n.startLooking("fatal: " + why)
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	neg := i < 0
+	if neg {
+		i = -i
+	}
+	var b [20]byte
+	p := len(b)
+	for i > 0 {
+		p--
+		b[p] = byte('0' + i%10)
+		i /= 10
+	}
+	if neg {
+		p--
+		b[p] = '-'
+	}
+	return string(b[p:])
+}

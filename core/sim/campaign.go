@@ -1,0 +1,284 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/check"
+)
+
+// Fault kinds a campaign can inject.
+const (
+	FaultCrash     = "crash"
+	FaultPartition = "partition"
+	FaultCut       = "cut"
+	FaultPause     = "pause"
+	FaultBreak     = "break"
+)
+
+// AllFaults lists every fault kind inside ZAB's model.
+var AllFaults = []string{FaultCrash, FaultPartition, FaultCut, FaultPause, FaultBreak}
+
+// ParseFaults reads "all", "none" or a comma list of fault kinds.
+func ParseFaults(s string) ([]string, error) {
+	switch s {
+	case "all":
+		return AllFaults, nil
+	case "none", "":
+		return nil, nil
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		known := false
+		for _, k := range AllFaults {
+			known = known || k == f
+		}
+		if !known {
+			return nil, fmt.Errorf("unknown fault %q (want all, none, or a list of %s)", f, strings.Join(AllFaults, ","))
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// CampaignOptions configure a campaign.
+type CampaignOptions struct {
+	Seeds      int
+	FirstSeed  uint64
+	Voters     int
+	Observers  int
+	Faults     []string
+	DurationMs int64 // safety phase per seed
+	LivenessMs int64 // bound on the liveness phase (default 60s)
+	Workers    int   // default GOMAXPROCS
+	Bugs       core.Bugs
+	Progress   io.Writer // a status line, refreshed (nil: none)
+}
+
+// SeedResult is one seed's outcome.
+type SeedResult struct {
+	Seed       uint64
+	Violations []check.Violation
+	Pending    string // liveness failure: why the ensemble did not recover
+	Steps      uint64
+	SimTime    time.Duration // wall time of the simulation and trace checks, without porcupine
+}
+
+// Failed reports whether the seed found a problem.
+func (r SeedResult) Failed() bool { return len(r.Violations) > 0 || r.Pending != "" }
+
+// CampaignResult sums a campaign.
+type CampaignResult struct {
+	Seeds      int
+	Violations int
+	Steps      uint64
+	Elapsed    time.Duration
+	SimTime    time.Duration // summed over workers
+	Failures   []SeedResult
+}
+
+// SimEventsPerSecond is simulated events per second of one core's
+// simulation time (checker included, porcupine excluded).
+func (r CampaignResult) SimEventsPerSecond() float64 {
+	if r.SimTime <= 0 {
+		return 0
+	}
+	return float64(r.Steps) / r.SimTime.Seconds()
+}
+
+// EventsPerSecond is simulated events handled per wall-clock second.
+func (r CampaignResult) EventsPerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Steps) / r.Elapsed.Seconds()
+}
+
+// SeedOptions derives every knob of one run from its seed.
+func SeedOptions(seed uint64, voters, observers int, bugs core.Bugs) Options {
+	o := DefaultOptions()
+	o.Seed, o.Voters, o.Observers, o.Bugs = seed, voters, observers, bugs
+	x := seed*0x9E3779B97F4A7C15 + 1
+	next := func(n int) int {
+		x ^= x >> 33
+		x *= 0xff51afd7ed558ccd
+		x ^= x >> 33
+		return int(x % uint64(n))
+	}
+	o.LatencyMinMs = 1 + next(3)
+	o.LatencyMaxMs = o.LatencyMinMs + next(20)
+	o.FsyncMinMs = next(3)
+	o.FsyncMaxMs = o.FsyncMinMs + next(10)
+	o.SyncLimit = 2 + next(4)
+	o.InitLimit = o.SyncLimit + next(6)
+	return o
+}
+
+// RunSeed runs one seed: random faults for DurationMs with the checker after
+// every event (safety), then heal everything and require the ensemble to come
+// back in sync within LivenessMs (liveness).
+func RunSeed(seed uint64, co CampaignOptions) SeedResult {
+	t0 := time.Now()
+	o := SeedOptions(seed, co.Voters, co.Observers, co.Bugs)
+	chk := check.New()
+	c, err := newWithSink(o, chk.Observe)
+	if err != nil {
+		return SeedResult{Seed: seed, Pending: err.Error()}
+	}
+	c.faults = co.Faults
+	c.StartWorkload(3, 100)
+	if len(co.Faults) > 0 {
+		c.schedule(qev{at: 500 + c.between(0, 1000), kind: evFault})
+	}
+	c.RunUntil(co.DurationMs, func() bool { return !chk.OK() })
+	res := SeedResult{Seed: seed}
+	if chk.OK() {
+		// Liveness: stop faults and load, heal, restart, and wait.
+		c.faults = nil
+		c.stopWorkload = true
+		c.Heal()
+		for i := 1; i <= c.Size(); i++ {
+			c.Restart(core.NodeID(i))
+		}
+		limit := co.LivenessMs
+		if limit == 0 {
+			limit = 60000
+		}
+		if !c.RunUntil(c.Now()+limit, func() bool { return c.Pending() == "" || !chk.OK() }) {
+			res.Pending = c.Pending()
+		}
+	}
+	res.Violations = chk.Violations()
+	res.Steps = c.Steps()
+	res.SimTime = time.Since(t0)
+	if len(res.Violations) == 0 {
+		if v := check.Linearizable(WriteHistory(c.History()), 5*time.Second); v != nil {
+			v.At = c.Now()
+			res.Violations = append(res.Violations, *v)
+		}
+	}
+	return res
+}
+
+// randomFault injects one fault from the enabled kinds and schedules the next.
+func (c *Cluster) randomFault() {
+	if len(c.faults) == 0 {
+		return
+	}
+	n := c.Size()
+	pick := func() core.NodeID { return core.NodeID(1 + c.rng.IntN(n)) }
+	switch c.faults[c.rng.IntN(len(c.faults))] {
+	case FaultCrash:
+		id := pick()
+		if c.Up(id) {
+			c.Crash(id)
+			c.schedule(qev{at: c.now + c.between(200, 5000), kind: evRestart, node: int(id)})
+		}
+	case FaultPartition:
+		var a, b []core.NodeID
+		for i := 1; i <= n; i++ {
+			if c.rng.IntN(2) == 0 {
+				a = append(a, core.NodeID(i))
+			} else {
+				b = append(b, core.NodeID(i))
+			}
+		}
+		if len(a) > 0 && len(b) > 0 {
+			c.Partition([][]core.NodeID{a, b})
+			c.schedule(qev{at: c.now + c.between(300, 5000), kind: evHeal})
+		}
+	case FaultCut:
+		a, b := pick(), pick()
+		if a != b {
+			c.Cut(a, b, c.rng.IntN(2) == 0)
+			c.schedule(qev{at: c.now + c.between(300, 5000), kind: evHeal})
+		}
+	case FaultPause:
+		if id := pick(); c.Up(id) {
+			c.Pause(id, c.between(100, 3000))
+		}
+	case FaultBreak:
+		a, b := pick(), pick()
+		if a != b {
+			c.breakConn(int(a), int(b), "fault", false)
+		}
+	}
+	c.schedule(qev{at: c.now + c.between(200, 2000), kind: evFault})
+}
+
+// Campaign runs many seeds on all cores.
+func Campaign(co CampaignOptions) CampaignResult {
+	workers := co.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	start := time.Now()
+	var next, done, bad atomic.Int64
+	var steps atomic.Uint64
+	var simNs atomic.Int64
+	var mu sync.Mutex
+	var failures []SeedResult
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	if co.Progress != nil {
+		go progress(co, start, &done, &bad, &steps, stop)
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(co.Seeds) {
+					return
+				}
+				r := RunSeed(co.FirstSeed+uint64(i), co)
+				steps.Add(r.Steps)
+				simNs.Add(int64(r.SimTime))
+				if r.Failed() {
+					bad.Add(1)
+					mu.Lock()
+					failures = append(failures, r)
+					mu.Unlock()
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	sort.Slice(failures, func(i, j int) bool { return failures[i].Seed < failures[j].Seed })
+	res := CampaignResult{Seeds: co.Seeds, Violations: len(failures), Steps: steps.Load(), Elapsed: time.Since(start), SimTime: time.Duration(simNs.Load()), Failures: failures}
+	if co.Progress != nil {
+		fmt.Fprintf(co.Progress, "\r%s\n", strings.Repeat(" ", 78))
+	}
+	return res
+}
+
+func progress(co CampaignOptions, start time.Time, done, bad *atomic.Int64, steps *atomic.Uint64, stop chan struct{}) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			d := done.Load()
+			el := time.Since(start)
+			left := "?"
+			if d > 0 {
+				left = (time.Duration(float64(el) / float64(d) * float64(int64(co.Seeds)-d))).Round(time.Second).String()
+			}
+			fmt.Fprintf(co.Progress, "\rseeds %d/%d  violations %d  %.0f events/s  %s left   ",
+				d, co.Seeds, bad.Load(), float64(steps.Load())/el.Seconds(), left)
+		}
+	}
+}

@@ -1,0 +1,466 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/zabplay/zabplay/core"
+)
+
+// Options are every knob of a simulated ensemble. Units are last in names.
+type Options struct {
+	Voters, Observers int
+	Seed              uint64
+	TickMs            int
+	InitLimit         int
+	SyncLimit         int
+	ClockMs           int
+	LatencyMinMs      int
+	LatencyMaxMs      int
+	FsyncMinMs        int
+	FsyncMaxMs        int
+	CommitLogCount    int
+	InitialCounter    uint32
+	Bugs              core.Bugs
+	// Break-the-assumption faults (off in ZAB's model).
+	ReorderPct   int  // chance that a message may overtake earlier ones on its link
+	DuplicatePct int  // chance that a message is delivered twice
+	LoseFsynced  bool // a crash also loses the last fsynced log record
+	// Trace records message-level and visual events (send, deliver-msg, drop,
+	// vote, persist, phase); without it only the checker's events are made.
+	Trace bool
+}
+
+// DefaultOptions are a 3-voter ensemble with the scenario defaults.
+func DefaultOptions() Options {
+	return Options{
+		Voters: 3, TickMs: 100, InitLimit: 10, SyncLimit: 5, ClockMs: 10,
+		LatencyMinMs: 2, LatencyMaxMs: 10, FsyncMinMs: 1, FsyncMaxMs: 5,
+	}
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.Voters < 1 || o.Voters > 9:
+		return fmt.Errorf("voters=%d: want 1 to 9", o.Voters)
+	case o.Observers < 0 || o.Observers > 4:
+		return fmt.Errorf("observers=%d: want 0 to 4", o.Observers)
+	case o.LatencyMinMs < 0 || o.LatencyMaxMs < o.LatencyMinMs:
+		return fmt.Errorf("latency %dms..%dms: want 0 <= min <= max", o.LatencyMinMs, o.LatencyMaxMs)
+	case o.FsyncMinMs < 0 || o.FsyncMaxMs < o.FsyncMinMs:
+		return fmt.Errorf("fsync %dms..%dms: want 0 <= min <= max", o.FsyncMinMs, o.FsyncMaxMs)
+	case o.ClockMs <= 0 || o.TickMs < 2*o.ClockMs || (o.TickMs/2)%o.ClockMs != 0:
+		return fmt.Errorf("tick=%dms must be a multiple of %dms", o.TickMs, 2*o.ClockMs)
+	case o.InitLimit < 1 || o.SyncLimit < 1:
+		return fmt.Errorf("init=%d sync=%d: both must be at least 1", o.InitLimit, o.SyncLimit)
+	}
+	return nil
+}
+
+// inflight is a message on a link.
+type inflight struct {
+	msg  core.Message
+	id   uint64
+	dead bool
+}
+
+type link struct {
+	cut      bool // this direction is partitioned or cut
+	lastAt   int64
+	inflight []*inflight
+}
+
+type server struct {
+	id         core.NodeID
+	node       *core.Node
+	observer   bool
+	disk       disk
+	gen        uint64 // incarnation: bumps at crash and restart
+	paused     bool
+	pauseUntil int64
+	fsyncing   bool
+}
+
+// disk is a server's disk: durable state plus writes waiting for an fsync.
+type disk struct {
+	durable core.Durable
+	pending []core.Write
+}
+
+// Cluster is a simulated ensemble.
+type Cluster struct {
+	opts    Options
+	rng     *rand.Rand
+	now     int64
+	seq     uint64
+	q       evHeap
+	servers []*server // index 1..N
+	links   [][]link
+	msgID   uint64
+	steps   uint64
+	sink    func(core.Event)
+	// lastSync is the last sync mode a leader chose for each server.
+	lastSync     []string
+	clients      clients
+	failed       error
+	stopWorkload bool
+	faults       []string
+}
+
+// New builds an ensemble and starts every server.
+func New(o Options) (*Cluster, error) {
+	c, err := newCluster(o)
+	if err != nil {
+		return nil, err
+	}
+	c.boot()
+	return c, nil
+}
+
+func newCluster(o Options) (*Cluster, error) {
+	if err := o.validate(); err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	c := &Cluster{opts: o, rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x5DEECE66D))}
+	n := o.Voters + o.Observers
+	c.servers = make([]*server, n+1)
+	c.links = make([][]link, n+1)
+	c.lastSync = make([]string, n+1)
+	for i := range c.links {
+		c.links[i] = make([]link, n+1)
+	}
+	for i := 1; i <= n; i++ {
+		c.servers[i] = &server{id: core.NodeID(i), observer: i > o.Voters}
+	}
+	c.clients.init()
+	return c, nil
+}
+
+func (c *Cluster) boot() {
+	for i := 1; i < len(c.servers); i++ {
+		c.start(i)
+	}
+}
+
+// Options returns the cluster's options.
+func (c *Cluster) Options() Options { return c.opts }
+
+// Now is the virtual time in milliseconds.
+func (c *Cluster) Now() int64 { return c.now }
+
+// Steps is the number of simulator events handled so far.
+func (c *Cluster) Steps() uint64 { return c.steps }
+
+// Size is the number of servers.
+func (c *Cluster) Size() int { return len(c.servers) - 1 }
+
+// OnEvent sets the function every trace event goes to.
+func (c *Cluster) OnEvent(f func(core.Event)) { c.sink = f }
+
+func (c *Cluster) emit(e core.Event) {
+	e.At = c.now
+	if c.sink != nil {
+		c.sink(e)
+	}
+}
+
+func (c *Cluster) config(i int) core.Config {
+	o := c.opts
+	var voters, observers []core.NodeID
+	for j := 1; j <= o.Voters; j++ {
+		voters = append(voters, core.NodeID(j))
+	}
+	for j := o.Voters + 1; j <= o.Voters+o.Observers; j++ {
+		observers = append(observers, core.NodeID(j))
+	}
+	return core.Config{
+		ID: core.NodeID(i), Voters: voters, Observers: observers,
+		TickMs: o.TickMs, InitLimit: o.InitLimit, SyncLimit: o.SyncLimit, ClockMs: o.ClockMs,
+		CommitLogCount: o.CommitLogCount, InitialCounter: o.InitialCounter,
+		Rand: rand.New(rand.NewPCG(c.rng.Uint64(), uint64(i))), Bugs: o.Bugs,
+	}
+}
+
+// start boots server i from its disk.
+func (c *Cluster) start(i int) {
+	s := c.servers[i]
+	cfg := c.config(i)
+	d := s.disk.durable
+	cfg.Restore = core.Durable{AcceptedEpoch: d.AcceptedEpoch, CurrentEpoch: d.CurrentEpoch, Snap: d.Snap, Log: append([]core.Entry(nil), d.Log...)}
+	s.gen++
+	s.node = core.NewNode(cfg)
+	s.node.SetQuiet(!c.opts.Trace)
+	s.paused = false
+	s.fsyncing = false
+	phase := int64(c.rng.IntN(c.opts.ClockMs))
+	c.schedule(qev{at: c.now + phase + 1, kind: evTick, node: i, gen: s.gen})
+	c.handleReady(i)
+}
+
+func (c *Cluster) schedule(e qev) {
+	c.seq++
+	e.seq = c.seq
+	c.q.push(e)
+}
+
+// Step handles the next event. It returns false when nothing is queued.
+func (c *Cluster) Step() bool {
+	if len(c.q) == 0 {
+		return false
+	}
+	e := c.q.pop()
+	if e.at > c.now {
+		c.now = e.at
+	}
+	c.steps++
+	c.dispatch(e)
+	return true
+}
+
+// RunUntil handles events until virtual time t (inclusive) or until stop
+// returns true after an event. It reports whether stop fired.
+func (c *Cluster) RunUntil(t int64, stop func() bool) bool {
+	for len(c.q) > 0 && c.q[0].at <= t {
+		c.Step()
+		if stop != nil && stop() {
+			return true
+		}
+	}
+	if c.now < t {
+		c.now = t
+	}
+	return false
+}
+
+func (c *Cluster) dispatch(e qev) {
+	switch e.kind {
+	case evTick:
+		s := c.servers[e.node]
+		if s.node == nil || e.gen != s.gen {
+			return
+		}
+		if s.paused {
+			c.schedule(qev{at: s.pauseUntil, kind: evTick, node: e.node, gen: e.gen})
+			return
+		}
+		s.node.Tick()
+		c.handleReady(e.node)
+		c.schedule(qev{at: c.now + int64(c.opts.ClockMs), kind: evTick, node: e.node, gen: e.gen})
+	case evDeliver:
+		c.deliver(e)
+	case evFsync:
+		c.fsyncDone(e)
+	case evConnLost:
+		s := c.servers[e.node]
+		if s.node == nil || e.gen != s.gen {
+			return
+		}
+		if s.paused {
+			e.at = s.pauseUntil
+			c.schedule(e)
+			return
+		}
+		s.node.Step(core.Message{Type: core.MsgConnLost, From: core.NodeID(e.peer), To: s.id})
+		c.handleReady(e.node)
+	case evResume:
+		s := c.servers[e.node]
+		if s.paused && e.gen == s.gen && c.now >= s.pauseUntil {
+			s.paused = false
+			c.emit(core.Event{Kind: core.EvResume, Node: s.id})
+		}
+	case evClient:
+		c.clientArrive(e)
+	case evRestart:
+		if c.servers[e.node].node == nil {
+			c.Restart(core.NodeID(e.node))
+		}
+	case evHeal:
+		c.Heal()
+	case evFault:
+		c.randomFault()
+	}
+}
+
+// handleReady performs a node's Ready: writes, closes, sends, replies.
+func (c *Cluster) handleReady(i int) {
+	s := c.servers[i]
+	n := s.node
+	if n == nil || !n.HasReady() {
+		return
+	}
+	rd := n.Ready()
+	for _, ev := range rd.Events {
+		ev.Node = s.id
+		c.emit(ev)
+		if ev.Kind == core.EvSyncMode && int(ev.Peer) < len(c.lastSync) {
+			c.lastSync[ev.Peer] = ev.Mode
+		}
+	}
+	if len(rd.Writes) > 0 {
+		s.disk.pending = append(s.disk.pending, rd.Writes...)
+		if !s.fsyncing {
+			c.startFsync(i)
+		}
+	}
+	for _, p := range rd.Close {
+		c.breakConn(i, int(p), "closed by "+s.id.String(), true)
+	}
+	for k := range rd.Messages {
+		c.send(i, rd.Messages[k])
+	}
+	for _, r := range rd.Replies {
+		c.clientReply(r)
+	}
+	n.Advance()
+}
+
+func (c *Cluster) between(lo, hi int) int64 {
+	if hi <= lo {
+		return int64(lo)
+	}
+	return int64(lo + c.rng.IntN(hi-lo+1))
+}
+
+func (c *Cluster) startFsync(i int) {
+	s := c.servers[i]
+	if len(s.disk.pending) == 0 {
+		return
+	}
+	s.fsyncing = true
+	upTo := s.disk.pending[len(s.disk.pending)-1].Seq
+	c.schedule(qev{at: c.now + c.between(c.opts.FsyncMinMs, c.opts.FsyncMaxMs), kind: evFsync, node: i, gen: s.gen, upTo: upTo})
+}
+
+func (c *Cluster) fsyncDone(e qev) {
+	s := c.servers[e.node]
+	if s.node == nil || e.gen != s.gen {
+		return
+	}
+	if s.paused {
+		e.at = s.pauseUntil
+		c.schedule(e)
+		return
+	}
+	k := 0
+	for ; k < len(s.disk.pending) && s.disk.pending[k].Seq <= e.upTo; k++ {
+		s.disk.pending[k].ApplyTo(&s.disk.durable)
+	}
+	clear(s.disk.pending[:k])
+	s.disk.pending = s.disk.pending[k:]
+	s.fsyncing = false
+	if c.opts.Trace {
+		c.emit(core.Event{Kind: core.EvFsync, Node: s.id, Seq: e.upTo})
+	}
+	s.node.Step(core.Message{Type: core.MsgPersisted, Seq: e.upTo, To: s.id})
+	c.handleReady(e.node)
+	if !s.fsyncing {
+		c.startFsync(e.node)
+	}
+}
+
+// ---- network ----
+
+func (c *Cluster) send(from int, m core.Message) {
+	to := int(m.To)
+	c.msgID++
+	id := c.msgID
+	if to <= 0 || to >= len(c.servers) {
+		return
+	}
+	l := &c.links[from][to]
+	if l.cut {
+		if c.opts.Trace {
+			c.emit(core.Event{Kind: core.EvDrop, Node: m.From, Peer: m.To, Msg: m.Type, ID: id, Reason: "partition", Text: core.Describe(m)})
+		}
+		// A partition breaks the TCP connection: both ends find out.
+		c.breakConn(from, to, "partition", false)
+		return
+	}
+	if c.servers[to].node == nil {
+		if c.opts.Trace {
+			c.emit(core.Event{Kind: core.EvDrop, Node: m.From, Peer: m.To, Msg: m.Type, ID: id, Reason: "down", Text: core.Describe(m)})
+		}
+		return
+	}
+	at := c.now + c.between(c.opts.LatencyMinMs, c.opts.LatencyMaxMs)
+	reorder := c.opts.ReorderPct > 0 && c.rng.IntN(100) < c.opts.ReorderPct
+	if at < l.lastAt && !reorder {
+		at = l.lastAt // FIFO: never overtake an earlier message on the link
+	}
+	if at > l.lastAt {
+		l.lastAt = at
+	}
+	f := &inflight{msg: m, id: id}
+	l.inflight = append(l.inflight, f)
+	if c.opts.Trace {
+		c.emit(core.Event{Kind: core.EvSend, Node: m.From, Peer: m.To, Msg: m.Type, ID: id, Arrive: at, Text: core.Describe(m)})
+	}
+	c.schedule(qev{at: at, kind: evDeliver, node: to, peer: from, msg: f, gen: c.servers[to].gen})
+	if c.opts.DuplicatePct > 0 && c.rng.IntN(100) < c.opts.DuplicatePct {
+		d := &inflight{msg: m, id: id}
+		l.inflight = append(l.inflight, d)
+		c.schedule(qev{at: at + 1, kind: evDeliver, node: to, peer: from, msg: d, gen: c.servers[to].gen})
+	}
+}
+
+func (c *Cluster) deliver(e qev) {
+	f := e.msg
+	if f.dead {
+		return
+	}
+	s := c.servers[e.node]
+	if s.paused && s.node != nil {
+		e.at = s.pauseUntil
+		c.schedule(e)
+		return
+	}
+	l := &c.links[e.peer][e.node]
+	for k, g := range l.inflight {
+		if g == f {
+			l.inflight = append(l.inflight[:k], l.inflight[k+1:]...)
+			break
+		}
+	}
+	if s.node == nil || e.gen != s.gen {
+		if c.opts.Trace {
+			c.emit(core.Event{Kind: core.EvDrop, Node: f.msg.From, Peer: f.msg.To, Msg: f.msg.Type, ID: f.id, Reason: "down", Text: core.Describe(f.msg)})
+		}
+		return
+	}
+	if c.opts.Trace {
+		c.emit(core.Event{Kind: core.EvDeliverMsg, Node: f.msg.To, Peer: f.msg.From, Msg: f.msg.Type, ID: f.id, Text: core.Describe(f.msg)})
+	}
+	s.node.Step(f.msg)
+	c.handleReady(e.node)
+}
+
+// breakConn breaks the connection between a and b: what is in flight either
+// way is lost and both ends (or only the far end, when a closed it) notice.
+func (c *Cluster) breakConn(a, b int, why string, closedByA bool) {
+	if a == b || b <= 0 || b >= len(c.servers) {
+		return
+	}
+	for _, p := range [2][2]int{{a, b}, {b, a}} {
+		l := &c.links[p[0]][p[1]]
+		for _, f := range l.inflight {
+			f.dead = true
+			if c.opts.Trace {
+				c.emit(core.Event{Kind: core.EvDrop, Node: f.msg.From, Peer: f.msg.To, Msg: f.msg.Type, ID: f.id, Reason: "connection broken: " + why})
+			}
+		}
+		clear(l.inflight)
+		l.inflight = l.inflight[:0]
+	}
+	if !closedByA {
+		c.notifyConnLost(a, b)
+	}
+	c.notifyConnLost(b, a)
+}
+
+func (c *Cluster) notifyConnLost(at, peer int) {
+	s := c.servers[at]
+	if s.node == nil {
+		return
+	}
+	c.schedule(qev{at: c.now, kind: evConnLost, node: at, peer: peer, gen: s.gen})
+}

@@ -1,0 +1,13 @@
+// Package sim runs ZAB ensembles of core.Nodes in virtual time: one seeded
+// random source, one event queue, FIFO links between servers (ZAB assumes TCP),
+// disks whose writes become durable only at fsync, and the faults of ZAB's
+// model: latency, broken connections, partitions and one-way cuts, crashes
+// that lose what was not fsynced, and pauses. Opt-in faults break the model
+// for lessons: reordering or duplicating inside a link, and losing an fsynced
+// write.
+//
+// The same Options (seed included) and the same actions give the same trace,
+// byte for byte. Scenario scripts (scenario.go) drive a Cluster for tests,
+// lessons and bug reports; Campaign runs many seeds with random faults under
+// the checker (package check).
+package sim

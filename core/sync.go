@@ -1,0 +1,155 @@
+package core
+
+// Sync modes as the leader chooses them per learner (and as scenarios name
+// them in "expect sync").
+const (
+	ModeEmptyDiff = "EMPTY-DIFF"
+	ModeDiff      = "DIFF"
+	ModeTrunc     = "TRUNC"
+	ModeTruncDiff = "TRUNC+DIFF"
+	ModeSnap      = "SNAP"
+)
+
+// syncQueue collects the packets of one sync before they are sent.
+type syncQueue struct {
+	msgs     []Message
+	op       MsgType // DIFF or TRUNC once chosen
+	txns     int
+	queuedTo Zxid
+}
+
+// syncFollower is LearnerHandler.syncFollower: it decides between an empty
+// DIFF, DIFF, TRUNC, TRUNC+DIFF and SNAP, sends the packets, and returns the
+// mode and the zxid from which live broadcast takes over (currentZxid).
+func (n *Node) syncFollower(h *handler, peerLast Zxid) (string, Zxid) {
+	l := n.lead
+	lastProcessed := n.lastProcessed
+	window := n.commitWindow()
+	minC, maxC := lastProcessed, lastProcessed
+	if len(window) > 0 {
+		minC, maxC = window[0].Zxid, window[len(window)-1].Zxid
+	}
+	newEpochPeer := peerLast.Counter() == 0
+	q := &syncQueue{queuedTo: peerLast}
+	current := peerLast
+	switch {
+	case n.cfg.Bugs.Has(BugZK1319) && peerLast == l.lastProposed:
+		// 3.4.0: lastProposed was never set, so a fresh server (zxid 0) was told
+		// it is in sync.
+		q.add(Message{Type: MsgDiff, Zxid: peerLast})
+		q.op = MsgDiff
+	case lastProcessed == peerLast:
+		q.add(Message{Type: MsgDiff, Zxid: peerLast})
+		q.op = MsgDiff
+	case peerLast > maxC && !newEpochPeer:
+		q.add(Message{Type: MsgTrunc, Zxid: maxC})
+		q.op = MsgTrunc
+		current = maxC
+	case minC <= peerLast && peerLast <= maxC:
+		current = n.queueCommitted(q, window, peerLast, 0, maxC)
+	case peerLast < minC && n.cfg.SnapshotSizeFactor >= 0:
+		// Txn-log sync: read the on-disk log from peerLast, if it starts there
+		// and is small enough next to a snapshot.
+		if n.logCanSync(peerLast, minC) {
+			current = n.queueCommitted(q, n.log, peerLast, 0, maxC)
+		}
+	}
+	if q.op == 0 {
+		// SNAP: the whole database, then live broadcast from lastProcessed.
+		q.msgs = q.msgs[:0]
+		snap := &Snapshot{Zxid: lastProcessed, TxnZxid: n.lastTxnZxid, Digest: n.digest, Tree: n.tree.Clone()}
+		n.send(Message{Type: MsgSnap, To: h.id, Zxid: lastProcessed, Snap: snap})
+		return ModeSnap, lastProcessed
+	}
+	for _, m := range q.msgs {
+		m.To = h.id
+		n.send(m)
+	}
+	mode := ModeDiff
+	switch {
+	case q.op == MsgTrunc && q.txns > 0:
+		mode = ModeTruncDiff
+	case q.op == MsgTrunc:
+		mode = ModeTrunc
+	case q.txns == 0:
+		mode = ModeEmptyDiff
+	}
+	return mode, current
+}
+
+func (q *syncQueue) add(m Message) { q.msgs = append(q.msgs, m) }
+
+// logCanSync checks LearnerHandler's txn-log path: the log must hold peerLast
+// (or start right after a new-epoch zxid), and the bytes to send must stay
+// under SnapshotSizeFactor × the snapshot size.
+func (n *Node) logCanSync(peerLast, minC Zxid) bool {
+	if len(n.log) == 0 {
+		return false
+	}
+	first := n.log[0].Zxid
+	if first > peerLast && !(peerLast.Counter() == 0 && first.Epoch() > peerLast.Epoch()) {
+		return false
+	}
+	bytes := 0
+	for i := len(n.log) - 1; i >= 0 && n.log[i].Zxid > peerLast; i-- {
+		bytes += len(n.log[i].Path) + len(n.log[i].Data) + 32
+	}
+	return float64(bytes) <= float64(n.tree.Size())*n.cfg.SnapshotSizeFactor
+}
+
+// queueCommitted is LearnerHandler.queueCommittedProposals over entries in
+// zxid order. maxZxid 0 means no limit. It returns the last queued zxid.
+func (n *Node) queueCommitted(q *syncQueue, entries []Entry, peerLast, maxZxid, lastCommitted Zxid) Zxid {
+	newEpochPeer := peerLast.Counter() == 0
+	var prev Zxid
+	havePrev := false
+	for i := range entries {
+		e := &entries[i]
+		z := e.Zxid
+		if maxZxid != 0 && z > maxZxid {
+			break
+		}
+		if z < peerLast {
+			prev, havePrev = z, true
+			continue
+		}
+		if q.op == 0 {
+			if z == peerLast {
+				q.add(Message{Type: MsgDiff, Zxid: lastCommitted})
+				q.op = MsgDiff
+				continue
+			}
+			switch {
+			case newEpochPeer:
+				q.add(Message{Type: MsgDiff, Zxid: lastCommitted})
+				q.op = MsgDiff
+			case n.cfg.Bugs.Has(BugZK1154):
+				// Before ZOOKEEPER-1154: send the missing tail, never TRUNC.
+				q.add(Message{Type: MsgDiff, Zxid: lastCommitted})
+				q.op = MsgDiff
+			case z.Epoch() != peerLast.Epoch():
+				// No TRUNC across an epoch boundary: the learner would crash.
+				return q.queuedTo
+			default:
+				if !havePrev {
+					return q.queuedTo
+				}
+				q.add(Message{Type: MsgTrunc, Zxid: prev})
+				q.op = MsgTrunc
+			}
+		}
+		if z <= q.queuedTo {
+			continue
+		}
+		t := e.Txn
+		q.add(Message{Type: MsgProposal, Zxid: z, Txn: &t})
+		q.add(Message{Type: MsgCommit, Zxid: z})
+		q.txns++
+		q.queuedTo = z
+	}
+	if q.op == 0 && newEpochPeer {
+		q.add(Message{Type: MsgDiff, Zxid: lastCommitted})
+		q.op = MsgDiff
+	}
+	return q.queuedTo
+}
