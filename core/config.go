@@ -29,6 +29,9 @@ type Config struct {
 	// ObserverElectionDelayMs bounds the random pause of an observer before it
 	// looks for a leader again (zookeeper.observer.election.DelayMs, 200).
 	ObserverElectionDelayMs int
+	// LearnerRetryMs is the pause between a learner's attempts to reach its
+	// leader (zookeeper.leaderConnectDelayDuringRetryMs, 100).
+	LearnerRetryMs int
 	// CommitLogCount is the size of the in-memory committedLog the leader DIFFs
 	// from (ZKDatabase.commitLogCount, 500).
 	CommitLogCount int
@@ -65,6 +68,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxNotifyMs, 60000)
 	def(&c.ObserverElectionDelayMs, 200)
 	def(&c.CommitLogCount, 500)
+	def(&c.LearnerRetryMs, 100)
 	if c.SnapshotSizeFactor == 0 {
 		c.SnapshotSizeFactor = 0.33
 	}

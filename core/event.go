@@ -17,7 +17,7 @@ import "strconv"
 //	persist      core        Node, Seq, Text (what was written)
 //	fsync        driver      Node, Seq (everything up to Seq is durable)
 //	propose      core        Node=leader, Zxid, Epoch, Hash (txn hash), Text (txn)
-//	deliver      core        Node, Zxid, Digest, PrevZxid, PrevDigest, Hash, Text; Snapshot=true for a whole SNAP image
+//	deliver      core        Node, Zxid, Digest, PrevZxid, PrevDigest, Hash, Text, Client+Seq (the session and cxid of the write); Snapshot=true for a whole SNAP image
 //	established  core        Node=leader, Epoch, Zxid (last zxid of its initial history), Digest
 //	sync-mode    core        Node=leader, Peer=learner, Mode (EMPTY-DIFF, DIFF, TRUNC, TRUNC+DIFF, SNAP), Zxid
 //	truncate     core        Node, Zxid (truncated to), Removed (zxid+digest of removed entries)

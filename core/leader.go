@@ -195,10 +195,14 @@ func (n *Node) emitInitialHistory() {
 	var pd uint64
 	if n.snap != nil {
 		pz, pd = n.snap.TxnZxid, n.snap.Digest
+		if pz > n.knownCommitted && (len(n.log) == 0 || n.log[0].Zxid > pz) {
+			// History that arrived by SNAP lives in the snapshot.
+			n.emit(Event{Kind: EvDeliver, Zxid: pz, Digest: pd, Snapshot: true, Text: "snapshot"})
+		}
 	}
 	for _, e := range n.log {
 		if e.Zxid > n.knownCommitted && e.Zxid <= n.lastTxnZxid {
-			n.emit(Event{Kind: EvDeliver, Zxid: e.Zxid, Digest: e.Digest, PrevZxid: pz, PrevDigest: pd, Hash: e.Txn.Txn.Hash(), Text: e.Txn.Txn.String()})
+			n.emit(Event{Kind: EvDeliver, Zxid: e.Zxid, Digest: e.Digest, PrevZxid: pz, PrevDigest: pd, Hash: e.Txn.Txn.Hash(), Text: e.Txn.Txn.String(), Client: e.Session, Seq: uint64(e.Cxid)})
 		}
 		pz, pd = e.Zxid, e.Digest
 	}
@@ -283,7 +287,9 @@ func (n *Node) onLearnerInfo(m Message) {
 		return
 	}
 	if l.handlers[m.From] != nil {
-		n.dropLearner(m.From, "a new connection replaces it")
+		// A retried connection attempt that crossed LEADERINFO; a real
+		// reconnection always follows a close, which removed the handler.
+		return
 	}
 	h := &handler{id: m.From, observer: observer, acceptedEp: m.Zxid.Epoch()}
 	h.ackDeadline = l.tick + int64(n.cfg.InitLimit+n.cfg.SyncLimit)
@@ -444,7 +450,7 @@ func (n *Node) leaderRequest(r Request) {
 	l.future.Apply(uint64(zxid), t.Txn)
 	l.lastProposed = zxid
 	l.outstanding = append(l.outstanding, &proposal{txn: t})
-	n.emit(Event{Kind: EvPropose, Zxid: zxid, Epoch: l.epoch, Hash: t.Txn.Hash(), Text: t.Txn.String()})
+	n.emit(Event{Kind: EvPropose, Zxid: zxid, Epoch: l.epoch, Hash: t.Txn.Hash(), Text: t.Txn.String(), Client: t.Session, Seq: uint64(t.Cxid)})
 	for _, id := range n.allList {
 		if h := l.handlers[id]; h != nil && h.forwarding && !h.observer {
 			n.send(Message{Type: MsgProposal, To: id, Zxid: zxid, Txn: t})

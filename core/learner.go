@@ -18,6 +18,8 @@ type learner struct {
 	lastQueued       Zxid
 	pending          []*Txn // pendingTxns: logged, waiting for COMMIT
 	syncDelivered    []Event
+	info             MsgType
+	nextRetry        int64
 }
 
 type learnerStage uint8
@@ -41,14 +43,30 @@ func (n *Node) becomeLearner(leaderID NodeID, observer bool, why string) {
 	}
 	n.setRole(role, leaderID, why)
 	n.setPhase(PhaseDiscovery)
-	n.send(Message{Type: info, To: leaderID, Zxid: MakeZxid(n.acceptedEpoch, 0)})
+	n.learn.info = info
+	n.sendLearnerInfo()
+}
+
+// sendLearnerInfo sends FOLLOWERINFO/OBSERVERINFO. Until LEADERINFO arrives
+// it is sent again every LearnerRetryMs, as Learner.connectToLeader retries
+// the connection while the leader is not yet listening (it may still be in
+// its finalize wait).
+func (n *Node) sendLearnerInfo() {
+	lr := n.learn
+	lr.nextRetry = n.now + int64(n.cfg.LearnerRetryMs)
+	n.send(Message{Type: lr.info, To: lr.leader, Zxid: MakeZxid(n.acceptedEpoch, 0)})
 }
 
 func (n *Node) learnerFail(why string) { n.startLooking(why) }
 
 func (n *Node) tickLearning() {
-	if n.now-n.learn.lastHeard > n.learn.timeoutMs {
-		n.learnerFail("read timeout: nothing from leader " + n.learn.leader.String())
+	lr := n.learn
+	if n.now-lr.lastHeard > lr.timeoutMs {
+		n.learnerFail("read timeout: nothing from leader " + lr.leader.String())
+		return
+	}
+	if lr.stage == lsRegistering && n.now >= lr.nextRetry {
+		n.sendLearnerInfo()
 	}
 }
 

@@ -414,7 +414,7 @@ func (n *Node) noteDelivered(t *Txn, pz Zxid, pd uint64) {
 	if t.Zxid > n.knownCommitted {
 		n.knownCommitted = t.Zxid
 	}
-	n.emit(Event{Kind: EvDeliver, Zxid: t.Zxid, Digest: n.digest, PrevZxid: pz, PrevDigest: pd, Hash: t.Txn.Hash(), Text: t.Txn.String()})
+	n.emit(Event{Kind: EvDeliver, Zxid: t.Zxid, Digest: n.digest, PrevZxid: pz, PrevDigest: pd, Hash: t.Txn.Hash(), Text: t.Txn.String(), Client: t.Session, Seq: uint64(t.Cxid)})
 }
 
 // ---- roles ----

@@ -15,7 +15,10 @@
 //     no TRUNC removes one (leaderLogCompleteness, committedLogDurability).
 //   - Client guarantees: FIFO client order, reads never go back in time for a
 //     client, sync then read is up to date (Observe), and linearizable writes
-//     (Linearizable, with porcupine).
+//     (Linearizable, with porcupine). NB: sync is checked against the writes
+//     of the epoch it was served in: ZooKeeper's sync is not a quorum
+//     operation, and a deposed leader that has not yet stepped down answers
+//     it (the simulator finds this, seed 387 of the 5+1 campaign).
 //
 // The ghost committed log G (zxid → digest) is built from the deliveries of
 // leaders, as in the TLA+ specifications (Zab.tla, ZkV3_7_0.tla, Remix).

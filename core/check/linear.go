@@ -18,9 +18,9 @@ type WriteOp struct {
 	Data    string
 	Version int32 // expected version (-1 any)
 	Call    int64
-	Return  int64 // 0: no answer (the outcome is unknown)
+	Return  int64 // 0: no bound on when it took effect
 	Err     ztree.Err
-	Unknown bool // ConnectionLoss or no reply: it may or may not have happened
+	Unknown bool // the result is not known (Err and NewVer mean nothing)
 	NewVer  int32
 }
 
@@ -124,7 +124,7 @@ func Linearizable(ops []WriteOp, timeout time.Duration) *Violation {
 	const forever = int64(1) << 60
 	for _, op := range ops {
 		ret := op.Return
-		if op.Unknown || ret == 0 {
+		if ret == 0 {
 			ret = forever
 		}
 		h = append(h, porcupine.Operation{

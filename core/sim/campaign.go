@@ -61,6 +61,7 @@ type CampaignOptions struct {
 	Workers    int   // default GOMAXPROCS
 	Bugs       core.Bugs
 	Progress   io.Writer // a status line, refreshed (nil: none)
+	Trace      io.Writer // RunSeed: write every event as JSON lines (nil: none)
 }
 
 // SeedResult is one seed's outcome.
@@ -129,7 +130,14 @@ func RunSeed(seed uint64, co CampaignOptions) SeedResult {
 	t0 := time.Now()
 	o := SeedOptions(seed, co.Voters, co.Observers, co.Bugs)
 	chk := check.New()
-	c, err := newWithSink(o, chk.Observe)
+	sink := chk.Observe
+	var enc *traceEncoder
+	if co.Trace != nil {
+		o.Trace = true
+		enc = newTraceEncoder(co.Trace)
+		sink = func(e core.Event) { chk.Observe(e); enc.write(e) }
+	}
+	c, err := newWithSink(o, sink)
 	if err != nil {
 		return SeedResult{Seed: seed, Pending: err.Error()}
 	}
@@ -156,11 +164,14 @@ func RunSeed(seed uint64, co CampaignOptions) SeedResult {
 			res.Pending = c.Pending()
 		}
 	}
+	if enc != nil {
+		enc.flush()
+	}
 	res.Violations = chk.Violations()
 	res.Steps = c.Steps()
 	res.SimTime = time.Since(t0)
 	if len(res.Violations) == 0 {
-		if v := check.Linearizable(WriteHistory(c.History()), 5*time.Second); v != nil {
+		if v := check.Linearizable(c.WriteHistory(), 5*time.Second); v != nil {
 			v.At = c.Now()
 			res.Violations = append(res.Violations, *v)
 		}

@@ -127,8 +127,7 @@ func (c *Cluster) clientArrive(e qev) {
 		return
 	}
 	if s.paused {
-		e.at = s.pauseUntil
-		c.schedule(e)
+		s.backlog = append(s.backlog, e)
 		return
 	}
 	req := op.Req

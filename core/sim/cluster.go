@@ -78,6 +78,7 @@ type server struct {
 	gen        uint64 // incarnation: bumps at crash and restart
 	paused     bool
 	pauseUntil int64
+	backlog    []qev // events that arrived while paused, in order
 	fsyncing   bool
 }
 
@@ -103,6 +104,8 @@ type Cluster struct {
 	lastSync     []string
 	clients      clients
 	failed       error
+	commits      map[writeKey]int64 // when each client write was first committed
+	proposed     map[writeKey]bool  // client writes a leader proposed
 	stopWorkload bool
 	faults       []string
 }
@@ -133,6 +136,8 @@ func newCluster(o Options) (*Cluster, error) {
 		c.servers[i] = &server{id: core.NodeID(i), observer: i > o.Voters}
 	}
 	c.clients.init()
+	c.commits = map[writeKey]int64{}
+	c.proposed = map[writeKey]bool{}
 	return c, nil
 }
 
@@ -240,7 +245,7 @@ func (c *Cluster) dispatch(e qev) {
 			return
 		}
 		if s.paused {
-			c.schedule(qev{at: s.pauseUntil, kind: evTick, node: e.node, gen: e.gen})
+			s.backlog = append(s.backlog, e)
 			return
 		}
 		s.node.Tick()
@@ -256,8 +261,7 @@ func (c *Cluster) dispatch(e qev) {
 			return
 		}
 		if s.paused {
-			e.at = s.pauseUntil
-			c.schedule(e)
+			s.backlog = append(s.backlog, e)
 			return
 		}
 		s.node.Step(core.Message{Type: core.MsgConnLost, From: core.NodeID(e.peer), To: s.id})
@@ -267,6 +271,12 @@ func (c *Cluster) dispatch(e qev) {
 		if s.paused && e.gen == s.gen && c.now >= s.pauseUntil {
 			s.paused = false
 			c.emit(core.Event{Kind: core.EvResume, Node: s.id})
+			// What queued up while paused runs now, in the order it arrived.
+			backlog := s.backlog
+			s.backlog = nil
+			for _, b := range backlog {
+				c.dispatch(b)
+			}
 		}
 	case evClient:
 		c.clientArrive(e)
@@ -292,8 +302,16 @@ func (c *Cluster) handleReady(i int) {
 	for _, ev := range rd.Events {
 		ev.Node = s.id
 		c.emit(ev)
-		if ev.Kind == core.EvSyncMode && int(ev.Peer) < len(c.lastSync) {
+		switch {
+		case ev.Kind == core.EvSyncMode && int(ev.Peer) < len(c.lastSync):
 			c.lastSync[ev.Peer] = ev.Mode
+		case ev.Kind == core.EvPropose && ev.Client != 0:
+			c.proposed[writeKey{ev.Client, uint32(ev.Seq)}] = true
+		case ev.Kind == core.EvDeliver && ev.Client != 0:
+			k := writeKey{ev.Client, uint32(ev.Seq)}
+			if _, ok := c.commits[k]; !ok {
+				c.commits[k] = c.now
+			}
 		}
 	}
 	if len(rd.Writes) > 0 {
@@ -337,8 +355,7 @@ func (c *Cluster) fsyncDone(e qev) {
 		return
 	}
 	if s.paused {
-		e.at = s.pauseUntil
-		c.schedule(e)
+		s.backlog = append(s.backlog, e)
 		return
 	}
 	k := 0
@@ -410,8 +427,7 @@ func (c *Cluster) deliver(e qev) {
 	}
 	s := c.servers[e.node]
 	if s.paused && s.node != nil {
-		e.at = s.pauseUntil
-		c.schedule(e)
+		s.backlog = append(s.backlog, e)
 		return
 	}
 	l := &c.links[e.peer][e.node]

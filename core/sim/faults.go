@@ -29,6 +29,7 @@ func (c *Cluster) Crash(id core.NodeID) error {
 	s.node = nil
 	s.gen++
 	s.paused = false
+	s.backlog = nil
 	s.fsyncing = false
 	s.disk.pending = nil
 	if c.opts.LoseFsynced && len(s.disk.durable.Log) > 0 {

@@ -499,12 +499,21 @@ func (r *Runner) expectData(st Stmt) error {
 
 // lin runs the linearizability check over the scenario's client writes.
 func (r *Runner) lin() *check.Violation {
-	return check.Linearizable(WriteHistory(r.Cluster.History()), 10*time.Second)
+	return check.Linearizable(r.Cluster.WriteHistory(), 10*time.Second)
 }
 
-// WriteHistory turns client operations into the checker's write history
-// (writes on paths directly under "/" that are not sequential).
-func WriteHistory(ops []*ClientOp) []check.WriteOp {
+type writeKey struct {
+	session int64
+	cxid    uint32
+}
+
+// WriteHistory turns the cluster's client operations into the checker's write
+// history (writes on paths directly under "/" that are not sequential). A
+// write whose client got no answer is resolved from the trace: if no leader
+// proposed it, it never happened; if one committed it, it took effect by then;
+// otherwise it may take effect at any time after its call.
+func (c *Cluster) WriteHistory() []check.WriteOp {
+	ops := c.History()
 	var out []check.WriteOp
 	for _, op := range ops {
 		q := op.Req
@@ -523,6 +532,13 @@ func WriteHistory(ops []*ClientOp) []check.WriteOp {
 			w.Err = op.Reply.Err
 			w.NewVer = op.Reply.Version
 			w.Unknown = op.Reply.Err == ztree.ConnectionLoss
+		}
+		if !op.Done || w.Unknown {
+			k := writeKey{op.Session, q.Cxid}
+			if !c.proposed[k] {
+				continue
+			}
+			w.Unknown, w.Return = true, c.commits[k]
 		}
 		out = append(out, w)
 	}
