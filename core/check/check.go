@@ -65,6 +65,7 @@ type Checker struct {
 	nodes    [core.MaxNodes + 1]nodeState
 	sessions map[int64]*session
 	maxWrite core.Zxid
+	syncAt   [core.MaxNodes + 1]int // trace index of each learner's last sync decision
 
 	trace      []core.Event // checker-relevant events, for windows
 	violations []Violation
@@ -114,7 +115,7 @@ func (c *Checker) flag(prop string, fromIdx int, format string, a ...any) {
 // Observe takes the next trace event.
 func (c *Checker) Observe(e core.Event) {
 	switch e.Kind {
-	case core.EvPropose, core.EvDeliver, core.EvEstablished, core.EvTruncate,
+	case core.EvPropose, core.EvDeliver, core.EvEstablished, core.EvTruncate, core.EvSyncMode,
 		core.EvCrash, core.EvRestart, core.EvFatal, core.EvRequest, core.EvReply, core.EvRole:
 	default:
 		return
@@ -136,9 +137,15 @@ func (c *Checker) Observe(e core.Event) {
 		c.established(e, idx)
 	case core.EvDeliver:
 		c.delivered(e, idx)
+	case core.EvSyncMode:
+		c.syncAt[e.Peer] = idx
 	case core.EvTruncate:
+		// committedLogDurability: the leader must not tell a learner to drop
+		// a txn that was committed when it decided. (A proposal still
+		// outstanding then may commit a moment later; startForwarding sends it
+		// again right after the TRUNC.)
 		for _, r := range e.Removed {
-			if g, ok := c.g[r.Zxid]; ok && g.digest == r.Digest {
+			if g, ok := c.g[r.Zxid]; ok && g.digest == r.Digest && g.at < c.syncAt[e.Node] {
 				c.flag(CommittedNeverLost, g.at, "%v truncated to %v and removed committed txn %v", e.Node, e.Zxid, r.Zxid)
 			}
 		}

@@ -187,6 +187,15 @@ func (c *Cluster) emitReply(op *ClientOp) {
 	}
 }
 
+// serverClosed marks the connections of the clients of a server as closed.
+func (cs *clients) serverClosed(id core.NodeID) {
+	for _, cl := range cs.order {
+		if cl.server == id {
+			cl.moved = true
+		}
+	}
+}
+
 // serverDown fails the requests of clients connected to a crashed server.
 func (cs *clients) serverDown(c *Cluster, id core.NodeID) {
 	for _, cl := range cs.order {

@@ -305,6 +305,10 @@ func (c *Cluster) handleReady(i int) {
 		switch {
 		case ev.Kind == core.EvSyncMode && int(ev.Peer) < len(c.lastSync):
 			c.lastSync[ev.Peer] = ev.Mode
+		case ev.Kind == core.EvRole:
+			// A server that changes role closes its client connections; each
+			// client reconnects with its lastZxidSeen.
+			c.clients.serverClosed(s.id)
 		case ev.Kind == core.EvPropose && ev.Client != 0:
 			c.proposed[writeKey{ev.Client, uint32(ev.Seq)}] = true
 		case ev.Kind == core.EvDeliver && ev.Client != 0:
