@@ -151,16 +151,16 @@ const (
 	// BugCommitBeforeQuorum (planted): the leader commits a proposal on the
 	// first ACK it gets.
 	BugCommitBeforeQuorum
-	// BugElectOnZxidOnly (planted): FLE orders votes by (zxid, sid), ignoring
-	// the peerEpoch.
-	BugElectOnZxidOnly
+	// BugElectWithoutZxid (planted): FLE orders votes by (peerEpoch, sid),
+	// ignoring the zxid, so a server missing committed txns can win.
+	BugElectWithoutZxid
 	numBugs
 )
 
 var bugNames = [...]string{
 	"ZOOKEEPER-1154", "ZOOKEEPER-1264", "ZOOKEEPER-1277", "ZOOKEEPER-1319", "ZOOKEEPER-2355",
 	"ZOOKEEPER-2845", "ZOOKEEPER-3642", "ZOOKEEPER-3911", "ZOOKEEPER-4643", "ZOOKEEPER-4646",
-	"commit-before-quorum", "elect-on-zxid-only",
+	"commit-before-quorum", "elect-without-zxid",
 }
 
 // String returns the bug's name, e.g. "ZOOKEEPER-1154".

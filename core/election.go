@@ -40,8 +40,8 @@ func (n *Node) totalOrder(a, b Vote) bool {
 	if !n.voters.has(a.Leader) {
 		return false
 	}
-	if n.cfg.Bugs.Has(BugElectOnZxidOnly) {
-		return a.Zxid > b.Zxid || (a.Zxid == b.Zxid && a.Leader > b.Leader)
+	if n.cfg.Bugs.Has(BugElectWithoutZxid) {
+		return a.PeerEpoch > b.PeerEpoch || (a.PeerEpoch == b.PeerEpoch && a.Leader > b.Leader)
 	}
 	return a.PeerEpoch > b.PeerEpoch ||
 		(a.PeerEpoch == b.PeerEpoch && (a.Zxid > b.Zxid || (a.Zxid == b.Zxid && a.Leader > b.Leader)))
@@ -205,9 +205,9 @@ func (n *Node) lookingRecv(m Message) {
 // compare explains why vote a beat vote b, for the phase lanes of the UI.
 func (n *Node) compare(a, b Vote) string {
 	switch {
-	case a.PeerEpoch != b.PeerEpoch && !n.cfg.Bugs.Has(BugElectOnZxidOnly):
+	case a.PeerEpoch != b.PeerEpoch:
 		return "peerEpoch " + strconv.Itoa(int(a.PeerEpoch)) + " > " + strconv.Itoa(int(b.PeerEpoch))
-	case a.Zxid != b.Zxid:
+	case a.Zxid != b.Zxid && !n.cfg.Bugs.Has(BugElectWithoutZxid):
 		return "zxid " + a.Zxid.String() + " > " + b.Zxid.String()
 	default:
 		return "sid " + a.Leader.String() + " > " + b.Leader.String()

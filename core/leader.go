@@ -21,6 +21,7 @@ type leader struct {
 	handlers [MaxNodes + 1]*handler
 
 	lastProposed  Zxid
+	nextZxid      Zxid // the last zxid handed out (ZooKeeperServer.hzxid)
 	lastCommitted Zxid
 	outstanding   []*proposal
 	future        *ztree.Tree
@@ -168,7 +169,10 @@ func (n *Node) maybeEstablish() {
 	l.established = true
 	start := MakeZxid(l.epoch, n.cfg.InitialCounter)
 	l.lastCommitted = start
-	l.lastProposed = start
+	l.nextZxid = start
+	if !n.cfg.Bugs.Has(BugZK1319) {
+		l.lastProposed = start
+	}
 	n.updateElectionVote(l.epoch)
 	// The leader's initial history becomes the agreed history.
 	n.emit(Event{Kind: EvEstablished, Epoch: l.epoch, Zxid: n.lastTxnZxid, Digest: n.digest})
@@ -438,7 +442,7 @@ func (n *Node) leaderRequest(r Request) {
 		}
 		return
 	}
-	zxid := l.lastProposed + 1
+	zxid := l.nextZxid + 1
 	if zxid.Counter() == 0xffffffff && !n.cfg.Bugs.Has(BugZK1277) {
 		// ZOOKEEPER-1277: refuse and force a new election, hence a new epoch.
 		n.stepDown("zxid lower 32 bits have rolled over, forcing re-election")
@@ -448,7 +452,7 @@ func (n *Node) leaderRequest(r Request) {
 	req.Session = r.Session
 	t := &Txn{Zxid: zxid, Origin: r.Origin, Cxid: r.Cxid, Txn: l.future.Prep(req)}
 	l.future.Apply(uint64(zxid), t.Txn)
-	l.lastProposed = zxid
+	l.lastProposed, l.nextZxid = zxid, zxid
 	l.outstanding = append(l.outstanding, &proposal{txn: t})
 	n.emit(Event{Kind: EvPropose, Zxid: zxid, Epoch: l.epoch, Hash: t.Txn.Hash(), Text: t.Txn.String(), Client: t.Session, Seq: uint64(t.Cxid)})
 	for _, id := range n.allList {

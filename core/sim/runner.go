@@ -27,6 +27,7 @@ type Runner struct {
 	File    string
 	Out     io.Writer // expect lines go here (nil: discard)
 	Trace   io.Writer // every event as a JSON line (nil: none)
+	BugsOff bool      // ignore "bug ... on" lines (to show a bug scenario is clean without the bug)
 	Cluster *Cluster
 	Checker *check.Checker
 	names   map[string]core.NodeID
@@ -58,7 +59,7 @@ func (r *Runner) Run(stmts []Stmt, seed *uint64) (Result, error) {
 	// Bug switches before anything runs.
 	rest := stmts[1:]
 	for len(rest) > 0 && rest[0].Verb == "bug" {
-		o.Bugs = o.Bugs.With(rest[0].Bug, rest[0].BugOn)
+		o.Bugs = o.Bugs.With(rest[0].Bug, rest[0].BugOn && !r.BugsOff)
 		r.printf("%s:%d: %s\n", r.File, rest[0].Line, rest[0].Text)
 		rest = rest[1:]
 	}

@@ -1,5 +1,33 @@
-// Package ztree is the replicated state machine of zabplay: ZooKeeper's
-// DataTree in miniature (org.apache.zookeeper.server.DataTree), with the
-// leader's PrepRequestProcessor that turns client requests into idempotent
-// txns. It is pure and deterministic: no I/O, no clock, no map order leaks.
+// Package ztree is the replicated state machine of zabplay: ZooKeeper's data
+// tree in miniature.
+//
+// Tree mirrors org.apache.zookeeper.server.DataTree: znodes by path, each with
+// data and a Stat (czxid, mzxid, pzxid, version, cversion, ephemeralOwner,
+// numChildren), the ephemerals of every session, and the sessions themselves
+// (which ZooKeeper keeps beside the tree, in ZKDatabase). Tree.Apply is
+// DataTree.processTxn: it applies one committed, idempotent txn at its zxid,
+// including ZooKeeper's replay rules (a create that finds its node already
+// there still advances the parent's cversion and pzxid, and a delete only
+// ever raises the parent's pzxid), so that replaying a txn over a snapshot
+// that already holds it is harmless.
+//
+// Tree.Prep mirrors the leader's
+// org.apache.zookeeper.server.PrepRequestProcessor: it checks a client
+// Request against the leader's "future" state (the committed tree plus every
+// outstanding proposal, ZooKeeper's outstandingChanges) and turns it into the
+// Txn that is proposed: a CreateTxn with the sequential suffix and the
+// parent's new cversion already resolved, a SetDataTxn with the new absolute
+// version, a DeleteTxn, a session txn, or an ErrorTxn carrying the failure
+// code, since ZooKeeper replicates failed writes too. Followers never run
+// Prep; they only Apply what the leader proposed.
+//
+// Tree.Hash is a digest of the whole tree in the spirit of ZooKeeper's
+// DigestCalculator (ZOOKEEPER-3114): an order-independent sum of per-node
+// hashes over path, data and stat, kept up to date on every change, so that
+// comparing two replicas costs nothing.
+//
+// The package is pure and deterministic: it imports only the standard
+// library, does no I/O, reads no clock, starts no goroutines and never lets
+// map iteration order reach its results. It is not safe for concurrent use;
+// each simulated server owns its trees.
 package ztree

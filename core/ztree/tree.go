@@ -3,7 +3,9 @@ package ztree
 import (
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Stat is the subset of ZooKeeper's Stat the simulator shows.
@@ -17,116 +19,123 @@ type Stat struct {
 	NumChildren    int32  `json:"numChildren"`
 }
 
-// Znode is a node of the tree. Treat it as read-only outside the package.
+// Znode is a node of the tree, ZooKeeper's DataNode. It is exported for
+// views; treat it as read-only outside the package.
 type Znode struct {
-	Data     string
-	Stat     Stat
-	children map[string]struct{}
+	Data string
+	Stat Stat
+
+	children map[string]struct{} // child names; nil until the first child
+	pd       uint64              // hashPathData(path, Data), cached for the digest
 }
 
-// Result is what applying a txn did.
+// Result is what applying a txn did: ZooKeeper's ProcessTxnResult.
 type Result struct {
-	Err  Err    `json:"err"`
+	Err Err `json:"err"`
+	// Path is, for create, the name of the created node.
 	Path string `json:"path,omitempty"`
-	Stat Stat   `json:"stat"`
+	// Stat is the node's stat after a create or setData.
+	Stat Stat `json:"stat"`
 }
 
-// Tree is the data tree: znodes by path ("/" always exists), sessions and
-// ephemerals.
+// Tree is the data tree: znodes by path (the root "/" always exists),
+// sessions with their timeouts, and the ephemeral nodes of each session. The
+// zero Tree is not usable; make one with New.
 type Tree struct {
 	nodes      map[string]*Znode
-	sessions   map[int64]int32
-	ephemerals map[int64]map[string]struct{}
+	sessions   map[int64]int32               // session id -> timeout (ms)
+	ephemerals map[int64]map[string]struct{} // owner -> paths; no empty sets
+	digest     uint64                        // sum of nodeDigest over nodes
+	size       int                           // sum of nodeSize over nodes
 }
 
-// New returns a tree holding only "/".
+// nodeOverhead is the fixed per-node part of Size, standing in for the
+// serialized Stat and ACL reference of a ZooKeeper snapshot record.
+const nodeOverhead = 40
+
+func nodeSize(path, data string) int { return len(path) + len(data) + nodeOverhead }
+
+func hashPathData(path, data string) uint64 {
+	return hashString(hashString(fnvOffset, path), data)
+}
+
+// nodeDigest is one node's share of Tree.Hash: its path, data and every
+// stored stat field. NumChildren is left out: it follows from the paths.
+func nodeDigest(n *Znode) uint64 {
+	s := &n.Stat
+	h := hashWord(n.pd, s.Czxid)
+	h = hashWord(h, s.Mzxid)
+	h = hashWord(h, s.Pzxid)
+	h = hashWord(h, uint64(uint32(s.Version))|uint64(uint32(s.Cversion))<<32)
+	h = hashWord(h, uint64(s.EphemeralOwner))
+	return fmix64(h)
+}
+
+// New returns a tree holding only "/", with no sessions.
 func New() *Tree {
+	root := &Znode{pd: hashPathData("/", "")}
 	return &Tree{
-		nodes:      map[string]*Znode{"/": {}},
+		nodes:      map[string]*Znode{"/": root},
 		sessions:   map[int64]int32{},
 		ephemerals: map[int64]map[string]struct{}{},
+		digest:     nodeDigest(root),
+		size:       nodeSize("/", ""),
 	}
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy of the tree: changing either afterwards leaves
+// the other as it was.
 func (t *Tree) Clone() *Tree {
 	c := &Tree{
 		nodes:      make(map[string]*Znode, len(t.nodes)),
 		sessions:   make(map[int64]int32, len(t.sessions)),
 		ephemerals: make(map[int64]map[string]struct{}, len(t.ephemerals)),
+		digest:     t.digest,
+		size:       t.size,
 	}
+	slab := make([]Znode, len(t.nodes)) // one allocation for all nodes
+	i := 0
 	for p, n := range t.nodes {
-		m := &Znode{Data: n.Data, Stat: n.Stat}
-		if len(n.children) > 0 {
-			m.children = make(map[string]struct{}, len(n.children))
-			for k := range n.children {
-				m.children[k] = struct{}{}
-			}
-		}
+		m := &slab[i]
+		i++
+		*m = *n
+		m.children = copySet(n.children)
 		c.nodes[p] = m
 	}
 	for s, to := range t.sessions {
 		c.sessions[s] = to
 	}
 	for s, set := range t.ephemerals {
-		m := make(map[string]struct{}, len(set))
-		for k := range set {
-			m[k] = struct{}{}
-		}
-		c.ephemerals[s] = m
+		c.ephemerals[s] = copySet(set)
 	}
 	return c
 }
 
-// ValidatePath applies ZooKeeper's PathUtils.validatePath rules.
-func ValidatePath(p string) error {
-	bad := func(why string) error { return errors.New("zab: invalid path " + p + ": " + why) }
-	switch {
-	case p == "":
-		return bad("empty")
-	case p[0] != '/':
-		return bad("must start with /")
-	case p == "/":
+func copySet(s map[string]struct{}) map[string]struct{} {
+	if len(s) == 0 {
 		return nil
-	case p[len(p)-1] == '/':
-		return bad("must not end with /")
-	case strings.IndexByte(p, 0) >= 0:
-		return bad("contains NUL")
 	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		switch seg {
-		case "":
-			return bad("empty segment")
-		case ".", "..":
-			return bad("relative segment " + seg)
-		}
+	m := make(map[string]struct{}, len(s))
+	for k := range s {
+		m[k] = struct{}{}
 	}
-	return nil
+	return m
 }
 
-func parentOf(p string) (parent, name string) {
-	i := strings.LastIndexByte(p, '/')
-	if i == 0 {
-		return "/", p[1:]
-	}
-	return p[:i], p[i+1:]
-}
-
-// Get returns a node's data and stat, or NoNode.
-func (t *Tree) Get(path string) (string, Stat, Err) {
+// Get returns the data and stat of the node at path, or NoNode.
+func (t *Tree) Get(path string) (data string, st Stat, err Err) {
 	n := t.nodes[path]
 	if n == nil {
 		return "", Stat{}, NoNode
 	}
-	st := n.Stat
-	st.NumChildren = int32(len(n.children))
-	return n.Data, st, OK
+	return n.Data, n.Stat, OK
 }
 
-// Exists reports whether path exists.
+// Exists reports whether there is a node at path.
 func (t *Tree) Exists(path string) bool { return t.nodes[path] != nil }
 
-// Children returns the sorted child names of path.
+// Children returns the sorted names (not full paths) of the children of the
+// node at path, or nil if it has none or does not exist.
 func (t *Tree) Children(path string) []string {
 	n := t.nodes[path]
 	if n == nil || len(n.children) == 0 {
@@ -140,10 +149,10 @@ func (t *Tree) Children(path string) []string {
 	return out
 }
 
-// Len is the number of znodes including "/".
+// Len returns the number of znodes, including "/".
 func (t *Tree) Len() int { return len(t.nodes) }
 
-// Paths returns every path, sorted.
+// Paths returns the paths of all znodes, sorted.
 func (t *Tree) Paths() []string {
 	out := make([]string, 0, len(t.nodes))
 	for p := range t.nodes {
@@ -153,185 +162,378 @@ func (t *Tree) Paths() []string {
 	return out
 }
 
-// Size approximates the serialized size of the tree in bytes.
-func (t *Tree) Size() int {
-	s := 0
-	for p, n := range t.nodes {
-		s += len(p) + len(n.Data) + 40
+// Size returns the approximate serialized size of the tree in bytes: the sum
+// over nodes of len(path)+len(data)+40. The leader compares it with the
+// bytes of the txns a learner lacks to choose SNAP over DIFF, as ZooKeeper
+// compares log bytes with the snapshot size.
+func (t *Tree) Size() int { return t.size }
+
+// Hash returns a digest of the whole tree content: every node's path, data,
+// zxids, versions and ephemeral owner. It is a sum of per-node hashes, so it
+// does not depend on map order, and it is kept up to date by every change,
+// so it costs nothing to read. Sessions are not part of it, as they are not
+// part of ZooKeeper's tree digest.
+func (t *Tree) Hash() uint64 { return t.digest }
+
+// ValidatePath checks p against ZooKeeper's PathUtils.validatePath rules: it
+// must start with "/", must not end with "/" (except the root itself), must
+// have no empty, "." or ".." segments and no NUL, and must not hold the
+// characters ZooKeeper forbids (control characters, U+007F to U+009F,
+// U+D800 to U+F8FF, U+FFF0 and above, and invalid UTF-8). Error texts start
+// with "zab: invalid path"; positions in them are byte offsets.
+func ValidatePath(p string) error { return validatePath(p, false) }
+
+// validatePath is ValidatePath, or with seq ZooKeeper's check of a
+// sequential create, which validates p+"1" (so "/a/" is allowed and makes
+// "/a/0000000000").
+func validatePath(p string, seq bool) error {
+	if len(p) == 0 {
+		return pathError(p, "path length must be > 0", -1)
 	}
-	return s
+	if p[0] != '/' {
+		return pathError(p, "path must start with / character", -1)
+	}
+	if len(p) == 1 {
+		return nil
+	}
+	if !seq && p[len(p)-1] == '/' {
+		return pathError(p, "path must not end with / character", -1)
+	}
+	// nameEnds reports whether a node name ends right after byte i.
+	nameEnds := func(i int) bool {
+		if i+1 == len(p) {
+			return !seq
+		}
+		return p[i+1] == '/'
+	}
+	last := byte('/')
+	for i := 1; i < len(p); {
+		c := p[i]
+		switch {
+		case c == 0:
+			return pathError(p, "null character not allowed", i)
+		case c == '/' && last == '/':
+			return pathError(p, "empty node name specified", i)
+		case c == '.' && last == '.':
+			if p[i-2] == '/' && nameEnds(i) {
+				return pathError(p, "relative paths not allowed", i)
+			}
+		case c == '.':
+			if last == '/' && nameEnds(i) {
+				return pathError(p, "relative paths not allowed", i)
+			}
+		case c < 0x20 || c == 0x7f:
+			return pathError(p, "invalid character", i)
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(p[i:])
+			if r <= 0x9f || r >= 0xd800 && r <= 0xf8ff || r >= 0xfff0 {
+				return pathError(p, "invalid character", i)
+			}
+			last = 'x'
+			i += size
+			continue
+		}
+		last = c
+		i++
+	}
+	return nil
 }
 
-// Hash is a hash of the whole content, independent of map order.
-func (t *Tree) Hash() uint64 {
-	var h uint64
-	for p, n := range t.nodes {
-		x := mixS(fnvOffset, p)
-		x = mixS(x, n.Data)
-		x = mixU(x, uint64(uint32(n.Stat.Version))|uint64(uint32(n.Stat.Cversion))<<32)
-		x = mixU(x, uint64(n.Stat.EphemeralOwner))
-		x = mixU(x, n.Stat.Czxid^n.Stat.Mzxid<<1^n.Stat.Pzxid<<2)
-		h += x * 0x9E3779B97F4A7C15
+func pathError(p, why string, at int) error {
+	s := "zab: invalid path " + strconv.Quote(p) + ": " + why
+	if at >= 0 {
+		s += " @" + strconv.Itoa(at)
 	}
-	return h
+	return errors.New(s)
 }
 
-func seqSuffix(n int32) string {
-	var b [10]byte
-	v := uint32(n)
-	for i := 9; i >= 0; i-- {
-		b[i] = byte('0' + v%10)
+// splitPath returns the parent path and the node name of a valid path.
+func splitPath(p string) (parent, name string) {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/", p[i+1:]
+	}
+	return p[:i], p[i+1:]
+}
+
+// appendSeq appends n as Java's String.format("%010d", n) does: ten digits,
+// zero padded, the sign counting towards the width.
+func appendSeq(b []byte, n int32) []byte {
+	v, width := int64(n), 10
+	if v < 0 {
+		b = append(b, '-')
+		v, width = -v, 9
+	}
+	var d [10]byte
+	i := len(d)
+	for v > 0 || len(d)-i < width {
+		i--
+		d[i] = byte('0' + v%10)
 		v /= 10
 	}
-	return string(b[:])
+	return append(b, d[i:]...)
 }
 
-// Prep turns a request into the txn the leader would propose, checking it
-// against this tree (the leader's future state).
+func failTxn(r Request, code Err, path string) Txn {
+	return Txn{Op: OpError, Err: code, Path: path, Session: r.Session}
+}
+
+// Prep turns a client request into the txn the leader proposes, as
+// PrepRequestProcessor does. It checks the request against t, which should
+// be the leader's future state: the committed tree with every txn prepped so
+// far applied to it. Prep does not change t. A failed write becomes an
+// OpError txn carrying the code, the path and the session, since ZooKeeper
+// replicates failed writes too; reads (getData, sync) and unknown ops become
+// OpError with BadArguments.
+//
+// create fails with SessionExpired if it is ephemeral and its session is not
+// open (ZooKeeper's session check), BadArguments for a bad path, NoNode
+// without a parent, NodeExists if the final name is taken, and
+// NoChildrenForEphemerals under an ephemeral parent. A sequential create
+// appends the parent's cversion, zero padded to ten digits, to the path.
+// delete fails with BadArguments (bad path or "/"), NoNode, BadVersion or
+// NotEmpty; setData with BadArguments, NoNode or BadVersion. A Version of -1
+// matches any version. createSession and closeSession need a non-zero
+// Session (else BadArguments); the timeout of createSession is taken from
+// Request.Version.
 func (t *Tree) Prep(r Request) Txn {
-	fail := func(e Err) Txn { return Txn{Op: OpError, Err: e, Path: r.Path, Session: r.Session} }
 	switch r.Op {
 	case OpCreate:
-		if ValidatePath(r.Path) != nil || r.Path == "/" {
-			return fail(BadArguments)
-		}
-		parent, _ := parentOf(r.Path)
-		pn := t.nodes[parent]
-		if pn == nil {
-			return fail(NoNode)
-		}
-		if pn.Stat.EphemeralOwner != 0 {
-			return fail(NoChildrenForEphemerals)
-		}
-		path := r.Path
-		if r.Sequential {
-			path += seqSuffix(pn.Stat.Cversion)
-		}
-		if t.nodes[path] != nil {
-			return Txn{Op: OpError, Err: NodeExists, Path: path, Session: r.Session}
-		}
-		tx := Txn{Op: OpCreate, Path: path, Data: r.Data, ParentCVersion: pn.Stat.Cversion + 1, Session: r.Session}
-		if r.Ephemeral {
-			tx.EphemeralOwner = r.Session
-		}
-		return tx
+		return t.prepCreate(r)
 	case OpDelete:
 		if ValidatePath(r.Path) != nil || r.Path == "/" {
-			return fail(BadArguments)
+			return failTxn(r, BadArguments, r.Path)
 		}
 		n := t.nodes[r.Path]
 		switch {
 		case n == nil:
-			return fail(NoNode)
+			return failTxn(r, NoNode, r.Path)
 		case r.Version != -1 && r.Version != n.Stat.Version:
-			return fail(BadVersion)
-		case len(n.children) > 0:
-			return fail(NotEmpty)
+			return failTxn(r, BadVersion, r.Path)
+		case n.Stat.NumChildren > 0:
+			return failTxn(r, NotEmpty, r.Path)
 		}
 		return Txn{Op: OpDelete, Path: r.Path, Session: r.Session}
 	case OpSetData:
 		if ValidatePath(r.Path) != nil {
-			return fail(BadArguments)
+			return failTxn(r, BadArguments, r.Path)
 		}
 		n := t.nodes[r.Path]
 		switch {
 		case n == nil:
-			return fail(NoNode)
+			return failTxn(r, NoNode, r.Path)
 		case r.Version != -1 && r.Version != n.Stat.Version:
-			return fail(BadVersion)
+			return failTxn(r, BadVersion, r.Path)
 		}
 		return Txn{Op: OpSetData, Path: r.Path, Data: r.Data, Version: n.Stat.Version + 1, Session: r.Session}
 	case OpCreateSession:
+		if r.Session == 0 {
+			return failTxn(r, BadArguments, r.Path)
+		}
 		return Txn{Op: OpCreateSession, Session: r.Session, Timeout: r.Version}
 	case OpCloseSession:
+		if r.Session == 0 {
+			return failTxn(r, BadArguments, r.Path)
+		}
 		return Txn{Op: OpCloseSession, Session: r.Session}
 	}
-	return fail(BadArguments)
+	return failTxn(r, BadArguments, r.Path)
 }
 
-// Apply applies a txn at zxid (DataTree.processTxn). It never panics.
+func (t *Tree) prepCreate(r Request) Txn {
+	if r.Ephemeral {
+		if _, ok := t.sessions[r.Session]; !ok {
+			return failTxn(r, SessionExpired, r.Path)
+		}
+	}
+	if validatePath(r.Path, r.Sequential) != nil {
+		return failTxn(r, BadArguments, r.Path)
+	}
+	// The parent comes from the path as given, before any suffix: "/a/"
+	// (sequential) is a child of "/a".
+	parentPath := r.Path[:strings.LastIndexByte(r.Path, '/')]
+	if parentPath == "" {
+		parentPath = "/"
+	}
+	pn := t.nodes[parentPath]
+	if pn == nil {
+		return failTxn(r, NoNode, r.Path)
+	}
+	path := r.Path
+	if r.Sequential {
+		b := make([]byte, 0, len(r.Path)+11)
+		b = append(b, r.Path...)
+		path = string(appendSeq(b, pn.Stat.Cversion))
+	}
+	if t.nodes[path] != nil {
+		return failTxn(r, NodeExists, path)
+	}
+	if pn.Stat.EphemeralOwner != 0 {
+		return failTxn(r, NoChildrenForEphemerals, path)
+	}
+	tx := Txn{Op: OpCreate, Path: path, Data: r.Data, ParentCVersion: pn.Stat.Cversion + 1, Session: r.Session}
+	if r.Ephemeral {
+		tx.EphemeralOwner = r.Session
+	}
+	return tx
+}
+
+// Apply applies a committed txn at zxid, as DataTree.processTxn does, and
+// never panics.
+//
+// create makes the node with czxid = mzxid = pzxid = zxid and, if
+// tx.ParentCVersion is above the parent's cversion, sets the parent's
+// cversion to it and its pzxid to zxid. It does that even when the node
+// already exists (the result is then NodeExists), so that replaying a create
+// over a state that has it is harmless, as in ZooKeeper's
+// FileTxnSnapLog.processTransaction. It fails with NoNode without a parent.
+// delete fails with NoNode; it unlinks the node, raises the parent's pzxid
+// to zxid if that is larger and leaves the parent's cversion alone. setData
+// fails with NoNode, and sets the data, the absolute tx.Version and mzxid.
+// An OpError txn changes nothing and returns its code. createSession records
+// the session; closeSession deletes its ephemerals and forgets it.
+//
+// Txns a correct leader never proposes are refused without any change: a
+// create or delete with an invalid path or of "/" (BadArguments, or
+// NodeExists for creating "/"), a create under an ephemeral node
+// (NoChildrenForEphemerals), a delete of a node with children (NotEmpty),
+// and an unknown op (BadArguments).
 func (t *Tree) Apply(zxid uint64, tx Txn) Result {
 	switch tx.Op {
-	case OpCreate:
-		return t.create(zxid, tx)
-	case OpDelete:
-		return t.delete(zxid, tx.Path)
 	case OpSetData:
 		n := t.nodes[tx.Path]
 		if n == nil {
-			return Result{Err: NoNode, Path: tx.Path}
+			return Result{Err: NoNode}
 		}
-		n.Data, n.Stat.Version, n.Stat.Mzxid = tx.Data, tx.Version, zxid
-		return Result{Path: tx.Path, Stat: n.Stat}
+		t.digest -= nodeDigest(n)
+		t.size += len(tx.Data) - len(n.Data)
+		n.Data = tx.Data
+		n.pd = hashPathData(tx.Path, tx.Data)
+		n.Stat.Version = tx.Version
+		n.Stat.Mzxid = zxid
+		t.digest += nodeDigest(n)
+		return Result{Stat: n.Stat}
+	case OpCreate:
+		return t.create(zxid, tx)
+	case OpDelete:
+		return Result{Err: t.deleteNode(zxid, tx.Path)}
+	case OpError:
+		return Result{Err: tx.Err}
 	case OpCreateSession:
 		t.sessions[tx.Session] = tx.Timeout
 		return Result{}
 	case OpCloseSession:
-		set := t.ephemerals[tx.Session]
-		paths := make([]string, 0, len(set))
-		for p := range set {
-			paths = append(paths, p)
-		}
-		sort.Sort(sort.Reverse(sort.StringSlice(paths)))
-		for _, p := range paths {
-			t.delete(zxid, p)
-		}
-		delete(t.ephemerals, tx.Session)
-		delete(t.sessions, tx.Session)
+		t.closeSession(zxid, tx.Session)
 		return Result{}
-	case OpError:
-		return Result{Err: tx.Err, Path: tx.Path}
 	}
 	return Result{Err: BadArguments}
 }
 
 func (t *Tree) create(zxid uint64, tx Txn) Result {
-	if ValidatePath(tx.Path) != nil || tx.Path == "/" {
-		return Result{Err: BadArguments, Path: tx.Path}
+	path := tx.Path
+	if path == "/" {
+		return Result{Err: NodeExists}
 	}
-	parent, name := parentOf(tx.Path)
-	pn := t.nodes[parent]
+	if ValidatePath(path) != nil {
+		return Result{Err: BadArguments}
+	}
+	parentPath, name := splitPath(path)
+	pn := t.nodes[parentPath]
 	if pn == nil {
-		return Result{Err: NoNode, Path: tx.Path}
+		return Result{Err: NoNode}
 	}
-	if tx.ParentCVersion > pn.Stat.Cversion {
-		pn.Stat.Cversion, pn.Stat.Pzxid = tx.ParentCVersion, zxid
+	if pn.Stat.EphemeralOwner != 0 {
+		return Result{Err: NoChildrenForEphemerals}
 	}
-	if t.nodes[tx.Path] != nil {
-		return Result{Err: NodeExists, Path: tx.Path}
+	pcv := tx.ParentCVersion
+	if pcv == -1 {
+		pcv = pn.Stat.Cversion + 1
 	}
-	n := &Znode{Data: tx.Data, Stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, EphemeralOwner: tx.EphemeralOwner}}
-	t.nodes[tx.Path] = n
+	if pcv > pn.Stat.Cversion {
+		t.digest -= nodeDigest(pn)
+		pn.Stat.Cversion = pcv
+		pn.Stat.Pzxid = zxid
+		t.digest += nodeDigest(pn)
+	}
+	if t.nodes[path] != nil {
+		return Result{Err: NodeExists}
+	}
+	n := &Znode{
+		Data: tx.Data,
+		Stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, EphemeralOwner: tx.EphemeralOwner},
+		pd:   hashPathData(path, tx.Data),
+	}
+	t.nodes[path] = n
+	t.digest += nodeDigest(n)
+	t.size += nodeSize(path, tx.Data)
 	if pn.children == nil {
-		pn.children = map[string]struct{}{}
+		pn.children = make(map[string]struct{})
 	}
 	pn.children[name] = struct{}{}
-	if tx.EphemeralOwner != 0 {
-		set := t.ephemerals[tx.EphemeralOwner]
+	pn.Stat.NumChildren++
+	if o := tx.EphemeralOwner; o != 0 {
+		set := t.ephemerals[o]
 		if set == nil {
-			set = map[string]struct{}{}
-			t.ephemerals[tx.EphemeralOwner] = set
+			set = make(map[string]struct{})
+			t.ephemerals[o] = set
 		}
-		set[tx.Path] = struct{}{}
+		set[path] = struct{}{}
 	}
-	return Result{Path: tx.Path, Stat: n.Stat}
+	return Result{Path: path, Stat: n.Stat}
 }
 
-func (t *Tree) delete(zxid uint64, path string) Result {
-	n := t.nodes[path]
-	if n == nil || path == "/" {
-		return Result{Err: NoNode, Path: path}
+// deleteNode is DataTree.deleteNode, refusing "/" and nodes with children.
+func (t *Tree) deleteNode(zxid uint64, path string) Err {
+	if path == "/" {
+		return BadArguments
 	}
-	parent, name := parentOf(path)
+	n := t.nodes[path]
+	if n == nil {
+		return NoNode
+	}
+	if n.Stat.NumChildren > 0 {
+		return NotEmpty
+	}
 	delete(t.nodes, path)
-	if pn := t.nodes[parent]; pn != nil {
+	t.digest -= nodeDigest(n)
+	t.size -= nodeSize(path, n.Data)
+	parentPath, name := splitPath(path)
+	if pn := t.nodes[parentPath]; pn != nil {
 		delete(pn.children, name)
+		pn.Stat.NumChildren--
 		if zxid > pn.Stat.Pzxid {
+			t.digest -= nodeDigest(pn)
 			pn.Stat.Pzxid = zxid
+			t.digest += nodeDigest(pn)
 		}
 	}
 	if o := n.Stat.EphemeralOwner; o != 0 {
-		delete(t.ephemerals[o], path)
+		if set := t.ephemerals[o]; set != nil {
+			delete(set, path)
+			if len(set) == 0 {
+				delete(t.ephemerals, o)
+			}
+		}
 	}
-	return Result{Path: path}
+	// A cloned node lives in a slab shared with its siblings: let go of what
+	// it holds.
+	*n = Znode{}
+	return OK
+}
+
+// closeSession is DataTree.killSession plus forgetting the session: its
+// ephemerals are deleted in reverse path order, children before parents.
+func (t *Tree) closeSession(zxid uint64, session int64) {
+	if set := t.ephemerals[session]; len(set) > 0 {
+		paths := make([]string, 0, len(set))
+		for p := range set {
+			paths = append(paths, p)
+		}
+		sort.Strings(paths)
+		for i := len(paths) - 1; i >= 0; i-- {
+			t.deleteNode(zxid, paths[i])
+		}
+	}
+	delete(t.ephemerals, session)
+	delete(t.sessions, session)
 }
