@@ -1,0 +1,116 @@
+package check
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/ztree"
+)
+
+func z(e, c uint32) core.Zxid { return core.MakeZxid(core.Epoch(e), c) }
+
+// A tiny well-formed history: s1 leads epoch 1 and commits two txns that s2
+// delivers.
+func goodTrace() []core.Event {
+	return []core.Event{
+		{Kind: core.EvEstablished, Node: 1, Epoch: 1},
+		{Kind: core.EvPropose, Node: 1, Zxid: z(1, 1), Hash: 11},
+		{Kind: core.EvDeliver, Node: 1, Zxid: z(1, 1), Hash: 11, Digest: 101},
+		{Kind: core.EvDeliver, Node: 2, Zxid: z(1, 1), Hash: 11, Digest: 101},
+		{Kind: core.EvPropose, Node: 1, Zxid: z(1, 2), Hash: 12},
+		{Kind: core.EvDeliver, Node: 1, Zxid: z(1, 2), Hash: 12, Digest: 102, PrevZxid: z(1, 1), PrevDigest: 101},
+		{Kind: core.EvDeliver, Node: 2, Zxid: z(1, 2), Hash: 12, Digest: 102, PrevZxid: z(1, 1), PrevDigest: 101},
+	}
+}
+
+func run(evs []core.Event) []Violation {
+	c := New()
+	for i, e := range evs {
+		e.At = int64(i)
+		c.Observe(e)
+	}
+	return c.Violations()
+}
+
+func TestGoodTraceIsClean(t *testing.T) {
+	assert.Empty(t, run(goodTrace()))
+}
+
+// Each case plants one bad event after the good trace and names the property
+// the checker must report.
+func TestCheckerCatchesPlantedBugs(t *testing.T) {
+	cases := []struct {
+		name string
+		bad  []core.Event
+		want string
+	}{
+		{"a delivery nobody proposed", []core.Event{
+			{Kind: core.EvDeliver, Node: 3, Zxid: z(1, 2), Hash: 99, Digest: 102}}, Integrity},
+		{"same zxid, different history", []core.Event{
+			{Kind: core.EvDeliver, Node: 3, Zxid: z(1, 2), Hash: 12, Digest: 777}}, Agreement},
+		{"a follower delivers what no leader committed", []core.Event{
+			{Kind: core.EvPropose, Node: 1, Zxid: z(1, 3), Hash: 13},
+			{Kind: core.EvDeliver, Node: 2, Zxid: z(1, 3), Hash: 13, Digest: 103}}, Integrity},
+		{"delivery order goes back", []core.Event{
+			{Kind: core.EvDeliver, Node: 2, Zxid: z(1, 1), Hash: 11, Digest: 101}}, TotalOrder},
+		{"two leaders in one epoch", []core.Event{
+			{Kind: core.EvEstablished, Node: 2, Epoch: 1, Zxid: z(1, 2), Digest: 102}}, OneLeaderPerEpoch},
+		{"new leader lacks a committed txn", []core.Event{
+			{Kind: core.EvRole, Node: 1, Role: core.Looking},
+			{Kind: core.EvEstablished, Node: 3, Epoch: 2, Zxid: z(1, 1), Digest: 101}}, CommittedNeverLost},
+		{"new leader commits on a history that skips a committed txn", []core.Event{
+			{Kind: core.EvRole, Node: 1, Role: core.Looking},
+			{Kind: core.EvEstablished, Node: 3, Epoch: 2, Zxid: z(1, 2), Digest: 102},
+			{Kind: core.EvPropose, Node: 3, Zxid: z(2, 1), Hash: 21},
+			{Kind: core.EvDeliver, Node: 3, Zxid: z(2, 1), Hash: 21, Digest: 201, PrevZxid: z(1, 1), PrevDigest: 101}}, PrimaryIntegrity},
+		{"TRUNC removes a txn committed before the sync decision", []core.Event{
+			{Kind: core.EvSyncMode, Node: 1, Peer: 2, Mode: "TRUNC"},
+			{Kind: core.EvTruncate, Node: 2, Zxid: z(1, 1), Removed: []core.Removed{{Zxid: z(1, 2), Digest: 102}}}}, CommittedNeverLost},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			vs := run(append(goodTrace(), tc.bad...))
+			require.NotEmpty(t, vs, "the checker missed it")
+			assert.Equal(t, tc.want, vs[0].Property, "got %v", vs[0])
+		})
+	}
+}
+
+func TestClientGuarantees(t *testing.T) {
+	req := func(cxid uint32, op ztree.Op) core.Event {
+		return core.Event{Kind: core.EvRequest, Client: 7, Req: &core.Request{Session: 7, Cxid: cxid, Request: ztree.Request{Op: op, Path: "/a"}}}
+	}
+	rep := func(cxid uint32, op ztree.Op, zx core.Zxid) core.Event {
+		return core.Event{Kind: core.EvReply, Client: 7, Reply: &core.Reply{Session: 7, Cxid: cxid, Op: op, Zxid: zx}}
+	}
+	t.Run("FIFO", func(t *testing.T) {
+		vs := run([]core.Event{req(1, ztree.OpSetData), req(2, ztree.OpGetData), rep(2, ztree.OpGetData, 0), rep(1, ztree.OpSetData, z(1, 1))})
+		require.NotEmpty(t, vs)
+		assert.Equal(t, FIFOClientOrder, vs[0].Property)
+	})
+	t.Run("read goes back in time", func(t *testing.T) {
+		vs := run([]core.Event{req(1, ztree.OpSetData), rep(1, ztree.OpSetData, z(1, 5)), req(2, ztree.OpGetData), rep(2, ztree.OpGetData, z(1, 4))})
+		require.NotEmpty(t, vs)
+		assert.Equal(t, MonotonicReads, vs[0].Property)
+	})
+	t.Run("in order is clean", func(t *testing.T) {
+		assert.Empty(t, run([]core.Event{req(1, ztree.OpSetData), rep(1, ztree.OpSetData, z(1, 5)), req(2, ztree.OpGetData), rep(2, ztree.OpGetData, z(1, 5))}))
+	})
+}
+
+func TestLinearizable(t *testing.T) {
+	ok := []WriteOp{
+		{Client: 1, Op: ztree.OpCreate, Path: "/a", Data: "x", Version: -1, Call: 0, Return: 10},
+		{Client: 2, Op: ztree.OpCreate, Path: "/a", Data: "y", Version: -1, Call: 20, Return: 30, Err: ztree.NodeExists},
+		{Client: 1, Op: ztree.OpSetData, Path: "/a", Data: "z", Version: 0, Call: 40, Return: 50, NewVer: 1},
+	}
+	assert.Nil(t, Linearizable(ok, 0))
+	// Planted: a create that succeeds after another create finished.
+	bad := append([]WriteOp(nil), ok...)
+	bad[1].Err = ztree.OK
+	v := Linearizable(bad, 0)
+	require.NotNil(t, v)
+	assert.Equal(t, LinearizableWrites, v.Property)
+}

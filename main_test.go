@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, os.Getenv, pw, io.Discard) }()
+	line := make([]byte, 200)
+	n, err := pr.Read(line)
+	require.NoError(t, err)
+	addr := regexp.MustCompile(`http://\S+`).FindString(string(line[:n]))
+	require.NotEmpty(t, addr, "serve printed %q", line[:n])
+	go io.Copy(io.Discard, pr)
+
+	get := func(path string) (int, string) {
+		resp, err := http.Get(addr + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get("/healthz")
+	assert.Equal(t, 200, code)
+	assert.Equal(t, "ok\n", body)
+	code, body = get("/")
+	assert.Equal(t, 200, code)
+	assert.Contains(t, body, "zabplay")
+	code, body = get("/no/such/page")
+	assert.Equal(t, 404, code)
+	assert.Contains(t, body, "Not found")
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}
+
+func TestSimScenarioCommand(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"sim", "--scenario", "core/sim/testdata/sync-diff.txt"}, os.Getenv, &out, io.Discard)
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), "PASS expect sync f == DIFF")
+	assert.Contains(t, out.String(), "0 failed, 0 violations")
+}
+
+func TestSimCampaignCommand(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"sim", "--seeds", "4", "--voters", "3", "--duration", "5s"}, os.Getenv, &out, io.Discard)
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^seeds=4 violations=0 events/s=\d+$`, out.String())
+}
+
+func TestBadInput(t *testing.T) {
+	for _, args := range [][]string{{"fly"}, {"sim", "--scenario", "nope.txt"}, {"sim", "--seeds", "1", "--voters", "12"}, {"node"}} {
+		err := run(context.Background(), args, os.Getenv, io.Discard, io.Discard)
+		assert.Error(t, err, strings.Join(args, " "))
+	}
+}
