@@ -69,8 +69,8 @@ func TestTotalOrder(t *testing.T) {
 		want bool
 	}{
 		{Vote{Leader: 1, PeerEpoch: 2}, Vote{Leader: 3, Zxid: MakeZxid(1, 9), PeerEpoch: 1}, true}, // epoch first
-		{Vote{Leader: 1, Zxid: 5}, Vote{Leader: 3, Zxid: 4}, true},                                  // then zxid
-		{Vote{Leader: 3, Zxid: 5}, Vote{Leader: 1, Zxid: 5}, true},                                  // then sid
+		{Vote{Leader: 1, Zxid: 5}, Vote{Leader: 3, Zxid: 4}, true},                                 // then zxid
+		{Vote{Leader: 3, Zxid: 5}, Vote{Leader: 1, Zxid: 5}, true},                                 // then sid
 		{Vote{Leader: 1, Zxid: 5}, Vote{Leader: 3, Zxid: 5}, false},
 		{Vote{Leader: 4, PeerEpoch: 9}, Vote{Leader: 1}, false}, // an observer never wins
 	}
