@@ -29,6 +29,9 @@ type Config struct {
 	// ObserverElectionDelayMs bounds the random pause of an observer before it
 	// looks for a leader again (zookeeper.observer.election.DelayMs, 200).
 	ObserverElectionDelayMs int
+	// SnapCount is how many txns a server logs between snapshots; the log
+	// behind a snapshot is purged (ZooKeeper snapCount, 100000).
+	SnapCount int
 	// LearnerRetryMs is the pause between a learner's attempts to reach its
 	// leader (zookeeper.leaderConnectDelayDuringRetryMs, 100).
 	LearnerRetryMs int
@@ -69,6 +72,7 @@ func (c Config) withDefaults() Config {
 	def(&c.ObserverElectionDelayMs, 200)
 	def(&c.CommitLogCount, 500)
 	def(&c.LearnerRetryMs, 100)
+	def(&c.SnapCount, 100000)
 	if c.SnapshotSizeFactor == 0 {
 		c.SnapshotSizeFactor = 0.33
 	}
@@ -241,9 +245,12 @@ const (
 	// atomically: temp file, fsync, rename).
 	WriteAcceptedEpoch
 	WriteCurrentEpoch
+	// WriteSnapshotPurge replaces the snapshot with Snap and purges the log
+	// entries it covers (zxid ≤ Snap.TxnZxid); later entries stay.
+	WriteSnapshotPurge
 )
 
-var writeNames = [...]string{"", "append", "truncate", "snapshot", "acceptedEpoch", "currentEpoch"}
+var writeNames = [...]string{"", "append", "truncate", "snapshot", "acceptedEpoch", "currentEpoch", "snapshot+purge"}
 
 // String names the write kind.
 func (k WriteKind) String() string {
@@ -278,9 +285,21 @@ func (w Write) ApplyTo(d *Durable) {
 	case WriteSnapshot:
 		d.Snap = w.Snap
 		d.Log = nil
+	case WriteSnapshotPurge:
+		d.Snap = w.Snap
+		d.Log = purgeBehind(d.Log, w.Snap.TxnZxid)
 	case WriteAcceptedEpoch:
 		d.AcceptedEpoch = w.Epoch
 	case WriteCurrentEpoch:
 		d.CurrentEpoch = w.Epoch
 	}
+}
+
+// purgeBehind returns a new slice with the entries after zxid z.
+func purgeBehind(log []Entry, z Zxid) []Entry {
+	i := 0
+	for i < len(log) && log[i].Zxid <= z {
+		i++
+	}
+	return append([]Entry(nil), log[i:]...)
 }

@@ -45,6 +45,7 @@ type Node struct {
 	snap                        *Snapshot
 	writeSeq, durableSeq        uint64
 	appendStart                 int
+	sinceSnap                   int
 	gated                       []gated
 
 	// The in-memory database (ZKDatabase).
@@ -163,6 +164,7 @@ func (n *Node) Step(m Message) {
 		n.stepFn(n, m)
 	}
 	n.drainSelf()
+	n.maybeSnapshot()
 }
 
 // drainSelf delivers messages the node sent to itself (a server's own FLE
@@ -246,6 +248,7 @@ func (n *Node) lastLogDigest() (Zxid, uint64) {
 func (n *Node) appendLog(t Txn) uint64 {
 	_, d := n.lastLogDigest()
 	n.log = append(n.log, Entry{Txn: t, Digest: chain(d, t.Zxid, t.Txn.Hash())})
+	n.sinceSnap++
 	if k := len(n.rd.Writes); k > 0 && n.appendStart >= 0 && n.rd.Writes[k-1].Kind == WriteAppend {
 		// Group commit: one append record for a batch of txns. n.log is never
 		// overwritten in place (truncation clips its capacity), so the record
@@ -280,7 +283,23 @@ func (n *Node) takeSnapshot() uint64 {
 	n.snap = s
 	n.log = nil
 	n.appendStart = -1
+	n.sinceSnap = 0
 	return n.write(Write{Kind: WriteSnapshot, Snap: s})
+}
+
+// maybeSnapshot takes ZooKeeper's periodic snapshot once SnapCount txns were
+// logged since the last one (SyncRequestProcessor), and purges the log behind
+// it. Called between inputs, never in the middle of a sync.
+func (n *Node) maybeSnapshot() {
+	if n.sinceSnap < n.cfg.SnapCount || n.phase != PhaseBroadcast || n.lastTxnZxid == 0 {
+		return
+	}
+	n.sinceSnap = 0
+	s := &Snapshot{Zxid: n.lastProcessed, TxnZxid: n.lastTxnZxid, Digest: n.digest, Tree: n.tree.Clone()}
+	n.snap = s
+	n.log = purgeBehind(n.log, s.TxnZxid)
+	n.appendStart = -1
+	n.write(Write{Kind: WriteSnapshotPurge, Snap: s})
 }
 
 func (n *Node) setAcceptedEpoch(e Epoch) uint64 {
@@ -324,7 +343,14 @@ func (n *Node) onPersisted(seq uint64) {
 			n.runGated(g)
 		}
 	}
-	n.gated = n.gated[i:]
+	if i == len(n.gated) {
+		clear(n.gated)
+		n.gated = n.gated[:0]
+	} else if i > 0 {
+		k := copy(n.gated, n.gated[i:])
+		clear(n.gated[k:])
+		n.gated = n.gated[:k]
+	}
 }
 
 func (n *Node) runGated(g gated) {

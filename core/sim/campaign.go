@@ -120,6 +120,8 @@ func SeedOptions(seed uint64, voters, observers int, bugs core.Bugs) Options {
 	o.FsyncMaxMs = o.FsyncMinMs + next(10)
 	o.SyncLimit = 2 + next(4)
 	o.InitLimit = o.SyncLimit + next(6)
+	o.SnapCount = 100 + next(1000)
+
 	return o
 }
 

@@ -20,6 +20,7 @@ type Options struct {
 	FsyncMinMs        int
 	FsyncMaxMs        int
 	CommitLogCount    int
+	SnapCount         int
 	InitialCounter    uint32
 	Bugs              core.Bugs
 	// Break-the-assumption faults (off in ZAB's model).
@@ -181,7 +182,7 @@ func (c *Cluster) config(i int) core.Config {
 	return core.Config{
 		ID: core.NodeID(i), Voters: voters, Observers: observers,
 		TickMs: o.TickMs, InitLimit: o.InitLimit, SyncLimit: o.SyncLimit, ClockMs: o.ClockMs,
-		CommitLogCount: o.CommitLogCount, InitialCounter: o.InitialCounter,
+		CommitLogCount: o.CommitLogCount, SnapCount: o.SnapCount, InitialCounter: o.InitialCounter,
 		Rand: rand.New(rand.NewPCG(c.rng.Uint64(), uint64(i))), Bugs: o.Bugs,
 	}
 }

@@ -76,10 +76,6 @@ func (d *Direct) drain() {
 		m := d.queue[k]
 		d.nodes[m.To].Step(m)
 		d.ready(int(m.To))
-		if k > 4096 && k*2 > len(d.queue) {
-			d.queue = append(d.queue[:0], d.queue[k+1:]...)
-			k = -1
-		}
 	}
 	clear(d.queue)
 	d.queue = d.queue[:0]

@@ -286,6 +286,8 @@ func parseEnsemble(args []string) (Options, error) {
 			o.FsyncMinMs, o.FsyncMaxMs, err = rng()
 		case "commitlog":
 			o.CommitLogCount, err = num()
+		case "snapcount":
+			o.SnapCount, err = num()
 		case "counter":
 			var c uint64
 			c, err = strconv.ParseUint(v, 0, 32)
@@ -297,7 +299,7 @@ func parseEnsemble(args []string) (Options, error) {
 		case "lose-fsynced":
 			o.LoseFsynced = v == "on" || v == "true"
 		default:
-			return o, fmt.Errorf("unknown ensemble key %q (want voters, observers, seed, tick, init, sync, latency, fsync, commitlog, counter, reorder, duplicate, lose-fsynced)", k)
+			return o, fmt.Errorf("unknown ensemble key %q (want voters, observers, seed, tick, init, sync, latency, fsync, commitlog, snapcount, counter, reorder, duplicate, lose-fsynced)", k)
 		}
 		if err != nil {
 			return o, err
