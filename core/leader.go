@@ -454,7 +454,7 @@ func (n *Node) leaderRequest(r Request) {
 	l.future.Apply(uint64(zxid), t.Txn)
 	l.lastProposed, l.nextZxid = zxid, zxid
 	l.outstanding = append(l.outstanding, &proposal{txn: t})
-	n.emit(Event{Kind: EvPropose, Zxid: zxid, Epoch: l.epoch, Hash: t.Txn.Hash(), Text: t.Txn.String(), Client: t.Session, Seq: uint64(t.Cxid)})
+	n.emit(Event{Kind: EvPropose, Zxid: zxid, Epoch: l.epoch, Hash: t.Txn.Hash(), Text: n.txnText(t), Client: t.Session, Seq: uint64(t.Cxid)})
 	for _, id := range n.allList {
 		if h := l.handlers[id]; h != nil && h.forwarding && !h.observer {
 			n.send(Message{Type: MsgProposal, To: id, Zxid: zxid, Txn: t})

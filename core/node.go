@@ -219,6 +219,14 @@ func (n *Node) emit(e Event) {
 	n.rd.Events = append(n.rd.Events, e)
 }
 
+// txnText describes a txn for events; a quiet node skips it (it allocates).
+func (n *Node) txnText(t *Txn) string {
+	if n.quiet {
+		return ""
+	}
+	return t.Txn.String()
+}
+
 func (n *Node) warn(text string) { n.emit(Event{Kind: EvWarn, Text: text}) }
 
 // ---- disk ----
@@ -247,6 +255,12 @@ func (n *Node) lastLogDigest() (Zxid, uint64) {
 // appendLog appends txns to the txn log and returns the write's seq.
 func (n *Node) appendLog(t Txn) uint64 {
 	_, d := n.lastLogDigest()
+	if len(n.log) == cap(n.log) {
+		// Double (append grows large slices by ~1.25x, copying far more).
+		grown := make([]Entry, len(n.log), 2*len(n.log)+64)
+		copy(grown, n.log)
+		n.log = grown
+	}
 	n.log = append(n.log, Entry{Txn: t, Digest: chain(d, t.Zxid, t.Txn.Hash())})
 	n.sinceSnap++
 	if k := len(n.rd.Writes); k > 0 && n.appendStart >= 0 && n.rd.Writes[k-1].Kind == WriteAppend {
@@ -440,7 +454,7 @@ func (n *Node) noteDelivered(t *Txn, pz Zxid, pd uint64) {
 	if t.Zxid > n.knownCommitted {
 		n.knownCommitted = t.Zxid
 	}
-	n.emit(Event{Kind: EvDeliver, Zxid: t.Zxid, Digest: n.digest, PrevZxid: pz, PrevDigest: pd, Hash: t.Txn.Hash(), Text: t.Txn.String(), Client: t.Session, Seq: uint64(t.Cxid)})
+	n.emit(Event{Kind: EvDeliver, Zxid: t.Zxid, Digest: n.digest, PrevZxid: pz, PrevDigest: pd, Hash: t.Txn.Hash(), Text: n.txnText(t), Client: t.Session, Seq: uint64(t.Cxid)})
 }
 
 // ---- roles ----
