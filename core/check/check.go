@@ -60,6 +60,7 @@ type session struct {
 type Checker struct {
 	g        map[core.Zxid]gEntry
 	gMax     core.Zxid
+	gSnapMax core.Zxid // the highest G entry that came from a snapshot
 	proposed map[proposalKey]int
 	leaders  map[core.Epoch]core.NodeID
 	nodes    [core.MaxNodes + 1]nodeState
@@ -193,6 +194,11 @@ func (c *Checker) delivered(e core.Event, idx int) {
 		}
 		return
 	}
+	if e.Zxid < c.gSnapMax {
+		// G learned the history below a snapshot only as one digest; a txn in
+		// that gap cannot be checked on its own.
+		return
+	}
 	// A txn not yet committed: only a leader commits (tryToCommit, or its
 	// initial history when it is established).
 	if !c.isLeaderNow(e.Node) {
@@ -208,6 +214,9 @@ func (c *Checker) delivered(e core.Event, idx int) {
 	}
 	c.g[e.Zxid] = gEntry{digest: e.Digest, at: idx, node: e.Node}
 	c.gMax = e.Zxid
+	if e.Snapshot {
+		c.gSnapMax = e.Zxid
+	}
 }
 
 // isLeaderNow reports whether node is an established leader (as far as the
