@@ -99,16 +99,7 @@ func goName(name string) string {
 // TestBreakTheAssumption: with a fault outside ZAB's model (losing an fsynced
 // write, reordering inside a link) the run must not come out clean.
 func TestBreakTheAssumption(t *testing.T) {
-	files, err := filepath.Glob("testdata/break/*.txt")
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			src, err := os.ReadFile(f)
-			require.NoError(t, err)
-			res, err := RunScenario(f, string(src), nil, nil, nil)
-			require.NoError(t, err)
-			assert.False(t, res.OK(), "a fault outside the model must show: a failed expect or a violation")
-		})
-	}
+	eachScenario(t, "testdata/break/*.txt", func(t *testing.T, res Result) {
+		assert.False(t, res.OK(), "a fault outside the model must show: a failed expect or a violation")
+	})
 }

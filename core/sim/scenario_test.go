@@ -8,21 +8,27 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestScenarios runs every scenario file under testdata/.
+// TestScenarios runs every scenario file under testdata/: all must pass.
 func TestScenarios(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
+	eachScenario(t, "testdata/*.txt", func(t *testing.T, res Result) {
+		require.Zero(t, res.Failed, "failed expects")
+		require.Empty(t, res.Violations)
+	})
+}
+
+// eachScenario runs every scenario file matching glob as a subtest (its
+// output goes to the test log) and hands the result to check.
+func eachScenario(t *testing.T, glob string, check func(*testing.T, Result)) {
+	files, err := filepath.Glob(glob)
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			src, err := os.ReadFile(f)
 			require.NoError(t, err)
-			var out testWriter
-			out.t = t
-			res, err := RunScenario(f, string(src), nil, &out, nil)
+			res, err := RunScenario(f, string(src), nil, &testWriter{t}, nil)
 			require.NoError(t, err)
-			require.Zero(t, res.Failed, "failed expects")
-			require.Empty(t, res.Violations)
+			check(t, res)
 		})
 	}
 }
