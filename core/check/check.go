@@ -277,7 +277,9 @@ func (c *Checker) reply(e core.Event) {
 		// the checker holds sync to writes of the epoch it was served in.
 		c.flag(SyncThenRead, idx, "client %d's sync at %v returned at %v, before the write %v acknowledged earlier", e.Client, r.Server, r.Zxid, want)
 	}
-	if isSync && want > s.syncFloor {
+	if isSync && want > s.syncFloor && want.Epoch() <= r.Zxid.Epoch() {
+		// A sync served in an older epoch (by a deposed leader's ensemble)
+		// promises nothing about the newer epoch's writes.
 		s.syncFloor = want
 	}
 	if r.Zxid > s.maxZxid {
