@@ -50,8 +50,16 @@ func (n *Node) syncFollower(h *handler, peerLast Zxid) (string, Zxid) {
 	case peerLast < minC && n.cfg.SnapshotSizeFactor >= 0:
 		// Txn-log sync: read the on-disk log from peerLast, if it starts there
 		// and is small enough next to a snapshot.
+		// The log part stops at minCommittedLog: the leader's log also holds
+		// proposals that are not committed yet, which must never go out with a
+		// COMMIT. The committed log continues from there; a gap means SNAP.
 		if n.logCanSync(peerLast, minC) {
-			current = n.queueCommitted(q, n.log, peerLast, 0, maxC)
+			current = n.queueCommitted(q, n.log, peerLast, minC, maxC)
+			if current < minC {
+				q.msgs, q.op = q.msgs[:0], 0
+			} else {
+				current = n.queueCommitted(q, window, current, 0, maxC)
+			}
 		}
 	}
 	if q.op == 0 {
