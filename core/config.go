@@ -167,6 +167,29 @@ var bugNames = [...]string{
 	"commit-before-quorum", "elect-without-zxid",
 }
 
+var bugTitles = [...]string{
+	"a learner with a divergent suffix gets a DIFF, never a TRUNC, and keeps a phantom txn",
+	"commits between NEWLEADER and UPTODATE are applied in memory but never logged",
+	"no zxid rollover guard: the counter carries into the epoch",
+	"the new leader tells a fresh server (zxid 0) it is already in sync",
+	"a learner takes the DIFF's zxid as its own before it has the txns",
+	"a server leaving a role keeps a database ahead of its txn log",
+	"an unfinished SNAP sync does not clear the in-memory database",
+	"a DIFF-synced follower acks NEWLEADER before it logs the sync txns",
+	"at NEWLEADER the follower writes currentEpoch and acks before the txns are durable",
+	"the follower acks NEWLEADER without waiting for the fsync of the sync txns",
+	"planted: the leader commits on the first ACK instead of a quorum",
+	"planted: elections compare (epoch, sid) and ignore the zxid",
+}
+
+// Title says in one line what the bug does.
+func (b Bug) Title() string {
+	if int(b) < len(bugTitles) {
+		return bugTitles[b]
+	}
+	return ""
+}
+
 // String returns the bug's name, e.g. "ZOOKEEPER-1154".
 func (b Bug) String() string {
 	if int(b) < len(bugNames) {

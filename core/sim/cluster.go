@@ -60,9 +60,10 @@ func (o Options) validate() error {
 
 // inflight is a message on a link.
 type inflight struct {
-	msg  core.Message
-	id   uint64
-	dead bool
+	msg          core.Message
+	id           uint64
+	sent, arrive int64
+	dead         bool
 }
 
 type link struct {
@@ -412,14 +413,14 @@ func (c *Cluster) send(from int, m core.Message) {
 	if at > l.lastAt {
 		l.lastAt = at
 	}
-	f := &inflight{msg: m, id: id}
+	f := &inflight{msg: m, id: id, sent: c.now, arrive: at}
 	l.inflight = append(l.inflight, f)
 	if c.opts.Trace {
 		c.emit(core.Event{Kind: core.EvSend, Node: m.From, Peer: m.To, Msg: m.Type, ID: id, Arrive: at, Text: core.Describe(m)})
 	}
 	c.schedule(qev{at: at, kind: evDeliver, node: to, peer: from, msg: f, gen: c.servers[to].gen})
 	if c.opts.DuplicatePct > 0 && c.rng.IntN(100) < c.opts.DuplicatePct {
-		d := &inflight{msg: m, id: id}
+		d := &inflight{msg: m, id: id, sent: c.now, arrive: at + 1}
 		l.inflight = append(l.inflight, d)
 		c.schedule(qev{at: at + 1, kind: evDeliver, node: to, peer: from, msg: d, gen: c.servers[to].gen})
 	}

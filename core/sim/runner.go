@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -31,9 +32,14 @@ type Runner struct {
 	Cluster *Cluster
 	Checker *check.Checker
 	names   map[string]core.NodeID
+	pick    *rand.Rand // picks "follower"/"observer": its own stream, so naming never changes the run
 	last    *ClientOp
-	res     Result
-	enc     *traceEncoder
+	// onAction, if set, hears every statement that changes the run, as one
+	// statement with every server name resolved (the Player's timeline).
+	onAction func(text string)
+	onEvent  func(core.Event) // sees every event after the checker
+	res      Result
+	enc      *traceEncoder
 }
 
 const sessionScenario = 1
@@ -63,16 +69,9 @@ func (r *Runner) Run(stmts []Stmt, seed *uint64) (Result, error) {
 		r.printf("%s:%d: %s\n", r.File, rest[0].Line, rest[0].Text)
 		rest = rest[1:]
 	}
-	r.Checker, r.names = check.New(), map[string]core.NodeID{}
-	r.res.Seed = o.Seed
-	if r.Trace != nil {
-		r.enc = newTraceEncoder(r.Trace)
-	}
-	c, err := newWithSink(o, r.observe)
-	if err != nil {
+	if err := r.start(o); err != nil {
 		return Result{}, r.errAt(stmts[0], err)
 	}
-	r.Cluster = c
 	for _, st := range rest {
 		if err := r.exec(st); err != nil {
 			return r.res, r.errAt(st, err)
@@ -85,6 +84,22 @@ func (r *Runner) Run(stmts []Stmt, seed *uint64) (Result, error) {
 		}
 	}
 	return r.res, nil
+}
+
+// start builds the checker and the cluster for a run with options o.
+func (r *Runner) start(o Options) error {
+	r.Checker, r.names = check.New(), map[string]core.NodeID{}
+	r.pick = rand.New(rand.NewPCG(o.Seed, 0x6e616d6573))
+	r.res = Result{Seed: o.Seed}
+	if r.Trace != nil {
+		r.enc = newTraceEncoder(r.Trace)
+	}
+	c, err := newWithSink(o, r.observe)
+	if err != nil {
+		return err
+	}
+	r.Cluster = c
+	return nil
 }
 
 // newWithSink builds a cluster whose very first events reach the sink.
@@ -100,6 +115,9 @@ func newWithSink(o Options, sink func(core.Event)) (*Cluster, error) {
 
 func (r *Runner) observe(e core.Event) {
 	r.Checker.Observe(e)
+	if r.onEvent != nil {
+		r.onEvent(e)
+	}
 	if r.enc != nil {
 		r.enc.write(e)
 	}
@@ -152,7 +170,7 @@ func (r *Runner) resolve(ref string) (core.NodeID, error) {
 		if len(ids) == 0 {
 			return 0, fmt.Errorf("no server is %v at %dms", want, c.Now())
 		}
-		return ids[c.rng.IntN(len(ids))], nil
+		return ids[r.pick.IntN(len(ids))], nil
 	}
 	if strings.HasPrefix(ref, "s") {
 		if n, err := strconv.Atoi(ref[1:]); err == nil {
@@ -195,6 +213,12 @@ func (r *Runner) exec(st Stmt) error {
 			return err
 		}
 		switch st.Verb {
+		case "pause":
+			r.record(fmt.Sprintf("pause %v for %dms", id, st.Ms))
+		default:
+			r.record(fmt.Sprintf("%s %v", st.Verb, id))
+		}
+		switch st.Verb {
 		case "crash":
 			return c.Crash(id)
 		case "restart":
@@ -215,8 +239,14 @@ func (r *Runner) exec(st Stmt) error {
 		if err != nil {
 			return err
 		}
+		if st.OneWay {
+			r.record(fmt.Sprintf("cut %v->%v", a, b))
+		} else {
+			r.record(fmt.Sprintf("cut %v-%v", a, b))
+		}
 		return c.Cut(a, b, !st.OneWay)
 	case "heal":
+		r.record("heal")
 		c.Heal()
 	case "create", "set", "delete", "get", "sync", "load":
 		return r.client(st)
@@ -255,7 +285,61 @@ func (r *Runner) partition(st Stmt) error {
 			}
 		}
 	}
+	if r.onAction != nil {
+		var b strings.Builder
+		b.WriteString("partition")
+		for i, g := range groups {
+			if i > 0 {
+				b.WriteString(" |")
+			}
+			for _, id := range g {
+				fmt.Fprintf(&b, " %v", id)
+			}
+		}
+		r.record(b.String())
+	}
 	return r.Cluster.Partition(groups)
+}
+
+// record tells onAction about a statement that changes the run.
+func (r *Runner) record(text string) {
+	if r.onAction != nil {
+		r.onAction(text)
+	}
+}
+
+// submit sends a client request and records it as an async statement.
+func (r *Runner) submit(via core.NodeID, req ztree.Request) (*ClientOp, error) {
+	c := r.Cluster
+	// Without via the cluster picks the server (maybe with its random source),
+	// so the statement keeps no via: its replay picks the same way.
+	r.record(requestText(req, via))
+	return c.Submit(sessionScenario, via, req)
+}
+
+// requestText writes a request as an async scenario statement.
+func requestText(req ztree.Request, via core.NodeID) string {
+	var b strings.Builder
+	switch req.Op {
+	case ztree.OpCreate:
+		fmt.Fprintf(&b, "create %s %s", req.Path, req.Data)
+	case ztree.OpSetData:
+		fmt.Fprintf(&b, "set %s %s", req.Path, req.Data)
+	case ztree.OpDelete:
+		fmt.Fprintf(&b, "delete %s", req.Path)
+	case ztree.OpGetData:
+		fmt.Fprintf(&b, "get %s", req.Path)
+	case ztree.OpSync:
+		b.WriteString("sync")
+	}
+	if via != 0 {
+		fmt.Fprintf(&b, " via %v", via)
+	}
+	if (req.Op == ztree.OpSetData || req.Op == ztree.OpDelete) && req.Version != -1 {
+		fmt.Fprintf(&b, " version %d", req.Version)
+	}
+	b.WriteString(" async")
+	return b.String()
 }
 
 func (r *Runner) client(st Stmt) error {
@@ -283,7 +367,7 @@ func (r *Runner) client(st Stmt) error {
 	case "load":
 		return r.load(st, via)
 	}
-	op, err := c.Submit(sessionScenario, via, req)
+	op, err := r.submit(via, req)
 	if err != nil {
 		return err
 	}
@@ -313,13 +397,13 @@ func describeReply(op *ClientOp) string {
 // all of them (at most 60s).
 func (r *Runner) load(st Stmt, via core.NodeID) error {
 	c := r.Cluster
-	mk, err := c.Submit(sessionScenario, via, ztree.Request{Op: ztree.OpCreate, Path: "/load", Data: "0"})
+	mk, err := r.submit(via, ztree.Request{Op: ztree.OpCreate, Path: "/load", Data: "0"})
 	if err != nil {
 		return err
 	}
 	ops := []*ClientOp{mk}
 	for i := 0; i < st.Count; i++ {
-		op, err := c.Submit(sessionScenario, mk.Server, ztree.Request{Op: ztree.OpSetData, Path: "/load", Data: strconv.Itoa(i + 1), Version: -1})
+		op, err := r.submit(mk.Server, ztree.Request{Op: ztree.OpSetData, Path: "/load", Data: strconv.Itoa(i + 1), Version: -1})
 		if err != nil {
 			return err
 		}

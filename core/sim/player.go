@@ -1,0 +1,331 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/check"
+)
+
+// Action is one change a person (or a scenario) made to a run: a scenario
+// statement with every server name resolved, and the point where it happened.
+// Step (the events handled before it) makes the replay exact; At is for people.
+type Action struct {
+	Step uint64 `json:"step"`
+	At   int64  `json:"t"`
+	Text string `json:"text"`
+}
+
+// PlayerConfig starts a Player: from a scenario's text, or from a size and a
+// seed. Actions, if set, replace the scenario's own timeline (a shared URL
+// holds them all).
+type PlayerConfig struct {
+	Scenario  string   `json:"scenario,omitempty"`
+	Voters    int      `json:"voters,omitempty"`
+	Observers int      `json:"observers,omitempty"`
+	Seed      uint64   `json:"seed,omitempty"`
+	Bugs      []string `json:"bugs,omitempty"`
+	Actions   []Action `json:"actions,omitempty"`
+}
+
+// Player is an ensemble a person plays with: time runs forward in steps of
+// their choosing, actions happen at the current moment, and seeking anywhere
+// replays the run from the start with the same actions. The browser playground
+// drives it (wasm/); nothing in it depends on the browser.
+type Player struct {
+	opts    Options
+	actions []Action
+	next    int // the next action to replay
+	r       *Runner
+	events  []core.Event
+	sent    int // events already handed out by Take
+	halted  *check.Violation
+	faults  bool
+}
+
+// ErrPlayerAction is a statement a player cannot apply.
+var ErrPlayerAction = errors.New("not an action")
+
+// NewPlayer builds a player at time 0.
+func NewPlayer(cfg PlayerConfig) (*Player, error) {
+	p := &Player{}
+	if cfg.Scenario != "" {
+		stmts, err := Parse("scenario", cfg.Scenario)
+		if err != nil {
+			return nil, err
+		}
+		p.opts = stmts[0].Opts
+		rest := stmts[1:]
+		for len(rest) > 0 && rest[0].Verb == "bug" {
+			p.opts.Bugs = p.opts.Bugs.With(rest[0].Bug, rest[0].BugOn)
+			rest = rest[1:]
+		}
+		if cfg.Actions == nil {
+			acts, err := compile(p.opts, rest)
+			if err != nil {
+				return nil, err
+			}
+			p.actions = acts
+		}
+	} else {
+		p.opts = DefaultOptions()
+		p.opts.Voters, p.opts.Observers, p.opts.Seed = cfg.Voters, cfg.Observers, cfg.Seed
+		if p.opts.Voters == 0 {
+			p.opts.Voters = 3
+		}
+	}
+	for _, name := range cfg.Bugs {
+		b, err := core.ParseBug(name)
+		if err != nil {
+			return nil, err
+		}
+		p.opts.Bugs = p.opts.Bugs.With(b, true)
+	}
+	if cfg.Actions != nil {
+		for i, a := range cfg.Actions {
+			if _, err := parseAction(a.Text); err != nil {
+				return nil, fmt.Errorf("action %d %q: %w", i+1, a.Text, err)
+			}
+			if i > 0 && a.Step < cfg.Actions[i-1].Step {
+				return nil, fmt.Errorf("action %d %q: steps must not go back (%d after %d)", i+1, a.Text, a.Step, cfg.Actions[i-1].Step)
+			}
+		}
+		p.actions = append([]Action(nil), cfg.Actions...)
+	}
+	p.opts.Trace = true
+	if err := p.reset(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// compile runs a scenario once and records the statements that change the
+// run, with the step and time at which each happened.
+func compile(o Options, stmts []Stmt) ([]Action, error) {
+	r := &Runner{File: "scenario"}
+	if err := r.start(o); err != nil {
+		return nil, err
+	}
+	var acts []Action
+	r.onAction = func(text string) {
+		acts = append(acts, Action{Step: r.Cluster.Steps(), At: r.Cluster.Now(), Text: text})
+	}
+	for _, st := range stmts {
+		if err := r.exec(st); err != nil {
+			return nil, r.errAt(st, err)
+		}
+	}
+	return acts, nil
+}
+
+func (p *Player) reset() error {
+	r := &Runner{File: "playground"}
+	p.events, p.sent, p.next, p.halted, p.faults = p.events[:0], 0, 0, nil, false
+	r.onEvent = func(e core.Event) { p.events = append(p.events, e) }
+	if err := r.start(p.opts); err != nil {
+		return err
+	}
+	p.r = r
+	return nil
+}
+
+// Now is the virtual time in ms.
+func (p *Player) Now() int64 { return p.r.Cluster.Now() }
+
+// Cluster is the ensemble as it is now.
+func (p *Player) Cluster() *Cluster { return p.r.Cluster }
+
+// Violation is the checker's first violation, once it fired.
+func (p *Player) Violation() *check.Violation { return p.halted }
+
+// Actions is the timeline.
+func (p *Player) Actions() []Action { return p.actions }
+
+// Events is every event of the run so far.
+func (p *Player) Events() []core.Event { return p.events }
+
+// Take returns the events since the last Take.
+func (p *Player) Take() []core.Event {
+	out := p.events[p.sent:]
+	p.sent = len(p.events)
+	return out
+}
+
+// AdvanceTo runs virtual time up to t, replaying the timeline's actions where
+// they happened. It stops at the event where the checker finds a violation.
+func (p *Player) AdvanceTo(t int64) {
+	p.run(t, -1)
+}
+
+// StepOne handles exactly one more event (replaying actions due before it).
+func (p *Player) StepOne() {
+	p.run(1<<62, 1)
+}
+
+func (p *Player) run(t int64, maxSteps int) {
+	c := p.r.Cluster
+	for p.halted == nil {
+		if p.next < len(p.actions) {
+			a := p.actions[p.next]
+			if a.Step <= c.Steps() && a.At <= t {
+				if a.At > c.now {
+					c.now = a.At
+				}
+				p.apply(a.Text)
+				p.next++
+				continue
+			}
+			if a.Step <= c.Steps() {
+				break // due later than t
+			}
+		}
+		if maxSteps == 0 || len(c.q) == 0 || c.q[0].at > t {
+			break
+		}
+		c.Step()
+		maxSteps--
+		if !p.r.Checker.OK() {
+			v := p.r.Checker.Violations()[0]
+			p.halted = &v
+			p.events = append(p.events, core.Event{At: c.now, Kind: core.EvViolation, Text: v.Property + ": " + v.Text})
+		}
+	}
+	if p.halted == nil && maxSteps < 0 && c.now < t {
+		if p.next < len(p.actions) && p.actions[p.next].Step <= c.Steps() {
+			return
+		}
+		c.now = t
+	}
+}
+
+// Seek replays the run from the start up to time t.
+func (p *Player) SeekTo(t int64) error {
+	if err := p.reset(); err != nil {
+		return err
+	}
+	p.AdvanceTo(t)
+	return nil
+}
+
+// SetBug switches a historical bug on or off and replays the run to where it
+// was, with the same actions.
+func (p *Player) SetBug(name string, on bool) error {
+	b, err := core.ParseBug(name)
+	if err != nil {
+		return err
+	}
+	t := p.Now()
+	p.opts.Bugs = p.opts.Bugs.With(b, on)
+	return p.SeekTo(t)
+}
+
+// Bugs lists the switches that are on.
+func (p *Player) Bugs() []string {
+	var out []string
+	for _, b := range core.AllBugs() {
+		if p.opts.Bugs.Has(b) {
+			out = append(out, b.String())
+		}
+	}
+	return out
+}
+
+// Options are the run's options.
+func (p *Player) Options() Options { return p.opts }
+
+// FaultsOn reports whether random faults are being injected.
+func (p *Player) FaultsOn() bool { return p.faults }
+
+// Act applies one statement now: crash, restart, pause, isolate, partition,
+// cut, heal, create, set, delete, get, sync, or "faults on|off". Server
+// names may be leader, follower or observer; client requests are sent async.
+// The timeline after this moment is dropped and the action is added to it.
+func (p *Player) Act(text string) error {
+	st, err := parseAction(text)
+	if err != nil {
+		return err
+	}
+	if p.halted != nil {
+		return fmt.Errorf("the checker found a violation at %dms: seek back before acting", p.halted.At)
+	}
+	c := p.r.Cluster
+	p.actions = p.actions[:p.next]
+	var recorded []string
+	if st.Verb == "faults" {
+		recorded = []string{st.Text}
+	} else {
+		p.r.onAction = func(t string) { recorded = append(recorded, t) }
+		err = p.r.exec(st)
+		p.r.onAction = nil
+		if err != nil {
+			return err
+		}
+	}
+	for _, t := range recorded {
+		p.actions = append(p.actions, Action{Step: c.Steps(), At: c.Now(), Text: t})
+		p.next++
+	}
+	if st.Verb == "faults" {
+		p.setFaults(st.Data == "on")
+	}
+	return nil
+}
+
+// apply replays one recorded action.
+func (p *Player) apply(text string) {
+	st, err := parseAction(text)
+	if err != nil {
+		return // checked when the action was added
+	}
+	if st.Verb == "faults" {
+		p.setFaults(st.Data == "on")
+		return
+	}
+	_ = p.r.exec(st) // an action that failed live was never recorded
+}
+
+func (p *Player) setFaults(on bool) {
+	c := p.r.Cluster
+	if on == p.faults {
+		return
+	}
+	p.faults = on
+	if on {
+		c.faults = AllFaults
+		c.schedule(qev{at: c.now + c.between(100, 1000), kind: evFault})
+	} else {
+		c.faults = nil
+	}
+}
+
+// parseAction reads one action statement.
+func parseAction(text string) (Stmt, error) {
+	if k := strings.Index(text, "#"); k >= 0 {
+		text = text[:k]
+	}
+	f := strings.Fields(text)
+	if len(f) == 0 {
+		return Stmt{}, fmt.Errorf("%w: empty", ErrPlayerAction)
+	}
+	if f[0] == "faults" {
+		if len(f) != 2 || (f[1] != "on" && f[1] != "off") {
+			return Stmt{}, fmt.Errorf("want: faults on|off")
+		}
+		return Stmt{Verb: "faults", Data: f[1], Text: "faults " + f[1]}, nil
+	}
+	st, err := parseLine(f)
+	if err != nil {
+		return st, err
+	}
+	st.Text = strings.Join(f, " ")
+	switch st.Verb {
+	case "crash", "restart", "pause", "isolate", "partition", "cut", "heal":
+	case "create", "set", "delete", "get", "sync":
+		st.Async = true
+	default:
+		return st, fmt.Errorf("%w: %q (want crash, restart, pause, isolate, partition, cut, heal, create, set, delete, get, sync or faults on|off)", ErrPlayerAction, st.Verb)
+	}
+	return st, nil
+}
