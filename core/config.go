@@ -310,7 +310,7 @@ func (w Write) ApplyTo(d *Durable) {
 		d.Log = nil
 	case WriteSnapshotPurge:
 		d.Snap = w.Snap
-		d.Log = purgeBehind(d.Log, w.Snap.TxnZxid)
+		d.Log = purgeBehind(d.Log, w.Snap.TxnZxid, 0)
 	case WriteAcceptedEpoch:
 		d.AcceptedEpoch = w.Epoch
 	case WriteCurrentEpoch:
@@ -319,10 +319,12 @@ func (w Write) ApplyTo(d *Durable) {
 }
 
 // purgeBehind returns a new slice with the entries after zxid z.
-func purgeBehind(log []Entry, z Zxid) []Entry {
+func purgeBehind(log []Entry, z Zxid, room int) []Entry {
 	i := 0
 	for i < len(log) && log[i].Zxid <= z {
 		i++
 	}
-	return append([]Entry(nil), log[i:]...)
+	out := make([]Entry, len(log)-i, len(log)-i+room)
+	copy(out, log[i:])
+	return out
 }

@@ -311,7 +311,10 @@ func (n *Node) maybeSnapshot() {
 	n.sinceSnap = 0
 	s := &Snapshot{Zxid: n.lastProcessed, TxnZxid: n.lastTxnZxid, Digest: n.digest, Tree: n.tree.Clone()}
 	n.snap = s
-	n.log = purgeBehind(n.log, s.TxnZxid)
+	// The log will grow by SnapCount txns before the next purge: room for
+	// them now saves copying the log at every doubling (the log is the
+	// broadcast path's biggest cost).
+	n.log = purgeBehind(n.log, s.TxnZxid, min(n.cfg.SnapCount, 1<<20)+64)
 	n.appendStart = -1
 	n.write(Write{Kind: WriteSnapshotPurge, Snap: s})
 }
