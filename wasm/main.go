@@ -191,8 +191,9 @@ func doExport(p *sim.Player, _ []js.Value) any {
 		Config  sim.StateConfig `json:"config"`
 		Bugs    []string        `json:"bugs"`
 		Actions []sim.Action    `json:"actions"`
+		Dropped int             `json:"dropped"` // the run's first events, no longer kept
 		Events  []core.Event    `json:"events"`
-	}{st.Config, st.Bugs, st.Actions, p.Events()})
+	}{st.Config, st.Bugs, st.Actions, p.Dropped(), p.Events()})
 }
 
 func destroy(_ js.Value, args []js.Value) any {

@@ -39,11 +39,17 @@ type Player struct {
 	actions []Action
 	next    int // the next action to replay
 	r       *Runner
-	events  []core.Event
-	sent    int // events already handed out by Take
+	events  []core.Event // the latest events (at most MaxPlayerEvents)
+	dropped int          // older events no longer kept
+	sent    int          // events already handed out by Take
 	halted  *check.Violation
 	faults  bool
 }
+
+// MaxPlayerEvents bounds the events a Player keeps for Events and export: a
+// long session in a browser tab must not grow without end. Seeking replays
+// from the start, so it never needs the dropped ones.
+const MaxPlayerEvents = 200_000
 
 // ErrPlayerAction is a statement a player cannot apply.
 var ErrPlayerAction = errors.New("not an action")
@@ -122,14 +128,29 @@ func compile(o Options, stmts []Stmt) ([]Action, error) {
 
 func (p *Player) reset() error {
 	r := &Runner{File: "playground"}
-	p.events, p.sent, p.next, p.halted, p.faults = p.events[:0], 0, 0, nil, false
-	r.onEvent = func(e core.Event) { p.events = append(p.events, e) }
+	p.events, p.dropped, p.sent, p.next, p.halted, p.faults = p.events[:0], 0, 0, 0, nil, false
+	r.onEvent = p.keep
 	if err := r.start(p.opts); err != nil {
 		return err
 	}
 	p.r = r
 	return nil
 }
+
+func (p *Player) keep(e core.Event) {
+	if len(p.events) == MaxPlayerEvents {
+		half := MaxPlayerEvents / 2
+		k := copy(p.events, p.events[half:])
+		clear(p.events[k:])
+		p.events = p.events[:k]
+		p.dropped += half
+		p.sent = max(p.sent-half, 0)
+	}
+	p.events = append(p.events, e)
+}
+
+// Dropped is how many of the run's first events are no longer kept.
+func (p *Player) Dropped() int { return p.dropped }
 
 // Now is the virtual time in ms.
 func (p *Player) Now() int64 { return p.r.Cluster.Now() }
@@ -143,7 +164,7 @@ func (p *Player) Violation() *check.Violation { return p.halted }
 // Actions is the timeline.
 func (p *Player) Actions() []Action { return p.actions }
 
-// Events is every event of the run so far.
+// Events is the run's events so far, without the Dropped first ones.
 func (p *Player) Events() []core.Event { return p.events }
 
 // Take returns the events since the last Take.
@@ -189,7 +210,7 @@ func (p *Player) run(t int64, maxSteps int) {
 		if !p.r.Checker.OK() {
 			v := p.r.Checker.Violations()[0]
 			p.halted = &v
-			p.events = append(p.events, core.Event{At: c.now, Kind: core.EvViolation, Text: v.Property + ": " + v.Text})
+			p.keep(core.Event{At: c.now, Kind: core.EvViolation, Text: v.Property + ": " + v.Text})
 		}
 	}
 	if p.halted == nil && maxSteps < 0 && c.now < t {

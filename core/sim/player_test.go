@@ -155,3 +155,16 @@ func TestPlayerRejectsBadInput(t *testing.T) {
 		assert.Error(t, err, "%+v", cfg)
 	}
 }
+
+// TestPlayerBoundsEvents: a long session keeps at most MaxPlayerEvents.
+func TestPlayerBoundsEvents(t *testing.T) {
+	p, err := NewPlayer(PlayerConfig{Voters: 5, Seed: 3})
+	require.NoError(t, err)
+	taken := 0
+	for p.Dropped() == 0 {
+		p.AdvanceTo(p.Now() + 60000)
+		taken += len(p.Take())
+	}
+	assert.LessOrEqual(t, len(p.Events()), MaxPlayerEvents)
+	assert.Equal(t, taken, p.Dropped()+len(p.Events()), "Take handed out every event once")
+}
