@@ -5,30 +5,49 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/zabplay/zabplay/lessons"
+	"github.com/zabplay/zabplay/server/site"
+	"github.com/zabplay/zabplay/static"
 )
 
-// serveCmd serves the site until ctx is done, then shuts down gracefully.
-// The browser playground and lessons come with the playground issue; until
-// then the site says what zabplay is and how to run the simulator.
+// serveCmd serves the site (server/site) until ctx is done (main cancels it
+// on SIGINT or SIGTERM), then shuts down gracefully within 5 seconds.
 func serveCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", ":8080", "listen address")
+	debug := fs.Bool("debug", false, "log every request (at debug level)")
 	if err := fs.Parse(args); err != nil {
 		return errQuiet
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	level := slog.LevelInfo
+	if *debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ls, err := lessons.All()
+	if err != nil {
+		return fmt.Errorf("serve: lessons: %w", err)
+	}
+	if !static.HasWasm() {
+		log.Warn("the simulator is not built into this binary: widgets say how to build it",
+			slog.String("fix", "go tool -modfile=tools/go.mod task serve"))
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: routes(log), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           site.Handler(site.Options{Log: log, Lessons: ls}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	fmt.Fprintf(stdout, "zabplay: serving http://%s\n", displayAddr(ln.Addr().String()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -54,36 +73,4 @@ func displayAddr(a string) string {
 		return "localhost:" + port
 	}
 	return a
-}
-
-var homePage = template.Must(template.New("home").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>zabplay: see ZooKeeper's ZAB work</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}code,pre{background:#f3f3f3;padding:.1rem .3rem}@media(prefers-color-scheme:dark){body{background:#111;color:#eee}code,pre{background:#222}}</style>
-</head><body>
-<h1>zabplay</h1>
-<p>A playground for ZAB, the protocol ZooKeeper uses to keep its leader and followers in the same state.</p>
-<p>The animated in-browser playground and the lessons are being built. Today the simulator runs from the command line:</p>
-<pre>go run . sim --scenario core/sim/testdata/leader-crash-uncommitted-survives.txt
-go run . sim --seeds 200 --voters 5 --observers 1 --faults all --duration 60s</pre>
-</body></html>`))
-
-func routes(log *slog.Logger) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := homePage.Execute(w, nil); err != nil {
-			log.Error("render home", slog.Any("error", err))
-		}
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, "<!doctype html><title>Not found</title><h1>Not found</h1><p>There is no page at %s. <a href=\"/\">Home</a></p>", template.HTMLEscapeString(r.URL.Path))
-	})
-	return mux
 }

@@ -40,9 +40,19 @@ func TestServe(t *testing.T) {
 	code, body = get("/")
 	assert.Equal(t, 200, code)
 	assert.Contains(t, body, "zabplay")
+	assert.Contains(t, body, `data-widget`)
+	assert.Contains(t, body, `<script type="module" src="/static/playground.js"></script>`)
+	for _, path := range []string{"/playground", "/lessons", "/lessons/roles-votes-zxid", "/lessons/broadcast", "/lessons/leader-dies", "/static/site.css"} {
+		code, _ = get(path)
+		assert.Equal(t, 200, code, path)
+	}
 	code, body = get("/no/such/page")
 	assert.Equal(t, 404, code)
 	assert.Contains(t, body, "Not found")
+	resp, err := http.Post(addr+"/", "text/plain", strings.NewReader("x"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 405, resp.StatusCode)
 
 	cancel()
 	select {

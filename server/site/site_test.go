@@ -1,0 +1,319 @@
+package site
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zabplay/zabplay/lessons"
+)
+
+// testFS stands in for static.FS so the tests never depend on the wasm build.
+func testFS(withWasm bool) fstest.MapFS {
+	fsys := fstest.MapFS{
+		"playground.js":   {Data: []byte("export {};\n")},
+		"site.css":        {Data: []byte("body{}\n")},
+		"widget.css":      {Data: []byte(".zab-widget{}\n")},
+		"site.css.gz":     {Data: []byte("GZ-site.css")},
+		"static.go":       {Data: []byte("package static\n")},
+		"README.md":       {Data: []byte("# static\n")},
+		"only.js.br":      {Data: []byte("BR without the plain file")},
+		"dir/inner.js":    {Data: []byte("inner\n")},
+		"wasm_exec.js.br": {Data: []byte("BR-wasm_exec.js")},
+	}
+	if withWasm {
+		fsys["zab.wasm"] = &fstest.MapFile{Data: []byte("\x00asm plain")}
+		fsys["zab.wasm.br"] = &fstest.MapFile{Data: []byte("BR-zab.wasm")}
+		fsys["zab.wasm.gz"] = &fstest.MapFile{Data: []byte("GZ-zab.wasm")}
+		fsys["wasm_exec.js"] = &fstest.MapFile{Data: []byte("// go wasm_exec\n")}
+	}
+	return fsys
+}
+
+func newServer(t *testing.T, withWasm bool) http.Handler {
+	t.Helper()
+	ls, err := lessons.All()
+	require.NoError(t, err)
+	return Handler(Options{Static: testFS(withWasm), Lessons: ls})
+}
+
+func do(t *testing.T, h http.Handler, method, target string, header ...string) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func body(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func page(t *testing.T, h http.Handler, target string, wantStatus int) *goquery.Document {
+	t.Helper()
+	resp := do(t, h, "GET", target)
+	require.Equal(t, wantStatus, resp.StatusCode, "GET %s", target)
+	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"), target)
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	require.NoError(t, err)
+	return doc
+}
+
+// widgets checks the page's widgets against the static/README.md contract
+// and returns them.
+func widgets(t *testing.T, doc *goquery.Document) *goquery.Selection {
+	t.Helper()
+	ws := doc.Find("section.zab-widget[data-widget]")
+	ws.Each(func(_ int, w *goquery.Selection) {
+		assert.Equal(t, "ZAB ensemble playground", w.AttrOr("aria-label", ""))
+		assert.Equal(t, 1, w.Find("p.zab-widget-fallback").Length())
+	})
+	assert.LessOrEqual(t, doc.Find(`[data-share="true"]`).Length(), 1, "at most one widget shares the URL")
+	scripts := doc.Find(`script[type="module"][src="/static/playground.js"]`).Length()
+	if ws.Length() > 0 {
+		assert.Equal(t, 1, scripts, "a page with a widget loads playground.js")
+	} else {
+		assert.Equal(t, 0, scripts)
+	}
+	return ws
+}
+
+func TestHome(t *testing.T) {
+	h := newServer(t, true)
+	doc := page(t, h, "/", 200)
+	ws := widgets(t, doc)
+	require.Equal(t, 1, ws.Length())
+	assert.Equal(t, "3", ws.AttrOr("data-voters", ""))
+	assert.Equal(t, "1", ws.AttrOr("data-seed", ""))
+	_, share := ws.Attr("data-share")
+	assert.False(t, share)
+	answer := doc.Find(`[data-testid="answer"]`)
+	assert.Contains(t, answer.Find("h2").Text(), "How does ZooKeeper keep leader and followers in sync?")
+	assert.Contains(t, answer.Find("p").Text(), "PROPOSAL")
+	assert.Equal(t, "Home", doc.Find(`nav a[aria-current="page"]`).Text())
+	assert.Contains(t, ws.Find(".zab-widget-fallback").Text(), "Loading the simulator")
+}
+
+func TestPlayground(t *testing.T) {
+	doc := page(t, newServer(t, true), "/playground", 200)
+	ws := widgets(t, doc)
+	require.Equal(t, 1, ws.Length())
+	assert.Equal(t, "5", ws.AttrOr("data-voters", ""))
+	assert.Equal(t, "1", ws.AttrOr("data-observers", ""))
+	assert.Equal(t, "true", ws.AttrOr("data-share", ""))
+	keys := doc.Find(`[data-testid="shortcuts"] kbd`).Map(func(_ int, s *goquery.Selection) string { return s.Text() })
+	assert.Equal(t, []string{"Space", "n", "k", "h", "w", "[ and ]", "1 to 9"}, keys)
+	assert.Contains(t, doc.Find(`[data-testid="how-to"]`).Text(), "How to use it")
+}
+
+func TestLessonIndex(t *testing.T) {
+	doc := page(t, newServer(t, true), "/lessons", 200)
+	assert.Equal(t, 0, widgets(t, doc).Length())
+	items := doc.Find(`[data-testid="lessons"] li`)
+	require.Equal(t, 3, items.Length())
+	hrefs := items.Find("a").Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("href", "") })
+	assert.Equal(t, []string{"/lessons/roles-votes-zxid", "/lessons/broadcast", "/lessons/leader-dies"}, hrefs)
+	assert.Equal(t, "1", items.First().AttrOr("value", ""))
+	assert.NotEmpty(t, strings.TrimSpace(items.First().Find("p").Text()), "summary")
+}
+
+func TestLessonPages(t *testing.T) {
+	h := newServer(t, true)
+	ls, err := lessons.All()
+	require.NoError(t, err)
+	for i, l := range ls {
+		t.Run(l.Slug, func(t *testing.T) {
+			doc := page(t, h, "/lessons/"+l.Slug, 200)
+			assert.Equal(t, l.Title, doc.Find("article h1").Text())
+			ws := widgets(t, doc)
+			require.Equal(t, len(l.Widgets()), ws.Length())
+			assert.Equal(t, "true", ws.First().AttrOr("data-share", ""))
+			tasks := 0
+			ws.Each(func(j int, w *goquery.Selection) {
+				assert.Equal(t, l.Widgets()[j].Scenario, w.AttrOr("data-scenario", ""))
+				assert.True(t, strings.HasPrefix(w.AttrOr("data-scenario", ""), "# ") ||
+					strings.HasPrefix(w.AttrOr("data-scenario", ""), "ensemble"))
+				_, hasVoters := w.Attr("data-voters")
+				assert.False(t, hasVoters, "a scenario widget carries no data-voters")
+				raw, ok := w.Attr("data-task")
+				if !ok {
+					return
+				}
+				tasks++
+				var task lessons.Task
+				require.NoError(t, json.Unmarshal([]byte(raw), &task))
+				assert.NotEmpty(t, task.Title)
+				assert.NotEmpty(t, task.Steps)
+			})
+			assert.GreaterOrEqual(t, tasks, 1)
+			assert.NotContains(t, doc.Find("article").Text(), "```")
+			nav := doc.Find(`[data-testid="lesson-nav"]`)
+			prev, next := nav.Find(`a[rel="prev"]`), nav.Find(`a[rel="next"]`)
+			if i == 0 {
+				assert.Equal(t, 0, prev.Length())
+			} else {
+				assert.Equal(t, "/lessons/"+ls[i-1].Slug, prev.AttrOr("href", ""))
+			}
+			if i+1 < len(ls) {
+				assert.Equal(t, "/lessons/"+ls[i+1].Slug, next.AttrOr("href", ""))
+			} else {
+				assert.Equal(t, "/playground", next.AttrOr("href", ""))
+			}
+			assert.Contains(t, doc.Find(".lesson-number").Text(), "of 3")
+		})
+	}
+	// The third lesson's task is the one the playground issue specifies.
+	doc := page(t, h, "/lessons/leader-dies", 200)
+	var task lessons.Task
+	require.NoError(t, json.Unmarshal([]byte(doc.Find("[data-task]").First().AttrOr("data-task", "")), &task))
+	assert.Equal(t, "leader crashed", task.Steps[0].Check)
+	assert.Equal(t, "all in sync", task.Steps[4].Check)
+}
+
+func TestWasmMissing(t *testing.T) {
+	h := newServer(t, false)
+	for _, target := range []string{"/", "/playground", "/lessons/broadcast"} {
+		doc := page(t, h, target, 200)
+		ws := widgets(t, doc)
+		require.Positive(t, ws.Length())
+		ws.Each(func(_ int, w *goquery.Selection) {
+			text := w.Find(".zab-widget-fallback").Text()
+			assert.Contains(t, text, "The simulator is not built")
+			assert.Contains(t, text, "go tool -modfile=tools/go.mod task serve")
+			assert.Contains(t, text, "go tool -modfile=tools/go.mod task wasm")
+		})
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	h := newServer(t, true)
+	for _, target := range []string{"/no/such/page", "/lessons/no-such-lesson", "/lessons/", "/static/", "/static/nope.js",
+		"/static/static.go", "/static/README.md", "/static/dir", "/static/only.js", "/static/only.js.br", "/playground/"} {
+		doc := page(t, h, target, 404)
+		assert.Equal(t, "Not found", doc.Find("h1").Text(), target)
+		links := doc.Find(`[data-testid="helpful-links"] a`).Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("href", "") })
+		assert.Equal(t, []string{"/", "/playground", "/lessons"}, links, target)
+	}
+	doc := page(t, h, "/no/<such>", 404)
+	assert.Contains(t, doc.Find("main code").Text(), "/no/<such>")
+}
+
+func TestMethods(t *testing.T) {
+	h := newServer(t, true)
+	for _, m := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+		for _, target := range []string{"/", "/lessons/broadcast", "/static/site.css", "/nowhere"} {
+			resp := do(t, h, m, target)
+			assert.Equal(t, 405, resp.StatusCode, "%s %s", m, target)
+			assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
+			assert.Contains(t, body(t, resp), "Method not allowed")
+		}
+	}
+	resp := do(t, h, "HEAD", "/")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Empty(t, body(t, resp))
+	resp = do(t, h, "HEAD", "/static/zab.wasm")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "application/wasm", resp.Header.Get("Content-Type"))
+}
+
+func TestHealthz(t *testing.T) {
+	resp := do(t, newServer(t, true), "GET", "/healthz")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "ok\n", body(t, resp))
+}
+
+func TestSecurityHeadersEverywhere(t *testing.T) {
+	h := newServer(t, true)
+	for _, rq := range [][2]string{{"GET", "/"}, {"GET", "/playground"}, {"GET", "/lessons"}, {"GET", "/lessons/broadcast"},
+		{"GET", "/healthz"}, {"GET", "/static/zab.wasm"}, {"GET", "/nope"}, {"POST", "/"}, {"HEAD", "/static/site.css"}} {
+		resp := do(t, h, rq[0], rq[1])
+		csp := resp.Header.Get("Content-Security-Policy")
+		assert.Contains(t, csp, "script-src 'self' 'wasm-unsafe-eval'", rq)
+		assert.Contains(t, csp, "default-src 'self'", rq)
+		assert.Contains(t, csp, "frame-ancestors 'none'", rq)
+		assert.NotContains(t, csp, "'unsafe-eval'", rq)
+		assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), rq)
+		assert.Equal(t, "strict-origin-when-cross-origin", resp.Header.Get("Referrer-Policy"), rq)
+		assert.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"), rq)
+	}
+}
+
+func TestStaticContentTypes(t *testing.T) {
+	h := newServer(t, true)
+	for name, want := range map[string]string{
+		"zab.wasm":      "application/wasm",
+		"playground.js": "text/javascript; charset=utf-8",
+		"site.css":      "text/css; charset=utf-8",
+		"dir/inner.js":  "text/javascript; charset=utf-8",
+	} {
+		resp := do(t, h, "GET", "/static/"+name)
+		assert.Equal(t, 200, resp.StatusCode, name)
+		assert.Equal(t, want, resp.Header.Get("Content-Type"), name)
+		assert.Equal(t, "public, max-age=300", resp.Header.Get("Cache-Control"), name)
+		assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"), name)
+		assert.NotEmpty(t, resp.Header.Get("ETag"), name)
+	}
+}
+
+func TestPrecompressed(t *testing.T) {
+	h := newServer(t, true)
+	for _, tc := range []struct{ file, accept, wantEnc, wantBody string }{
+		{"zab.wasm", "gzip, deflate, br", "br", "BR-zab.wasm"},
+		{"zab.wasm", "br;q=0.5, gzip;q=1", "br", "BR-zab.wasm"},
+		{"zab.wasm", "gzip", "gzip", "GZ-zab.wasm"},
+		{"zab.wasm", "br;q=0, gzip", "gzip", "GZ-zab.wasm"},
+		{"zab.wasm", "*", "br", "BR-zab.wasm"},
+		{"zab.wasm", "*, br;q=0", "gzip", "GZ-zab.wasm"},
+		{"zab.wasm", "", "", "\x00asm plain"},
+		{"zab.wasm", "identity", "", "\x00asm plain"},
+		{"zab.wasm", "br;q=0, gzip;q=0", "", "\x00asm plain"},
+		{"wasm_exec.js", "br", "br", "BR-wasm_exec.js"},
+		{"wasm_exec.js", "gzip", "", "// go wasm_exec\n"},
+		{"site.css", "br, gzip", "gzip", "GZ-site.css"},
+		{"playground.js", "br, gzip", "", "export {};\n"},
+	} {
+		resp := do(t, h, "GET", "/static/"+tc.file, "Accept-Encoding", tc.accept)
+		name := tc.file + " with Accept-Encoding: " + tc.accept
+		require.Equal(t, 200, resp.StatusCode, name)
+		assert.Equal(t, tc.wantEnc, resp.Header.Get("Content-Encoding"), name)
+		assert.Equal(t, tc.wantBody, body(t, resp), name)
+		assert.Equal(t, strconv.Itoa(len(tc.wantBody)), resp.Header.Get("Content-Length"), name)
+		assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"), name)
+		assert.Equal(t, contentTypes["."+strings.SplitN(tc.file, ".", 2)[1]], resp.Header.Get("Content-Type"), name)
+	}
+}
+
+func TestETagRevalidation(t *testing.T) {
+	h := newServer(t, true)
+	first := do(t, h, "GET", "/static/zab.wasm", "Accept-Encoding", "br")
+	etag := first.Header.Get("ETag")
+	require.NotEmpty(t, etag)
+	plain := do(t, h, "GET", "/static/zab.wasm").Header.Get("ETag")
+	assert.NotEqual(t, etag, plain, "each encoding has its own ETag")
+	again := do(t, h, "GET", "/static/zab.wasm", "Accept-Encoding", "br", "If-None-Match", etag)
+	assert.Equal(t, 304, again.StatusCode)
+	assert.Empty(t, body(t, again))
+}
+
+func TestZeroOptionsServeEmbedded(t *testing.T) {
+	h := Handler(Options{})
+	assert.Equal(t, 200, do(t, h, "GET", "/lessons/leader-dies").StatusCode)
+	resp := do(t, h, "GET", "/static/site.css")
+	assert.Equal(t, 200, resp.StatusCode, "static/site.css is embedded")
+	assert.Equal(t, 404, do(t, h, "GET", "/static/static.go").StatusCode)
+}
