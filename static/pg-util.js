@@ -1,0 +1,180 @@
+// pg-util.js: small helpers shared by the playground modules (DOM building,
+// zxid formatting, the message palette). No dependencies, no build step.
+
+export const SVGNS = 'http://www.w3.org/2000/svg';
+
+// h builds an HTML element: h('button', {type: 'button', class: 'x'}, 'text', child...).
+export function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  setAll(el, attrs);
+  for (const k of kids.flat()) if (k != null && k !== false) el.append(k);
+  return el;
+}
+
+// s builds an SVG element.
+export function s(tag, attrs, ...kids) {
+  const el = document.createElementNS(SVGNS, tag);
+  setAll(el, attrs);
+  for (const k of kids.flat()) if (k != null && k !== false) el.append(k);
+  return el;
+}
+
+function setAll(el, attrs) {
+  if (!attrs) return;
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+}
+
+// attr sets an attribute only when its value changed (frames touch the DOM as
+// little as possible so 9 servers stay at 60 fps).
+export function attr(el, name, value) {
+  const c = el.__a || (el.__a = Object.create(null));
+  const v = value == null ? null : String(value);
+  if (c[name] === v) return;
+  c[name] = v;
+  if (v == null) el.removeAttribute(name);
+  else el.setAttribute(name, v);
+}
+
+// text sets textContent only when it changed.
+export function text(el, value) {
+  const v = String(value);
+  if (el.__t === v) return;
+  el.__t = v;
+  el.textContent = v;
+}
+
+// toggle sets or clears a class only when it changed.
+export function cls(el, name, on) {
+  on = !!on;
+  const c = el.__c || (el.__c = Object.create(null));
+  if (c[name] === on) return;
+  c[name] = on;
+  el.classList.toggle(name, on);
+}
+
+// zxid parses "0x200000003" (or a number) into {epoch, counter, hex}.
+export function zxid(z) {
+  if (z == null || z === '') return {epoch: 0, counter: 0, hex: '0x0', big: 0n};
+  let big;
+  try {
+    big = typeof z === 'bigint' ? z : BigInt(z);
+  } catch {
+    return {epoch: 0, counter: 0, hex: String(z), big: 0n};
+  }
+  return {epoch: Number(big >> 32n), counter: Number(big & 0xffffffffn), hex: '0x' + big.toString(16), big};
+}
+
+// zx formats a zxid as "epoch·counter", the form the lessons use.
+export function zx(z) {
+  const p = zxid(z);
+  return p.epoch + '·' + p.counter;
+}
+
+// cmpZxid compares two zxid strings.
+export function cmpZxid(a, b) {
+  const x = zxid(a).big, y = zxid(b).big;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// fmtMs prints virtual time: "4.20 s".
+export function fmtMs(ms) {
+  return (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s';
+}
+
+// Okabe-Ito, the color-blind-safe palette. Message colors follow the ZAB phase
+// that uses the message (election orange, discovery sky blue, sync green,
+// broadcast blue/yellow/vermillion, clients purple); shapes and a short label
+// tell types of one family apart, so color is never the only cue.
+export const OKABE = {
+  orange: '#E69F00', sky: '#56B4E9', green: '#009E73', yellow: '#F0E442',
+  blue: '#0072B2', vermillion: '#D55E00', purple: '#CC79A7', grey: '#8c8c8c',
+};
+
+// MSG describes every message type: family (filter group), color, shape, label.
+export const MSG = {
+  NOTIFICATION: {fam: 'election', color: OKABE.orange, shape: 'diamond', label: 'N', ink: '#000', desc: 'a vote (Fast Leader Election)'},
+  FOLLOWERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'triangle', label: 'FI', ink: '#000', desc: 'follower tells the leader its accepted epoch'},
+  OBSERVERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'triangle', label: 'OI', ink: '#000', desc: 'observer registers with the leader'},
+  LEADERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'square', label: 'LI', ink: '#000', desc: 'leader proposes the new epoch'},
+  ACKEPOCH: {fam: 'discovery', color: OKABE.sky, shape: 'circle', label: 'AE', ink: '#000', desc: 'learner accepts the epoch, sends its last zxid'},
+  DIFF: {fam: 'sync', color: OKABE.green, shape: 'square', label: 'D', ink: '#fff', desc: 'sync: missing txns follow'},
+  TRUNC: {fam: 'sync', color: OKABE.green, shape: 'triangle', label: 'T', ink: '#fff', desc: 'sync: cut your log back first'},
+  SNAP: {fam: 'sync', color: OKABE.green, shape: 'pentagon', label: 'S', ink: '#fff', desc: 'sync: a whole snapshot follows'},
+  NEWLEADER: {fam: 'sync', color: OKABE.green, shape: 'diamond', label: 'NL', ink: '#fff', desc: 'leader: the initial history is sent, ack it'},
+  UPTODATE: {fam: 'sync', color: OKABE.green, shape: 'circle', label: 'U', ink: '#fff', desc: 'leader: start serving'},
+  PROPOSAL: {fam: 'broadcast', color: OKABE.blue, shape: 'square', label: 'P', ink: '#fff', desc: 'leader proposes a txn'},
+  ACK: {fam: 'broadcast', color: OKABE.yellow, shape: 'circle', label: 'A', ink: '#000', desc: 'follower logged the txn'},
+  COMMIT: {fam: 'broadcast', color: OKABE.vermillion, shape: 'diamond', label: 'C', ink: '#fff', desc: 'a quorum acked: apply it'},
+  INFORM: {fam: 'broadcast', color: OKABE.vermillion, shape: 'square', label: 'I', ink: '#fff', desc: 'committed txn for an observer'},
+  PING: {fam: 'ping', color: OKABE.grey, shape: 'circle', label: '', ink: '#000', desc: 'heartbeat'},
+  REQUEST: {fam: 'client', color: OKABE.purple, shape: 'triangle', label: 'R', ink: '#000', desc: 'a write forwarded to the leader'},
+  SYNC: {fam: 'client', color: OKABE.purple, shape: 'square', label: 'Sy', ink: '#000', desc: 'reply to a client sync()'},
+};
+
+export const FAMILIES = [
+  ['election', 'Election'], ['discovery', 'Discovery'], ['sync', 'Sync'],
+  ['broadcast', 'Broadcast'], ['client', 'Client'], ['ping', 'PING'],
+];
+
+export function msgInfo(type) {
+  return MSG[type] || {fam: 'other', color: OKABE.grey, shape: 'circle', label: '?', ink: '#000', desc: type};
+}
+
+// shapePath returns an SVG path for a packet shape of radius r centred on 0,0.
+export function shapePath(shape, r) {
+  switch (shape) {
+    case 'square': return `M${-r * .85},${-r * .85}h${r * 1.7}v${r * 1.7}h${-r * 1.7}z`;
+    case 'diamond': return `M0,${-r * 1.15}L${r * 1.15},0L0,${r * 1.15}L${-r * 1.15},0z`;
+    case 'triangle': return `M0,${-r * 1.15}L${r * 1.1},${r * .8}L${-r * 1.1},${r * .8}z`;
+    case 'pentagon': {
+      let d = '';
+      for (let i = 0; i < 5; i++) {
+        const a = -Math.PI / 2 + i * 2 * Math.PI / 5;
+        d += (i ? 'L' : 'M') + (Math.cos(a) * r * 1.1).toFixed(2) + ',' + (Math.sin(a) * r * 1.1).toFixed(2);
+      }
+      return d + 'z';
+    }
+    default: return `M${-r},0a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0`;
+  }
+}
+
+// EPOCH_COLORS colors log entries by epoch (cycled); distinct from the roles.
+export const EPOCH_COLORS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#8c8c8c'];
+export function epochColor(e) {
+  return EPOCH_COLORS[((e % EPOCH_COLORS.length) + EPOCH_COLORS.length) % EPOCH_COLORS.length];
+}
+
+// PROPERTIES explains every checked property in plain words.
+export const PROPERTIES = {
+  Integrity: 'A server delivered a transaction that no leader ever broadcast, or delivered one twice. Replicas may only apply what a leader proposed, once.',
+  Agreement: 'Two servers delivered different transactions at the same place in their history. All replicas must apply the same sequence.',
+  TotalOrder: 'Two servers delivered the same transactions in different orders. Every replica must apply them in one order.',
+  GlobalPrimaryOrder: 'Transactions of an older leader (epoch) were delivered after a newer leader\'s. History must follow the order of the leaders.',
+  PrimaryIntegrity: 'A new leader broadcast its own transactions before every transaction committed under earlier leaders was delivered. It must first catch up everyone.',
+  OneLeaderPerEpoch: 'Two servers led the same epoch. Each epoch has at most one leader, otherwise two histories can grow at once.',
+  CommittedNeverLost: 'A transaction that a quorum had committed disappeared (for example a TRUNC or a lost fsync removed it). Once committed, a write must survive every crash.',
+  FIFO: 'A client\'s requests were applied out of the order it sent them. ZooKeeper promises per-client FIFO order.',
+  MonotonicReads: 'A client read older data after it had already seen newer data: time went backwards for that client.',
+  SyncThenRead: 'A read issued after sync() missed a write committed before the sync. sync + read must be up to date.',
+  Linearizable: 'The writes cannot be placed in one order that respects real time: a client saw a result no single copy could give.',
+};
+
+// throttle returns fn wrapped to run at most once per ms (trailing call kept).
+export function throttle(fn, ms) {
+  let last = 0, timer = 0;
+  return (...args) => {
+    const now = Date.now();
+    clearTimeout(timer);
+    if (now - last >= ms) {
+      last = now;
+      fn(...args);
+    } else {
+      timer = setTimeout(() => { last = Date.now(); fn(...args); }, ms - (now - last));
+    }
+  };
+}

@@ -1,0 +1,589 @@
+// playground.js mounts every [data-widget] on the page (markup in
+// static/README.md): a ZAB ensemble in the browser with a ring view, phase
+// lanes and log strips, controls, a space-time diagram, a live invariant
+// alarm and an optional task checklist. One requestAnimationFrame loop and one
+// sim.frame call per frame per widget; the loop sleeps when the widget is
+// off-screen or paused.
+
+import {h, attr, text, zx, zxid, fmtMs, PROPERTIES, throttle} from './pg-util.js';
+import {RingView} from './pg-ring.js';
+import {Lanes} from './pg-lanes.js';
+import {SpaceTime, EventLog, KEEP} from './pg-spacetime.js';
+import {Task} from './pg-task.js';
+import {buildTransport, buildActions, buildLegend, buildPanel, jsonish, SPEEDS, DEFAULT_SPEED} from './pg-controls.js';
+import {readShare, writeShare} from './pg-share.js';
+
+const widgets = [];
+let lastActive = null;
+let uidSeq = 0;
+const reducedMQ = matchMedia('(prefers-reduced-motion: reduce)');
+const darkMQ = matchMedia('(prefers-color-scheme: dark)');
+
+async function loadApi() {
+  const fake = new URLSearchParams(location.search).has('fake') || globalThis.ZABPLAY_FAKE;
+  const mod = fake ? await import('./pg-fake.js') : await import('./sim.js');
+  return mod.loadSim();
+}
+
+class Widget {
+  constructor(root, api) {
+    this.root = root;
+    this.api = api;
+    this.uid = 'zw' + ++uidSeq;
+    this.playing = true;
+    this.speed = DEFAULT_SPEED;
+    this.vt = 0; // display time (virtual ms, fractional)
+    this.maxT = 0; // furthest virtual time reached
+    this.state = null;
+    this.selected = new Set();
+    this.focus = 0;
+    this.lastVote = new Map();
+    this.log = new EventLog();
+    this.alarmKey = '';
+    this.visible = true;
+    this.raf = 0;
+    this.pendingSeek = null;
+    this.dirty = true;
+    this.valueSeq = 1;
+    this.share = root.dataset.share === 'true';
+    this.build();
+    this.start();
+  }
+
+  config() {
+    const d = this.root.dataset;
+    const cfg = d.scenario ? {scenario: d.scenario}
+      : {voters: +(d.voters || 3), observers: +(d.observers || 0), seed: +(d.seed || 1)};
+    this.shared = this.share ? readShare(location.search) : null;
+    if (this.shared) {
+      if (!d.scenario) {
+        if (this.shared.voters) cfg.voters = this.shared.voters;
+        if (this.shared.observers != null) cfg.observers = this.shared.observers;
+        if (this.shared.seed != null) cfg.seed = this.shared.seed;
+      }
+      if (this.shared.bugs.length) cfg.bugs = this.shared.bugs;
+      if (this.shared.actions.length) cfg.actions = this.shared.actions;
+    }
+    this.cfg = cfg;
+    return cfg;
+  }
+
+  build() {
+    const r = this.root;
+    r.classList.add('zab-widget', 'zw-ready');
+    r.querySelector('.zab-widget-fallback')?.remove();
+    this.tr = buildTransport(this.uid);
+    this.ac = buildActions(this.uid);
+    this.ring = new RingView({onServer: (id, e) => this.clickServer(id, e), onPacket: (p) => this.showPacket(p)});
+    this.lanes = new Lanes({onServer: (id, e) => this.clickServer(id, e)});
+    this.st = new SpaceTime({uid: this.uid, onSeek: (t) => this.seek(t), onPacket: (m) => this.showPacket(m)});
+    this.detail = buildPanel('zw-detail', 'Details', 'region');
+    this.alarm = buildPanel('zw-alarm', 'Invariant violated', 'alert');
+    this.status = h('p', {class: 'zw-status', role: 'status', 'aria-live': 'polite'});
+    this.live = h('p', {class: 'zw-sr', 'aria-live': 'assertive'});
+    this.taskBox = h('div', {class: 'zw-taskbox'});
+    if (r.dataset.task) {
+      try {
+        this.task = new Task(JSON.parse(r.dataset.task), {announce: (m) => this.announce(m)});
+        this.taskBox.append(this.task.el);
+      } catch (err) {
+        this.taskBox.append(h('p', {class: 'zw-error'}, 'Bad data-task: ' + err.message));
+      }
+    }
+    this.stage = h('div', {class: 'zw-stage'}, h('div', {class: 'zw-ringbox'}, this.ring.svg), buildLegend());
+    r.append(
+      this.tr.el,
+      this.alarm.el,
+      h('div', {class: 'zw-main'}, this.stage, h('div', {class: 'zw-side'}, this.taskBox, this.lanes.el, this.detail.el)),
+      this.ac.el,
+      this.status,
+      this.st.el,
+      this.live);
+    this.wire();
+  }
+
+  wire() {
+    const {play, step, speed, scrub} = this.tr;
+    const on = (el, ev, fn) => el.addEventListener(ev, (e) => { lastActive = this; fn(e); });
+    on(play, 'click', () => this.setPlaying(!this.playing));
+    on(step, 'click', () => this.step());
+    on(speed, 'change', () => this.setSpeed(+speed.value));
+    on(scrub, 'input', () => this.seek(+scrub.value));
+    const a = this.ac;
+    on(a.killLeader, 'click', () => this.act('crash leader'));
+    on(a.heal, 'click', () => this.act('heal'));
+    on(a.partition, 'click', () => this.partition());
+    on(a.faults, 'click', () => this.act(this.state?.faults ? 'faults off' : 'faults on'));
+    on(a.form, 'submit', (e) => { e.preventDefault(); this.write(); });
+    on(a.exportBtn, 'click', () => this.exportTrace());
+    if (this.share) {
+      a.share.hidden = false;
+      on(a.share, 'click', () => this.copyLink());
+    }
+    on(this.detail.close, 'click', () => this.closePanels());
+    on(this.alarm.close, 'click', () => { this.alarm.el.hidden = true; });
+    this.root.addEventListener('pointerdown', () => { lastActive = this; });
+    this.root.addEventListener('focusin', () => { lastActive = this; });
+    this.io = new IntersectionObserver((ents) => {
+      for (const e of ents) this.visible = e.isIntersecting;
+      if (this.visible) this.kick();
+    });
+    this.io.observe(this.root);
+    this.writeURL = throttle(() => this.updateURL(), 800);
+  }
+
+  start() {
+    let res;
+    try {
+      this.sim = this.api.create(this.config());
+    } catch (err) {
+      this.fail('The simulator did not start: ' + err.message);
+      return;
+    }
+    this.buildBugs();
+    if (this.shared && this.shared.t != null) {
+      // A shared moment: replay to it and stay there.
+      res = this.sim.seek(this.shared.t, KEEP);
+      this.playing = false;
+      this.vt = this.shared.t;
+    } else {
+      res = this.sim.frame(0);
+    }
+    if (res.error) { this.fail(res.error); return; }
+    this.log.reset(res.state, res.state.t);
+    if (this.task) this.task.seed(res.state);
+    this.ingest(res, true);
+    this.vt = res.state.t;
+    this.maxT = Math.max(this.maxT, res.state.t);
+    this.syncControls();
+    this.kick();
+  }
+
+  fail(msg) {
+    this.root.append(h('p', {class: 'zw-error', role: 'alert'}, msg));
+    this.playing = false;
+  }
+
+  buildBugs() {
+    let list = [];
+    try {
+      list = (this.api.bugs && this.api.bugs()) || (this.sim.constructor.bugs && this.sim.constructor.bugs()) || [];
+    } catch { list = []; }
+    const on = new Set(this.cfg.bugs || []);
+    this.ac.bugList.textContent = '';
+    if (!list.length) this.ac.bugList.append(h('p', {class: 'zw-hint'}, 'No bug switches in this build.'));
+    for (const b of list) {
+      const cb = h('input', {type: 'checkbox', 'data-bug': b.name, checked: on.has(b.name)});
+      cb.addEventListener('change', () => this.setBug(b.name, cb.checked));
+      this.ac.bugList.append(h('label', {class: 'zw-bug'}, cb, h('span', null, h('strong', null, b.name), ' ', b.title)));
+    }
+  }
+
+  // The loop.
+  kick() {
+    if (!this.raf && this.sim) {
+      this.lastWall = performance.now();
+      this.raf = requestAnimationFrame((t) => this.tick(t));
+    }
+  }
+
+  tick(now) {
+    this.raf = 0;
+    if (!this.sim || !this.root.isConnected) return;
+    const dt = Math.min(100, Math.max(0, now - this.lastWall));
+    this.lastWall = now;
+    if (this.pendingSeek != null) {
+      const t = this.pendingSeek;
+      this.pendingSeek = null;
+      this.apply(this.sim.seek(t, KEEP), true);
+    } else if (this.playing) {
+      this.vt += dt * this.speed;
+      const res = this.sim.frame(Math.floor(this.vt));
+      if (res.error) { this.say(res.error); this.setPlaying(false); } else this.ingest(res);
+    }
+    if (this.dirty) this.render();
+    if (this.visible && (this.playing || this.dirty || this.pendingSeek != null)) {
+      this.raf = requestAnimationFrame((t) => this.tick(t));
+    }
+  }
+
+  // apply takes a seek/setBug/act/step answer. reset: replace the event window.
+  apply(res, reset) {
+    if (!res) return;
+    if (res.error) { this.say(res.error); return; }
+    if (reset) {
+      this.log.reset(res.state, res.state.t);
+      this.lastVote.clear();
+      if (this.task) this.task.seed(res.state);
+    }
+    this.ingest(res, reset);
+    this.vt = res.state.t;
+    this.dirty = true;
+    this.writeURL();
+    this.kick();
+  }
+
+  ingest(res, reset) {
+    const st = res.state;
+    const events = res.events || [];
+    this.log.add(events);
+    for (const e of events) if (e.kind === 'vote') this.lastVote.set(e.node, e);
+    this.log.prune(st.t);
+    if (this.task) this.task.feed(events, st);
+    this.state = st;
+    if (st.t < this.vt - 1 || (this.vt < st.t && !this.playing)) this.vt = st.t;
+    this.maxT = Math.max(this.maxT, st.t);
+    if (st.violation) {
+      const key = st.violation.property + '@' + st.violation.t;
+      if (key !== this.alarmKey) {
+        this.alarmKey = key;
+        this.vt = st.t;
+        this.setPlaying(false);
+        this.showAlarm(st.violation);
+      }
+    } else if (this.alarmKey) {
+      this.alarmKey = '';
+      this.alarm.el.hidden = true;
+    }
+    if (this.playing) this.writeURL();
+    this.dirty = true;
+  }
+
+  render() {
+    const st = this.state;
+    if (!st) return;
+    this.dirty = false;
+    const reduced = reducedMQ.matches;
+    attr(this.root, 'data-sim-time', Math.floor(st.t));
+    attr(this.root, 'data-playing', this.playing ? 'true' : 'false');
+    // Keep the focus only on a server that exists.
+    this.ring.update(st, Math.min(this.vt, st.t + 0.999), {reduced, selected: this.selected, focus: this.focus});
+    this.lanes.update(st, this.lastVote, this.selected);
+    this.st.setServers(st.servers || []);
+    this.st.draw(this.log, st.t, this.maxT, this.colors());
+    text(this.tr.time, fmtMs(st.t));
+    const sc = this.tr.scrub;
+    attr(sc, 'max', Math.max(1, Math.floor(this.maxT)));
+    if (document.activeElement !== sc || this.playing) sc.value = Math.floor(st.t);
+    attr(sc, 'aria-valuetext', fmtMs(st.t));
+    this.syncControls();
+  }
+
+  syncControls() {
+    const st = this.state;
+    text(this.tr.play, this.playing ? 'Pause' : 'Play');
+    attr(this.tr.play, 'aria-pressed', null);
+    const a = this.ac;
+    const hasLeader = !!(st && st.leader && st.servers.some((sv) => sv.id === st.leader && sv.up !== false && sv.role === 'leading'));
+    a.killLeader.disabled = !hasLeader;
+    attr(a.faults, 'aria-pressed', st && st.faults ? 'true' : 'false');
+    const n = st ? st.servers.length : 0;
+    a.partition.disabled = !(this.selected.size >= 1 && this.selected.size < n);
+    this.drawSelection();
+  }
+
+  drawSelection() {
+    const st = this.state;
+    const box = this.ac.selBox;
+    const sv = st && st.servers.find((x) => x.id === this.focus && this.selected.has(x.id));
+    const key = sv ? `${sv.id}:${sv.up}:${sv.paused}:${[...this.selected].join(',')}` : 'none:' + [...this.selected].join(',');
+    if (box.__key === key) return;
+    box.__key = key;
+    box.textContent = '';
+    if (!sv) { box.append(this.ac.selHint); return; }
+    const names = [...this.selected].sort((x, y) => x - y).map((id) => 's' + id).join(', ');
+    box.append(h('span', {class: 'zw-hint'}, 'Selected: ' + names));
+    const btn = (label, fn, extra) => {
+      const b = h('button', {type: 'button', class: 'zw-btn' + (extra || '')}, label);
+      b.addEventListener('click', fn);
+      return b;
+    };
+    if (sv.up !== false) {
+      box.append(btn(`Kill ${sv.name}`, () => this.act(`crash ${sv.name}`), ' zw-danger'));
+      const p = btn(`Pause ${sv.name}`, () => this.act(`pause ${sv.name} for 3s`));
+      p.disabled = !!sv.paused;
+      p.title = 'Freeze the server for 3 s of virtual time (a long GC pause)';
+      box.append(p);
+    } else {
+      box.append(btn(`Restart ${sv.name}`, () => this.act(`restart ${sv.name}`), ' zw-primary'));
+    }
+    box.append(btn('Clear selection', () => { this.selected.clear(); this.focus = 0; this.dirty = true; this.kick(); }));
+  }
+
+  colors() {
+    const key = darkMQ.matches + ':' + (document.documentElement.dataset.theme || '');
+    if (this._colorsKey !== key) {
+      this._colorsKey = key;
+      const cs = getComputedStyle(this.root);
+      const v = (n, d) => cs.getPropertyValue(n).trim() || d;
+      this._colors = {ink: v('--zw-ink', '#222'), muted: v('--zw-muted', '#666'), grid: v('--zw-grid', '#ddd'),
+        bg: v('--zw-bg', '#fff'), accent: v('--zw-accent', '#0072B2'), alarm: v('--zw-alarm', '#D55E00'),
+        future: v('--zw-future', 'rgba(0,0,0,.05)')};
+    }
+    return this._colors;
+  }
+
+  // Actions.
+  setPlaying(on) {
+    this.playing = on;
+    if (on) this.lastWall = performance.now();
+    this.dirty = true;
+    this.syncControls();
+    if (!on) this.updateURL();
+    this.kick();
+  }
+
+  setSpeed(x) {
+    this.speed = x;
+    this.tr.speed.value = String(x);
+    this.say(`Speed ${x}×`);
+  }
+
+  bumpSpeed(dir) {
+    const i = SPEEDS.indexOf(this.speed);
+    const j = Math.max(0, Math.min(SPEEDS.length - 1, (i < 0 ? SPEEDS.indexOf(DEFAULT_SPEED) : i) + dir));
+    this.setSpeed(SPEEDS[j]);
+  }
+
+  step() {
+    this.setPlaying(false);
+    const res = this.sim.step();
+    if (res.error) { this.say(res.error); return; }
+    this.ingest(res);
+    this.vt = res.state.t;
+    const e = (res.events || []).at(-1);
+    this.say(e ? `${fmtMs(e.t)}: ${describe(e)}` : 'No more events.');
+    this.dirty = true;
+    this.kick();
+  }
+
+  seek(t) {
+    t = Math.max(0, Math.min(Math.floor(t), Math.floor(this.maxT)));
+    this.pendingSeek = t;
+    this.vt = t;
+    lastActive = this;
+    this.kick();
+  }
+
+  act(text) {
+    if (!this.sim) return;
+    const res = this.sim.act(text);
+    if (res.error) { this.say(`“${text}”: ${res.error}`); return; }
+    this.say(`${fmtMs(res.state.t)}: ${text}`);
+    // Acting drops any later timeline: the furthest time is now.
+    this.maxT = res.state.t;
+    this.ingest(res);
+    this.vt = res.state.t;
+    this.updateURL();
+    this.kick();
+  }
+
+  partition() {
+    if (!this.state) return;
+    const n = this.state.servers.length;
+    if (!(this.selected.size >= 1 && this.selected.size < n)) { this.say('Select 1 to n-1 servers first (click them or press 1–9).'); return; }
+    const names = [...this.selected].sort((x, y) => x - y).map((id) => 's' + id);
+    this.act(`partition ${names.join(' ')} | rest`);
+  }
+
+  write() {
+    const st = this.state;
+    const path = this.ac.path.value.trim().replace(/[\s#]+/g, '');
+    let value = this.ac.value.value.trim().replace(/[\s#]+/g, '_');
+    if (!path.startsWith('/')) { this.say('A path starts with /, e.g. /a'); this.ac.path.focus(); return; }
+    if (!value) value = 'v' + this.valueSeq;
+    const ld = st && st.servers.find((sv) => sv.id === st.leader);
+    const exists = ld && (ld.tree || []).some((n) => n.path === path);
+    this.act(`${exists ? 'set' : 'create'} ${path} ${value} via leader`);
+    const m = /^(.*?)(\d+)$/.exec(value);
+    this.ac.value.value = m ? m[1] + (+m[2] + 1) : value;
+    this.valueSeq++;
+  }
+
+  setBug(name, on) {
+    const res = this.sim.setBug(name, on);
+    if (res.error) { this.say(res.error); return; }
+    this.say(`${name} ${on ? 'on' : 'off'}: replayed from 0 with the same actions.`);
+    this.alarmKey = '';
+    this.alarm.el.hidden = true;
+    this.cfg.bugs = res.state.bugs || [];
+    this.apply(res, true);
+  }
+
+  exportTrace() {
+    const tr = this.sim.exportTrace();
+    const blob = new Blob([JSON.stringify(tr, null, 1)], {type: 'application/json'});
+    const a = h('a', {href: URL.createObjectURL(blob), download: `zabplay-trace-t${Math.floor(this.state?.t || 0)}.json`});
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 5000);
+    this.say(`Exported ${(tr.events || []).length} events.`);
+  }
+
+  updateURL() {
+    if (!this.share || !this.state) return;
+    const url = writeShare(location.href, this.cfg, this.state);
+    if (url !== location.href) history.replaceState(history.state, '', url);
+  }
+
+  async copyLink() {
+    this.updateURL();
+    try {
+      await navigator.clipboard.writeText(location.href);
+      this.say('Link copied: it opens this exact moment.');
+    } catch {
+      this.say('Copy this address: ' + location.href);
+    }
+  }
+
+  clickServer(id, e) {
+    lastActive = this;
+    const multi = e && (e.shiftKey || e.ctrlKey || e.metaKey);
+    this.toggleServer(id, multi);
+    const sv = this.state?.servers.find((x) => x.id === id);
+    if (sv && this.selected.has(id)) this.showServer(sv);
+  }
+
+  toggleServer(id, multi) {
+    if (this.selected.has(id) && (multi || this.focus === id)) {
+      this.selected.delete(id);
+      this.focus = [...this.selected].at(-1) || 0;
+    } else {
+      if (!multi && this.selected.size && this.focus === id) this.selected.clear();
+      this.selected.add(id);
+      this.focus = id;
+    }
+    this.dirty = true;
+    this.kick();
+  }
+
+  showServer(sv) {
+    const z = zxid(sv.lastZxid);
+    this.openPanel(`${sv.name}: ${sv.up === false ? 'down' : sv.role}, epoch ${sv.currentEpoch}, zxid ${z.epoch}·${z.counter}`, sv);
+  }
+
+  showPacket(p) {
+    this.openPanel(`${p.msg} s${p.from} → s${p.to}`, p);
+  }
+
+  openPanel(title, obj) {
+    const d = this.detail;
+    d.heading.textContent = title;
+    d.body.textContent = '';
+    d.body.append(jsonish(obj));
+    d.el.hidden = false;
+  }
+
+  showAlarm(v) {
+    const a = this.alarm;
+    const prop = v.property || String(v.text || '').split(':')[0];
+    a.heading.textContent = `Invariant violated: ${prop}`;
+    a.body.textContent = '';
+    a.body.append(
+      h('p', {class: 'zw-alarm-plain'}, PROPERTIES[prop] || 'A safety property the checker watches does not hold.'),
+      h('p', null, h('strong', null, 'What the checker saw: '), v.text || ''),
+      h('p', {class: 'zw-hint'}, `At ${fmtMs(v.t ?? this.state.t)}. The run is paused. Scrub back to watch it happen, turn the bug switch off, or export the trace.`));
+    a.el.hidden = false;
+    this.announce(`Invariant violated: ${prop}`);
+  }
+
+  closePanels() {
+    this.detail.el.hidden = true;
+    this.alarm.el.hidden = true;
+  }
+
+  say(msg) { this.status.textContent = msg; }
+
+  announce(msg) {
+    this.live.textContent = '';
+    // A fresh text node makes screen readers announce repeats too.
+    requestAnimationFrame(() => { this.live.textContent = msg; });
+    this.say(msg);
+  }
+
+  // key handles one shortcut; returns true when used.
+  key(e) {
+    const k = e.key;
+    if (k === 'Escape') { this.closePanels(); return true; }
+    if (k === ' ' || k === 'Spacebar') { this.setPlaying(!this.playing); return true; }
+    if (k === 'n' || k === 'N') { this.step(); return true; }
+    if (k === 'k' || k === 'K') { this.act('crash leader'); return true; }
+    if (k === 'h' || k === 'H') { this.act('heal'); return true; }
+    if (k === 'p' || k === 'P') { this.partition(); return true; }
+    if (k === 'w' || k === 'W') { this.ac.value.focus(); this.ac.value.select(); return true; }
+    if (k === '[') { this.bumpSpeed(-1); return true; }
+    if (k === ']') { this.bumpSpeed(1); return true; }
+    if (/^[1-9]$/.test(k)) {
+      const id = +k;
+      if (this.state && this.state.servers.some((sv) => sv.id === id)) {
+        this.toggleServer(id, true);
+        const sv = this.state.servers.find((x) => x.id === id);
+        this.say(this.selected.has(id) ? `Selected ${sv.name}` : `Deselected ${sv.name}`);
+      }
+      return true;
+    }
+    return false;
+  }
+}
+
+function describe(e) {
+  if (e.text) return `${e.kind} ${e.node ? 's' + e.node : ''} ${e.text}`;
+  return `${e.kind}${e.node ? ' s' + e.node : ''}${e.msg ? ' ' + e.msg : ''}${e.zxid ? ' ' + zx(e.zxid) : ''}`;
+}
+
+function typing(t) {
+  if (!t || !t.closest) return false;
+  if (t.isContentEditable) return true;
+  const tag = t.tagName;
+  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  if (tag === 'INPUT') return !['checkbox', 'radio', 'button', 'submit', 'range'].includes(t.type);
+  return false;
+}
+
+function onKey(e) {
+  if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (typing(e.target)) {
+    if (e.key === 'Escape') e.target.blur();
+    return;
+  }
+  // Space and Enter on a button, checkbox or summary keep their own meaning.
+  const t = e.target;
+  if ((e.key === ' ' || e.key === 'Enter') && t && t.closest && t.closest('button, summary, a, [role="button"], input')) return;
+  const w = widgets.find((x) => x.root.contains(document.activeElement)) || lastActive || widgets.find((x) => x.visible) || widgets[0];
+  if (w && w.key(e)) e.preventDefault();
+}
+
+// mount mounts every widget under root (the document by default).
+export async function mount(root = document) {
+  const els = [...root.querySelectorAll('[data-widget]')].filter((el) => !el.__zw);
+  if (!els.length) return [];
+  let api;
+  try {
+    api = await loadApi();
+  } catch (err) {
+    for (const el of els) {
+      const fb = el.querySelector('.zab-widget-fallback');
+      const msg = 'The simulator could not load (' + err.message + '). Build it with: go tool -modfile=tools/go.mod task wasm';
+      if (fb) fb.textContent = msg; else el.append(h('p', {class: 'zw-error'}, msg));
+    }
+    return [];
+  }
+  const made = [];
+  for (const el of els) {
+    el.__zw = true;
+    const w = new Widget(el, api);
+    widgets.push(w);
+    made.push(w);
+  }
+  if (!mount.keys) {
+    mount.keys = true;
+    document.addEventListener('keydown', onKey);
+    reducedMQ.addEventListener?.('change', () => widgets.forEach((w) => { w.dirty = true; w.kick(); }));
+    darkMQ.addEventListener?.('change', () => widgets.forEach((w) => { w.dirty = true; w.kick(); }));
+  }
+  return made;
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => mount());
+else mount();
