@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/andybalholm/brotli"
 )
 
 // assetCacheControl is the Cache-Control of every static file. Asset URLs
@@ -45,7 +48,13 @@ type assets struct {
 	fsys     fs.FS
 	notFound http.HandlerFunc
 	etags    sync.Map // file name -> quoted ETag
+	packed   sync.Map // "br:name" or "gzip:name" -> []byte, text files compressed on first use
 }
+
+// compressible are the types compressed on the fly (once, then cached) when
+// no precompressed file sits beside them: the JS and CSS are edited by hand
+// and served as they are, so a build step could go stale.
+var compressible = map[string]bool{".js": true, ".mjs": true, ".css": true, ".json": true, ".svg": true, ".txt": true}
 
 func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("path")
@@ -61,6 +70,23 @@ func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if accepts(r.Header.Get("Accept-Encoding"), e.name) && a.isFile(name+e.suffix) {
 			serve, encoding = name+e.suffix, e.name
 			break
+		}
+	}
+	if encoding == "" && compressible[path.Ext(name)] {
+		for _, e := range encodings {
+			if !accepts(r.Header.Get("Accept-Encoding"), e.name) {
+				continue
+			}
+			if b, err := a.pack(name, e.name); err == nil {
+				h.Set("Content-Type", ctype)
+				h.Set("Cache-Control", assetCacheControl)
+				h.Set("Content-Encoding", e.name)
+				_, etag, _ := a.open(name)
+				h.Set("ETag", strings.TrimSuffix(etag, `"`)+"-"+e.name+`"`)
+				h.Set("Content-Length", strconv.Itoa(len(b)))
+				http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
+				return
+			}
 		}
 	}
 	content, etag, err := a.open(serve)
@@ -120,6 +146,34 @@ func (a *assets) open(name string) (io.ReadSeeker, string, error) {
 	tag := strconv.Quote(hex.EncodeToString(sum.Sum(nil)[:12]))
 	a.etags.Store(name, tag)
 	return rs, tag, nil
+}
+
+// pack returns a text file compressed with coding ("br" or "gzip"), made on
+// first use and kept.
+func (a *assets) pack(name, coding string) ([]byte, error) {
+	key := coding + ":" + name
+	if b, ok := a.packed.Load(key); ok {
+		return b.([]byte), nil
+	}
+	src, err := fs.ReadFile(a.fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	var zw io.WriteCloser
+	if coding == "br" {
+		zw = brotli.NewWriterLevel(&buf, brotli.BestCompression)
+	} else if zw, err = gzip.NewWriterLevel(&buf, gzip.BestCompression); err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(src); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	b, _ := a.packed.LoadOrStore(key, buf.Bytes())
+	return b.([]byte), nil
 }
 
 func (a *assets) isFile(name string) bool {
