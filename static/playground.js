@@ -22,7 +22,8 @@ const darkMQ = matchMedia('(prefers-color-scheme: dark)');
 async function loadApi() {
   const fake = new URLSearchParams(location.search).has('fake') || globalThis.ZABPLAY_FAKE;
   const mod = fake ? await import('./pg-fake.js') : await import('./sim.js');
-  return mod.loadSim();
+  // sim.js loads zab.wasm and wasm_exec.js from the folder this module is in.
+  return mod.loadSim(new URL('./', import.meta.url).href);
 }
 
 class Widget {
@@ -394,7 +395,10 @@ class Widget {
     if (!value) value = 'v' + this.valueSeq;
     const ld = st && st.servers.find((sv) => sv.id === st.leader);
     const exists = ld && (ld.tree || []).some((n) => n.path === path);
-    this.act(`${exists ? 'set' : 'create'} ${path} ${value} via leader`);
+    // Through the selected server when one is up (a follower forwards the
+    // write to the leader as a REQUEST), otherwise through the leader.
+    const via = st && st.servers.find((sv) => sv.id === this.focus && this.selected.has(sv.id) && sv.up !== false);
+    this.act(`${exists ? 'set' : 'create'} ${path} ${value} via ${via ? via.name : 'leader'}`);
     const m = /^(.*?)(\d+)$/.exec(value);
     this.ac.value.value = m ? m[1] + (+m[2] + 1) : value;
     this.valueSeq++;

@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// leaderJS is true when widget n shows exactly one leading server.
+func leaderJS(n int) string {
+	return widgetJS(n) + `.querySelectorAll('[data-node][data-role="leading"]').length === 1`
+}
+
+// convergedJS is true when every running server of widget n is in broadcast
+// with the same last zxid, whose epoch is the leader's and counter is >= 1.
+func convergedJS(n int) string {
+	return `(() => {
+		const els = [...` + widgetJS(n) + `.querySelectorAll('[data-node]')].filter(e => e.dataset.role !== 'down');
+		const ld = els.find(e => e.dataset.role === 'leading');
+		if (!ld || els.length < 2) return false;
+		const z = BigInt(ld.dataset.zxid);
+		if (Number(z >> 32n) !== +ld.dataset.epoch || (z & 0xffffffffn) === 0n) return false;
+		return els.every(e => e.dataset.zxid === ld.dataset.zxid && e.dataset.phase === 'broadcast');
+	})()`
+}
+
+// faster presses "]" k times (the speed shortcut) so the test does not wait
+// on the watchable default speed.
+func faster(p *page, k int) {
+	for range k {
+		p.key("]")
+	}
+}
+
+func leaderOf(t *testing.T, ss map[string][4]string) (name string, epoch int) {
+	t.Helper()
+	for n, s := range ss {
+		if s[0] == "leading" {
+			e, err := strconv.Atoi(s[2])
+			if err != nil {
+				t.Fatalf("data-epoch of %s = %q: %v", n, s[2], err)
+			}
+			return n, e
+		}
+	}
+	t.Fatalf("no leader in %v", ss)
+	return "", 0
+}
+
+// TestPlaygroundKillLeader: a leader is elected; "Kill leader" makes another
+// server lead a higher epoch; after a write every running server converges on
+// the same zxid.
+func TestPlaygroundKillLeader(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 1000)
+	p := newPage(t, b, base+"/playground", 1280, 1000)
+	p.wait("the widget to mount", widgetJS(1)+`?.dataset.simTime !== undefined`, 30*time.Second)
+	faster(p, 3)
+	p.wait("a leader", leaderJS(1), 60*time.Second)
+	old, oldEpoch := leaderOf(t, servers(p, 1))
+	p.wait("Kill leader to be enabled", `!document.evaluate(`+strconv.Quote(button(1, "Kill leader"))+`, document, null, 9, null).singleNodeValue.disabled`, 10*time.Second)
+	p.click("Kill leader", button(1, "Kill leader"))
+	p.wait("the old leader down", fmt.Sprintf(`%s.querySelector('[data-node=%q]').dataset.role === 'down'`, widgetJS(1), old), 10*time.Second)
+	p.wait("a new leader with a higher epoch", fmt.Sprintf(`[...%s.querySelectorAll('[data-node][data-role="leading"]')].some(e => e.dataset.node !== %q && +e.dataset.epoch > %d)`, widgetJS(1), old, oldEpoch), 90*time.Second)
+	nl, ne := leaderOf(t, servers(p, 1))
+	if nl == old || ne <= oldEpoch {
+		t.Fatalf("after Kill leader: leader %s epoch %d, want a server other than %s with epoch > %d", nl, ne, old, oldEpoch)
+	}
+	p.wait("every running server in broadcast", `[...`+widgetJS(1)+`.querySelectorAll('[data-node]')].every(e => e.dataset.role === 'down' || e.dataset.phase === 'broadcast')`, 60*time.Second)
+	p.click("Write", button(1, "Write"))
+	p.wait("every running server's zxid to converge", convergedJS(1), 60*time.Second)
+	ss := servers(p, 1)
+	if ss[old][0] != "down" {
+		t.Errorf("old leader %s: role %q, want down", old, ss[old][0])
+	}
+	p.shot("playground-after-failover")
+	t.Logf("after failover: %v", ss)
+}
+
+// TestShareURL: a paused moment's URL, opened in a fresh tab, shows the same
+// roles, epochs, zxids and virtual time.
+func TestShareURL(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 1000)
+	p := newPage(t, b, base+"/playground", 1280, 1000)
+	p.wait("the widget to mount", widgetJS(1)+`?.dataset.simTime !== undefined`, 30*time.Second)
+	faster(p, 3)
+	p.wait("a leader", leaderJS(1), 60*time.Second)
+	p.key("k") // kill the leader from the keyboard
+	p.wait("a server down", widgetJS(1)+`.querySelector('[data-node][data-role="down"]') !== null`, 10*time.Second)
+	p.wait("a new leader", leaderJS(1)+` && [...`+widgetJS(1)+`.querySelectorAll('[data-node]')].every(e => e.dataset.role === 'down' || e.dataset.phase === 'broadcast')`, 90*time.Second)
+	p.click("Write", button(1, "Write"))
+	p.wait("the write to converge", convergedJS(1), 60*time.Second)
+	p.click("Pause", button(1, "Pause"))
+	p.wait("paused", widgetJS(1)+`.dataset.playing === 'false'`, 5*time.Second)
+	// The URL is written when the run pauses.
+	p.wait("the URL to hold the moment", `new URL(location.href).searchParams.get('t') === `+widgetJS(1)+`.dataset.simTime`, 5*time.Second)
+	url := eval[string](p, `location.href`)
+	want := servers(p, 1)
+	wantT := eval[string](p, widgetJS(1)+`.dataset.simTime`)
+	p.shot("share-original")
+	t.Logf("shared URL: %s", url)
+
+	q := newPage(t, b, url, 1280, 1000)
+	q.wait("the shared moment", widgetJS(1)+`?.dataset.simTime === `+strconv.Quote(wantT), 60*time.Second)
+	got := servers(q, 1)
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s: [role phase epoch zxid] = %v, want %v", name, got[name], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("servers: got %d, want %d", len(got), len(want))
+	}
+	if v := eval[string](q, widgetJS(1)+`.dataset.playing`); v != "false" {
+		t.Errorf("the shared moment plays (data-playing=%s); want it paused there", v)
+	}
+	q.shot("share-reopened")
+}
