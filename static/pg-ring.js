@@ -28,7 +28,7 @@ export class RingView {
     const n = servers.length;
     this.n = n;
     this.r = n <= 3 ? 38 : n <= 5 ? 34 : n <= 7 ? 30 : 26;
-    const R = SIZE / 2 - this.r - 34;
+    const R = SIZE / 2 - this.r - 26;
     this.gNodes.textContent = '';
     this.gLinks.textContent = '';
     this.nodes.clear();
@@ -53,11 +53,8 @@ export class RingView {
       : s('circle', {class: 'zw-node-body', r});
     const nm = s('text', {class: 'zw-node-name', y: -4, 'text-anchor': 'middle'}, name);
     const role = s('text', {class: 'zw-node-role', y: 13, 'text-anchor': 'middle'});
-    // Epoch and zxid go outside the ring, away from the centre.
-    const ox = Math.cos(a) * (r + 14), oy = Math.sin(a) * (r + 14);
-    const anchor = Math.abs(Math.cos(a)) < 0.3 ? 'middle' : Math.cos(a) > 0 ? 'start' : 'end';
-    const dy = Math.abs(Math.cos(a)) < 0.3 ? (Math.sin(a) > 0 ? 12 : -2) : 4;
-    const info = s('text', {class: 'zw-node-info', x: ox.toFixed(1), y: (oy + dy).toFixed(1), 'text-anchor': anchor});
+    // Epoch and zxid go under the server (inside the drawing at any width).
+    const info = s('text', {class: 'zw-node-info', x: 0, y: r + 15, 'text-anchor': 'middle'});
     const pause = s('g', {class: 'zw-node-pause', transform: `translate(${(r * 0.55).toFixed(1)},${(-r * 0.95).toFixed(1)})`},
       s('circle', {r: 10}), s('rect', {x: -4.5, y: -5, width: 3, height: 10}), s('rect', {x: 1.5, y: -5, width: 3, height: 10}));
     const title = s('title');

@@ -20,8 +20,7 @@ const reducedMQ = matchMedia('(prefers-reduced-motion: reduce)');
 const darkMQ = matchMedia('(prefers-color-scheme: dark)');
 
 async function loadApi() {
-  const fake = new URLSearchParams(location.search).has('fake') || globalThis.ZABPLAY_FAKE;
-  const mod = fake ? await import('./pg-fake.js') : await import('./sim.js');
+  const mod = await import('./sim.js');
   // sim.js loads zab.wasm and wasm_exec.js from the folder this module is in.
   return mod.loadSim(new URL('./', import.meta.url).href);
 }
@@ -91,11 +90,12 @@ class Widget {
         this.taskBox.append(h('p', {class: 'zw-error'}, 'Bad data-task: ' + err.message));
       }
     }
-    this.stage = h('div', {class: 'zw-stage'}, h('div', {class: 'zw-ringbox'}, this.ring.svg), buildLegend());
+    this.stage = h('div', {class: 'zw-stage'}, h('div', {class: 'zw-ringbox'}, this.ring.svg));
     r.append(
       this.tr.el,
       this.alarm.el,
       h('div', {class: 'zw-main'}, this.stage, h('div', {class: 'zw-side'}, this.taskBox, this.lanes.el, this.detail.el)),
+      buildLegend(),
       this.ac.el,
       this.status,
       this.st.el,
@@ -151,6 +151,7 @@ class Widget {
       res = this.sim.frame(0);
     }
     if (res.error) { this.fail(res.error); return; }
+    this.syncBugs(res.state.bugs);
     this.log.reset(res.state, res.state.t);
     if (this.task) this.task.seed(res.state);
     this.ingest(res, true);
@@ -178,6 +179,11 @@ class Widget {
       cb.addEventListener('change', () => this.setBug(b.name, cb.checked));
       this.ac.bugList.append(h('label', {class: 'zw-bug'}, cb, h('span', null, h('strong', null, b.name), ' ', b.title)));
     }
+  }
+
+  syncBugs(bugs) {
+    const on = new Set(bugs || []);
+    for (const cb of this.ac.bugList.querySelectorAll('input[data-bug]')) cb.checked = on.has(cb.dataset.bug);
   }
 
   // The loop.
@@ -268,6 +274,7 @@ class Widget {
     if (document.activeElement !== sc || this.playing) sc.value = Math.floor(st.t);
     attr(sc, 'aria-valuetext', fmtMs(st.t));
     this.syncControls();
+    if (this.detailServer && !this.detail.el.hidden) this.refreshDetail();
   }
 
   syncControls() {
@@ -411,6 +418,7 @@ class Widget {
     this.alarmKey = '';
     this.alarm.el.hidden = true;
     this.cfg.bugs = res.state.bugs || [];
+    this.syncBugs(this.cfg.bugs);
     this.apply(res, true);
   }
 
@@ -462,12 +470,32 @@ class Widget {
     this.kick();
   }
 
+  // showServer opens the details of a server; they follow the run (refreshDetail).
   showServer(sv) {
+    this.detailServer = sv.id;
+    this.detailKey = '';
+    this.refreshDetail();
+    this.detail.el.hidden = false;
+  }
+
+  refreshDetail() {
+    if (this.detail.el.hidden && this.detailKey !== '') return;
+    const sv = this.state && this.state.servers.find((x) => x.id === this.detailServer);
+    if (!sv) return;
+    const now = performance.now();
+    if (this.detailKey && now - this.detailAt < 250) return;
+    const body = JSON.stringify(sv, null, 2);
+    if (body === this.detailKey) return;
+    this.detailKey = body;
+    this.detailAt = now;
     const z = zxid(sv.lastZxid);
-    this.openPanel(`${sv.name}: ${sv.up === false ? 'down' : sv.role}, epoch ${sv.currentEpoch}, zxid ${z.epoch}·${z.counter}`, sv);
+    this.detail.heading.textContent = `${sv.name}: ${sv.up === false ? 'down' : sv.role}, epoch ${sv.currentEpoch}, zxid ${z.epoch}·${z.counter}`;
+    this.detail.body.textContent = '';
+    this.detail.body.append(h('pre', {class: 'zw-json'}, body));
   }
 
   showPacket(p) {
+    this.detailServer = 0;
     this.openPanel(`${p.msg} s${p.from} → s${p.to}`, p);
   }
 
