@@ -180,4 +180,6 @@ func mustWriteFile(t testing.TB, path string, b []byte) {
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 }
 
-func join(dir string, parts ...string) string { return filepath.Join(append([]string{dir}, parts...)...) }
+func join(dir string, parts ...string) string {
+	return filepath.Join(append([]string{dir}, parts...)...)
+}
