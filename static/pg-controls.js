@@ -34,7 +34,7 @@ export function buildActions(uid) {
   const partition = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'P', disabled: true}, 'Partition selected');
   const faults = h('button', {type: 'button', class: 'zw-btn zw-toggle', 'aria-pressed': 'false', title: 'Random crashes, partitions and delays (as in the campaign)'}, 'Random faults');
   const selBox = h('div', {class: 'zw-selected', role: 'group', 'aria-label': 'Selected server'});
-  const selHint = h('span', {class: 'zw-hint'}, 'Click a server (or press 1–9) to select it.');
+  const selHint = h('span', {class: 'zw-hint'}, 'Click servers (or press 1–9) to select them.');
   selBox.append(selHint);
   const path = h('input', {type: 'text', class: 'zw-input zw-path', id: uid + '-path', value: '/a', size: 6, autocomplete: 'off', spellcheck: 'false'});
   const value = h('input', {type: 'text', class: 'zw-input zw-value', id: uid + '-value', value: 'v1', size: 6, autocomplete: 'off', spellcheck: 'false'});

@@ -74,8 +74,8 @@ class Widget {
     r.querySelector('.zab-widget-fallback')?.remove();
     this.tr = buildTransport(this.uid);
     this.ac = buildActions(this.uid);
-    this.ring = new RingView({onServer: (id, e) => this.clickServer(id, e), onPacket: (p) => this.showPacket(p)});
-    this.lanes = new Lanes({onServer: (id, e) => this.clickServer(id, e)});
+    this.ring = new RingView({onServer: (id) => this.clickServer(id), onPacket: (p) => this.showPacket(p)});
+    this.lanes = new Lanes({onServer: (id) => this.clickServer(id)});
     this.st = new SpaceTime({uid: this.uid, onSeek: (t) => this.seek(t), onPacket: (m) => this.showPacket(m)});
     this.detail = buildPanel('zw-detail', 'Details', 'region');
     this.alarm = buildPanel('zw-alarm', 'Invariant violated', 'alert');
@@ -204,9 +204,23 @@ class Widget {
       this.pendingSeek = null;
       this.apply(this.sim.seek(t, KEEP), true);
     } else if (this.playing) {
-      this.vt += dt * this.speed;
+      // Advance by speed × wall time, but never more than the simulator can
+      // run in ~10 ms (cost per virtual ms is measured): at 100× with 9
+      // servers the wasm, not the frame rate, gives way.
+      let adv = dt * this.speed;
+      const cap = this.costPerMs > 0 ? 10 / this.costPerMs : Infinity;
+      this.limited = adv > cap && adv > 1;
+      if (this.limited) adv = Math.max(1, cap);
+      this.vt += adv;
+      const from = this.state ? this.state.t : 0;
+      const t0 = performance.now();
       const res = this.sim.frame(Math.floor(this.vt));
-      if (res.error) { this.say(res.error); this.setPlaying(false); } else this.ingest(res);
+      const cost = performance.now() - t0;
+      if (res.error) { this.say(res.error); this.setPlaying(false); } else {
+        const ran = res.state.t - from;
+        if (ran >= 1) this.costPerMs = this.costPerMs ? 0.8 * this.costPerMs + 0.2 * (cost / ran) : cost / ran;
+        this.ingest(res);
+      }
     }
     if (this.dirty) this.render();
     if (this.visible && (this.playing || this.dirty || this.pendingSeek != null)) {
@@ -269,6 +283,8 @@ class Widget {
     this.st.setServers(st.servers || []);
     this.st.draw(this.log, st.t, this.maxT, this.colors());
     text(this.tr.time, fmtMs(st.t));
+    attr(this.tr.time, 'title', this.limited && this.playing ? 'The simulator runs slower than the chosen speed on this device' : null);
+    this.tr.time.classList.toggle('is-limited', !!(this.limited && this.playing));
     const sc = this.tr.scrub;
     attr(sc, 'max', Math.max(1, Math.floor(this.maxT)));
     if (document.activeElement !== sc || this.playing) sc.value = Math.floor(st.t);
@@ -449,23 +465,24 @@ class Widget {
     }
   }
 
-  clickServer(id, e) {
+  // clickServer toggles a server in the selection (the last one selected is
+  // the one the Kill/Restart/Pause buttons act on) and shows its details.
+  clickServer(id) {
     lastActive = this;
-    const multi = e && (e.shiftKey || e.ctrlKey || e.metaKey);
-    this.toggleServer(id, multi);
+    this.toggleServer(id);
     const sv = this.state?.servers.find((x) => x.id === id);
     if (sv && this.selected.has(id)) this.showServer(sv);
   }
 
-  toggleServer(id, multi) {
-    if (this.selected.has(id) && (multi || this.focus === id)) {
+  toggleServer(id) {
+    if (this.selected.has(id)) {
       this.selected.delete(id);
-      this.focus = [...this.selected].at(-1) || 0;
+      if (this.focus === id) this.focus = [...this.selected].at(-1) || 0;
     } else {
-      if (!multi && this.selected.size && this.focus === id) this.selected.clear();
       this.selected.add(id);
       this.focus = id;
     }
+    this.syncControls();
     this.dirty = true;
     this.kick();
   }
@@ -549,7 +566,7 @@ class Widget {
     if (/^[1-9]$/.test(k)) {
       const id = +k;
       if (this.state && this.state.servers.some((sv) => sv.id === id)) {
-        this.toggleServer(id, true);
+        this.toggleServer(id);
         const sv = this.state.servers.find((x) => x.id === id);
         this.say(this.selected.has(id) ? `Selected ${sv.name}` : `Deselected ${sv.name}`);
       }
@@ -605,6 +622,7 @@ export async function mount(root = document) {
   for (const el of els) {
     el.__zw = true;
     const w = new Widget(el, api);
+    el.__zw = w; // for debugging from the console
     widgets.push(w);
     made.push(w);
   }
