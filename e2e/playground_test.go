@@ -79,42 +79,54 @@ func TestPlaygroundKillLeader(t *testing.T) {
 }
 
 // TestShareURL: a paused moment's URL, opened in a fresh tab, shows the same
-// roles, epochs, zxids and virtual time.
+// roles, epochs, zxids and virtual time: on /playground (seed, voters and
+// actions in the URL) and on a lesson (a scenario widget: actions only).
 func TestShareURL(t *testing.T) {
 	base := startSite(t)
 	b := newBrowser(t, 1280, 1000)
-	p := newPage(t, b, base+"/playground", 1280, 1000)
-	p.wait("the widget to mount", widgetJS(1)+`?.dataset.simTime !== undefined`, 30*time.Second)
-	faster(p, 3)
-	p.wait("a leader", leaderJS(1), 60*time.Second)
-	p.key("k") // kill the leader from the keyboard
-	p.wait("a server down", widgetJS(1)+`.querySelector('[data-node][data-role="down"]') !== null`, 10*time.Second)
-	p.wait("a new leader", leaderJS(1)+` && [...`+widgetJS(1)+`.querySelectorAll('[data-node]')].every(e => e.dataset.role === 'down' || e.dataset.phase === 'broadcast')`, 90*time.Second)
-	p.click("Write", button(1, "Write"))
-	p.wait("the write to converge", convergedJS(1), 60*time.Second)
-	p.click("Pause", button(1, "Pause"))
-	p.wait("paused", widgetJS(1)+`.dataset.playing === 'false'`, 5*time.Second)
-	// The URL is written when the run pauses.
-	p.wait("the URL to hold the moment", `new URL(location.href).searchParams.get('t') === `+widgetJS(1)+`.dataset.simTime`, 5*time.Second)
-	url := eval[string](p, `location.href`)
-	want := servers(p, 1)
-	wantT := eval[string](p, widgetJS(1)+`.dataset.simTime`)
-	p.shot("share-original")
-	t.Logf("shared URL: %s", url)
+	paths := []string{"/playground", "/lessons/" + lessonSlugs(t, base)[0]}
+	for _, path := range paths {
+		t.Run(safeName(path), func(t *testing.T) {
+			p := newPage(t, b, base+path, 1280, 1000)
+			p.wait("the widget to mount", widgetJS(1)+`?.dataset.simTime !== undefined`, 30*time.Second)
+			// Scroll to the widget and make it the active one (shortcuts go to it).
+			p.click("the widget", `(//section[@data-widget])[1]//span[contains(@class,"zw-timebox")]`)
+			faster(p, 3)
+			if eval[string](p, widgetJS(1)+`.dataset.playing`) != "true" {
+				p.click("Play", button(1, "Play"))
+			}
+			p.wait("a leader in broadcast", widgetJS(1)+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
+			p.key("k") // kill the leader from the keyboard
+			p.wait("a server down", widgetJS(1)+`.querySelector('[data-node][data-role="down"]') !== null`, 10*time.Second)
+			p.wait("a new leader", leaderJS(1)+` && [...`+widgetJS(1)+`.querySelectorAll('[data-node]')].every(e => e.dataset.role === 'down' || e.dataset.phase === 'broadcast')`, 90*time.Second)
+			p.click("Write", button(1, "Write"))
+			p.wait("the write to converge", convergedJS(1), 60*time.Second)
+			p.click("Pause", button(1, "Pause"))
+			p.wait("paused", widgetJS(1)+`.dataset.playing === 'false'`, 5*time.Second)
+			// The URL is written when the run pauses.
+			p.wait("the URL to hold the moment", `new URL(location.href).searchParams.get('t') === `+widgetJS(1)+`.dataset.simTime`, 5*time.Second)
+			url := eval[string](p, `location.href`)
+			want := servers(p, 1)
+			wantT := eval[string](p, widgetJS(1)+`.dataset.simTime`)
+			p.shot("share-original" + safeName(path))
+			t.Logf("shared URL: %s", url)
 
-	q := newPage(t, b, url, 1280, 1000)
-	q.wait("the shared moment", widgetJS(1)+`?.dataset.simTime === `+strconv.Quote(wantT), 60*time.Second)
-	got := servers(q, 1)
-	for name, w := range want {
-		if got[name] != w {
-			t.Errorf("%s: [role phase epoch zxid] = %v, want %v", name, got[name], w)
-		}
+			q := newPage(t, b, url, 1280, 1000)
+			q.wait("the shared moment", widgetJS(1)+`?.dataset.simTime === `+strconv.Quote(wantT), 60*time.Second)
+			got := servers(q, 1)
+			for name, w := range want {
+				if got[name] != w {
+					t.Errorf("%s: [role phase epoch zxid] = %v, want %v", name, got[name], w)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("servers: got %d, want %d", len(got), len(want))
+			}
+			if v := eval[string](q, widgetJS(1)+`.dataset.playing`); v != "false" {
+				t.Errorf("the shared moment plays (data-playing=%s); want it paused there", v)
+			}
+			q.click("the widget", `(//section[@data-widget])[1]//span[contains(@class,"zw-timebox")]`)
+			q.shot("share-reopened" + safeName(path))
+		})
 	}
-	if len(got) != len(want) {
-		t.Errorf("servers: got %d, want %d", len(got), len(want))
-	}
-	if v := eval[string](q, widgetJS(1)+`.dataset.playing`); v != "false" {
-		t.Errorf("the shared moment plays (data-playing=%s); want it paused there", v)
-	}
-	q.shot("share-reopened")
 }
