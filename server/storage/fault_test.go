@@ -204,7 +204,7 @@ func TestCorruptSnapshot(t *testing.T) {
 }
 
 // allEntries reads every record of every segment in dir, in seq order.
-func allEntries(t *testing.T, dir string) []core.Entry {
+func allEntries(t testing.TB, dir string) []core.Entry {
 	d := &Disk{logDir: join(dir, "log")}
 	require.NoError(t, d.loadSegs())
 	var out []core.Entry
