@@ -15,7 +15,11 @@ import (
 // and checks after every batch that opening the directory again gives the
 // image core.Write.ApplyTo builds (the simulator's disk, the oracle).
 func TestRandomHistory(t *testing.T) {
-	for seed := uint64(1); seed <= 8; seed++ {
+	seeds := uint64(8)
+	if testing.Short() {
+		seeds = 2
+	}
+	for seed := uint64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			opt := Options{SegmentBytes: 700 + int64(seed)*300, KeepSnapshots: 1 + int(seed%3)}
 			randomHistory(t, seed, 300, opt)
