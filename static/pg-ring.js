@@ -27,7 +27,7 @@ export class RingView {
   layout(servers) {
     const n = servers.length;
     this.n = n;
-    this.r = n <= 3 ? 38 : n <= 5 ? 34 : n <= 7 ? 30 : 26;
+    this.r = n <= 3 ? 40 : n <= 5 ? 36 : n <= 7 ? 33 : 28;
     const R = SIZE / 2 - this.r - 26;
     this.gNodes.textContent = '';
     this.gLinks.textContent = '';

@@ -220,6 +220,11 @@ class Widget {
         const ran = res.state.t - from;
         if (ran >= 1) this.costPerMs = this.costPerMs ? 0.8 * this.costPerMs + 0.2 * (cost / ran) : cost / ran;
         this.ingest(res);
+        if (res.state.violation && ran < 1 && this.playing) {
+          // The simulator does not run past a violation.
+          this.setPlaying(false);
+          this.say('The checker stopped the run here. Scrub back to watch it happen, or turn the bug switch off and replay.');
+        }
       }
     }
     if (this.dirty) this.render();
