@@ -15,7 +15,11 @@ import (
 // and checks after every batch that opening the directory again gives the
 // image core.Write.ApplyTo builds (the simulator's disk, the oracle).
 func TestRandomHistory(t *testing.T) {
-	seeds := uint64(8)
+	// The oracle compares what Open reads back, which fsync does not change:
+	// skip it here (the fault tests keep it) and run long histories.
+	fsync = func(*os.File) error { return nil }
+	defer func() { fsync = (*os.File).Sync }()
+	seeds := uint64(5)
 	if testing.Short() {
 		seeds = 2
 	}
