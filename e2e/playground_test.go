@@ -130,3 +130,49 @@ func TestShareURL(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyboard: the widget works from the keyboard alone. Tab reaches a
+// server, Enter selects it, shortcuts act, typing in an input never fires a
+// shortcut, and Escape closes the details panel.
+func TestKeyboard(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 1000)
+	p := newPage(t, b, base+"/playground", 1280, 1000)
+	w := widgetJS(1)
+	p.wait("the widget to mount", w+`?.dataset.simTime !== undefined`, 30*time.Second)
+	p.wait("every server in broadcast", `[...`+w+`.querySelectorAll('[data-node]')].every(e => e.dataset.phase === 'broadcast')`, 60*time.Second)
+	p.key(" ") // pause from the keyboard
+	p.wait("paused by Space", w+`.dataset.playing === 'false'`, 5*time.Second)
+	for i := 0; i < 40 && !eval[bool](p, `document.activeElement?.matches('[data-node]') ?? false`); i++ {
+		p.key("\t")
+	}
+	name := eval[string](p, `document.activeElement?.dataset?.node || ''`)
+	if name == "" {
+		t.Fatalf("Tab never reached a server; focus is on %s", eval[string](p, `document.activeElement?.outerHTML?.slice(0, 120) || ''`))
+	}
+	p.key("\r")
+	p.wait("the focused server selected", fmt.Sprintf(`%s.querySelector('[data-node=%q]').getAttribute('aria-pressed') === 'true'`, w, name), 5*time.Second)
+	p.wait("its Kill button", fmt.Sprintf(`[...%s.querySelectorAll('button')].some(b => b.textContent === 'Kill %s')`, w, name), 5*time.Second)
+	p.wait("the details panel", w+`.querySelector('.zw-detail').hidden === false`, 5*time.Second)
+	p.shot("keyboard-focus")
+	p.key("\x1b") // Escape
+	p.wait("Escape to close the panel", w+`.querySelector('.zw-detail').hidden === true`, 5*time.Second)
+
+	// Typing "k" in the path input must not kill the leader.
+	p.key("w") // focuses the value input
+	p.wait("w to focus the value input", `document.activeElement?.classList.contains('zw-value') ?? false`, 5*time.Second)
+	for _, k := range []string{"k", "h", " ", "n"} {
+		p.key(k)
+	}
+	if down := eval[int](p, w+`.querySelectorAll('[data-node][data-role="down"]').length`); down != 0 {
+		t.Fatalf("typing k in an input killed %d server(s)", down)
+	}
+	if v := eval[string](p, w+`.dataset.playing`); v != "false" {
+		t.Fatalf("typing a space in an input toggled play: data-playing=%s", v)
+	}
+	p.key("\r")   // submits the write form
+	p.key("\x1b") // Escape leaves the input
+	p.wait("the input to lose focus", `!document.activeElement?.matches('input')`, 5*time.Second)
+	p.key(" ") // play again
+	p.wait("the write to converge", convergedJS(1), 60*time.Second)
+}

@@ -253,7 +253,10 @@ class Widget {
     const st = res.state;
     const events = res.events || [];
     this.log.add(events);
-    for (const e of events) if (e.kind === 'vote') this.lastVote.set(e.node, e);
+    for (const e of events) {
+      if (e.kind === 'vote') this.lastVote.set(e.node, e);
+      else if (e.kind === 'reply' && e.reply) this.say(replyText(e));
+    }
     this.log.prune(st.t);
     if (this.task) this.task.feed(events, st);
     this.state = st;
@@ -579,6 +582,15 @@ class Widget {
     }
     return false;
   }
+}
+
+// replyText tells what a client got back: "4.21 s: s1 answered create /a: OK (zxid 2·1)".
+function replyText(e) {
+  const r = e.reply;
+  const ok = r.err === 'OK' || r.err === 0 || r.err == null;
+  return `${fmtMs(e.t)}: s${r.server || e.node} answered ${r.op || ''} ${r.path || ''}: ${ok ? 'OK' : r.err}` +
+    (ok && r.zxid && r.zxid !== '0x0' ? ` (zxid ${zx(r.zxid)})` : '') +
+    (ok ? '' : ' — the write did not happen; try again once every server is in broadcast');
 }
 
 function describe(e) {
