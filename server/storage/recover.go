@@ -156,11 +156,11 @@ func (d *Disk) loadSnaps() ([]*snapFile, error) {
 		}
 	}
 	sortSnaps(d.snaps)
-	sortByseq(good)
+	sortSnapFiles(good)
 	return good, nil
 }
 
-func sortByseq(f []*snapFile) {
+func sortSnapFiles(f []*snapFile) {
 	for i := 1; i < len(f); i++ { // insertion sort: a handful of files
 		for j := i; j > 0 && f[j].seq < f[j-1].seq; j-- {
 			f[j], f[j-1] = f[j-1], f[j]
