@@ -178,3 +178,27 @@ export function throttle(fn, ms) {
     }
   };
 }
+
+// replyText tells what a client got back: "4.21 s: s1 answered create /a: OK (zxid 2·1)".
+export function replyText(e) {
+  const r = e.reply;
+  const ok = r.err === 'OK' || r.err === 0 || r.err == null;
+  return `${fmtMs(e.t)}: s${r.server || e.node} answered ${r.op || ''} ${r.path || ''}: ${ok ? 'OK' : r.err}` +
+    (ok && r.zxid && r.zxid !== '0x0' ? ` (zxid ${zx(r.zxid)})` : '') +
+    (ok ? '' : ' — the write did not happen; try again once every server is in broadcast');
+}
+
+export function describe(e) {
+  if (e.text) return `${e.kind} ${e.node ? 's' + e.node : ''} ${e.text}`;
+  return `${e.kind}${e.node ? ' s' + e.node : ''}${e.msg ? ' ' + e.msg : ''}${e.zxid ? ' ' + zx(e.zxid) : ''}`;
+}
+
+export function typing(t) {
+  if (!t || !t.closest) return false;
+  if (t.isContentEditable) return true;
+  const tag = t.tagName;
+  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  if (tag === 'INPUT') return !['checkbox', 'radio', 'button', 'submit', 'range'].includes(t.type);
+  return false;
+}
+

@@ -5,7 +5,7 @@
 // sim.frame call per frame per widget; the loop sleeps when the widget is
 // off-screen or paused.
 
-import {h, attr, text, zx, zxid, fmtMs, PROPERTIES, throttle} from './pg-util.js';
+import {h, attr, text, zxid, fmtMs, PROPERTIES, throttle, replyText, describe, typing} from './pg-util.js';
 import {RingView} from './pg-ring.js';
 import {Lanes} from './pg-lanes.js';
 import {SpaceTime, EventLog, KEEP} from './pg-spacetime.js';
@@ -154,11 +154,21 @@ class Widget {
     this.syncBugs(res.state.bugs);
     this.log.reset(res.state, res.state.t);
     if (this.task) this.task.seed(res.state);
-    this.ingest(res, true);
+    this.ingest(res);
     this.vt = res.state.t;
     this.maxT = Math.max(this.maxT, res.state.t);
     this.syncControls();
     this.kick();
+  }
+
+  // destroy frees the simulator when the widget leaves the page.
+  destroy() {
+    this.io.disconnect();
+    this.sim.destroy();
+    this.sim = null;
+    const i = widgets.indexOf(this);
+    if (i >= 0) widgets.splice(i, 1);
+    if (lastActive === this) lastActive = null;
   }
 
   fail(msg) {
@@ -196,7 +206,8 @@ class Widget {
 
   tick(now) {
     this.raf = 0;
-    if (!this.sim || !this.root.isConnected) return;
+    if (!this.sim) return;
+    if (!this.root.isConnected) { this.destroy(); return; }
     const dt = Math.min(100, Math.max(0, now - this.lastWall));
     this.lastWall = now;
     if (this.pendingSeek != null) {
@@ -242,14 +253,14 @@ class Widget {
       this.lastVote.clear();
       if (this.task) this.task.seed(res.state);
     }
-    this.ingest(res, reset);
+    this.ingest(res);
     this.vt = res.state.t;
     this.dirty = true;
     this.writeURL();
     this.kick();
   }
 
-  ingest(res, reset) {
+  ingest(res) {
     const st = res.state;
     const events = res.events || [];
     this.log.add(events);
@@ -582,29 +593,6 @@ class Widget {
     }
     return false;
   }
-}
-
-// replyText tells what a client got back: "4.21 s: s1 answered create /a: OK (zxid 2·1)".
-function replyText(e) {
-  const r = e.reply;
-  const ok = r.err === 'OK' || r.err === 0 || r.err == null;
-  return `${fmtMs(e.t)}: s${r.server || e.node} answered ${r.op || ''} ${r.path || ''}: ${ok ? 'OK' : r.err}` +
-    (ok && r.zxid && r.zxid !== '0x0' ? ` (zxid ${zx(r.zxid)})` : '') +
-    (ok ? '' : ' — the write did not happen; try again once every server is in broadcast');
-}
-
-function describe(e) {
-  if (e.text) return `${e.kind} ${e.node ? 's' + e.node : ''} ${e.text}`;
-  return `${e.kind}${e.node ? ' s' + e.node : ''}${e.msg ? ' ' + e.msg : ''}${e.zxid ? ' ' + zx(e.zxid) : ''}`;
-}
-
-function typing(t) {
-  if (!t || !t.closest) return false;
-  if (t.isContentEditable) return true;
-  const tag = t.tagName;
-  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
-  if (tag === 'INPUT') return !['checkbox', 'radio', 'button', 'submit', 'range'].includes(t.type);
-  return false;
 }
 
 function onKey(e) {
