@@ -80,7 +80,7 @@ func completeTask(t *testing.T, p *page, n int, tk task) {
 	t.Helper()
 	w := widgetJS(n)
 	p.click("the widget (to make it the active one)", fmt.Sprintf(`(//section[@data-widget])[%d]//span[contains(@class,"zw-timebox")]`, n))
-	faster(p, 2)
+	faster(p, 4)
 	if eval[string](p, w+`.dataset.playing`) != "true" {
 		p.click("Play", button(n, "Play"))
 	}

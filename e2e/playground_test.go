@@ -56,7 +56,7 @@ func TestPlaygroundKillLeader(t *testing.T) {
 	b := newBrowser(t, 1280, 1000)
 	p := newPage(t, b, base+"/playground", 1280, 1000)
 	p.wait("the widget to mount", widgetJS(1)+`?.dataset.simTime !== undefined`, 30*time.Second)
-	faster(p, 3)
+	faster(p, 4)
 	p.wait("a leader", leaderJS(1), 60*time.Second)
 	old, oldEpoch := leaderOf(t, servers(p, 1))
 	p.wait("Kill leader to be enabled", `!document.evaluate(`+strconv.Quote(button(1, "Kill leader"))+`, document, null, 9, null).singleNodeValue.disabled`, 10*time.Second)
@@ -91,7 +91,7 @@ func TestShareURL(t *testing.T) {
 			p.wait("the widget to mount", widgetJS(1)+`?.dataset.simTime !== undefined`, 30*time.Second)
 			// Scroll to the widget and make it the active one (shortcuts go to it).
 			p.click("the widget", `(//section[@data-widget])[1]//span[contains(@class,"zw-timebox")]`)
-			faster(p, 3)
+			faster(p, 4)
 			if eval[string](p, widgetJS(1)+`.dataset.playing`) != "true" {
 				p.click("Play", button(1, "Play"))
 			}

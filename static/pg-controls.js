@@ -17,14 +17,16 @@ export function buildTransport(uid) {
   const speed = h('select', {class: 'zw-speed', id: uid + '-speed', title: 'Virtual ms per wall ms ([ and ])'},
     SPEEDS.map((x) => h('option', {value: x, selected: x === DEFAULT_SPEED}, speedLabel(x))));
   const time = h('output', {class: 'zw-time', 'aria-live': 'off'}, '0.00 s');
+  const slowmo = h('input', {type: 'checkbox', class: 'zw-slowmo-cb', checked: true});
   const scrub = h('input', {type: 'range', class: 'zw-scrub', id: uid + '-scrub', min: 0, max: 0, step: 1, value: 0,
     'aria-label': 'Time (seek; the run is replayed deterministically)'});
   const el = h('div', {class: 'zw-transport'},
     play, step,
     h('label', {class: 'zw-field', for: uid + '-speed'}, 'Speed ', speed),
+    h('label', {class: 'zw-chip zw-slowmo', title: 'At 1× or slower, slow down to 0.02× while a message (not a PING) is in flight'}, slowmo, ' Slow-mo messages'),
     h('span', {class: 'zw-timebox'}, h('span', {class: 'zw-sr'}, 'Virtual time '), time),
     h('span', {class: 'zw-scrubbox'}, scrub));
-  return {el, play, step, speed, time, scrub};
+  return {el, play, step, speed, slowmo, time, scrub};
 }
 
 // buildActions: faults, client writes, bug switches, export.

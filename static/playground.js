@@ -14,6 +14,7 @@ import {buildTransport, buildActions, buildLegend, buildPanel, jsonish, SPEEDS, 
 import {readShare, writeShare} from './pg-share.js';
 
 const widgets = [];
+const SLOWMO = 0.02; // virtual ms per wall ms while messages fly (slow motion)
 let lastActive = null;
 let uidSeq = 0;
 const reducedMQ = matchMedia('(prefers-reduced-motion: reduce)');
@@ -218,7 +219,7 @@ class Widget {
       // Advance by speed × wall time, but never more than the simulator can
       // run in ~10 ms (cost per virtual ms is measured): at 100× with 9
       // servers the wasm, not the frame rate, gives way.
-      let adv = dt * this.speed;
+      let adv = dt * this.effectiveSpeed();
       const cap = this.costPerMs > 0 ? 10 / this.costPerMs : Infinity;
       this.limited = adv > cap && adv > 1;
       if (this.limited) adv = Math.max(1, cap);
@@ -242,6 +243,23 @@ class Widget {
     if (this.visible && (this.playing || this.dirty || this.pendingSeek != null)) {
       this.raf = requestAnimationFrame((t) => this.tick(t));
     }
+  }
+
+  // effectiveSpeed is the chosen speed, except that with slow motion on (and a
+  // speed of at most 1×) time slows to SLOWMO while a message other than a
+  // PING is in flight: elections and writes take a few virtual ms, timeouts
+  // hundreds, and both should be watchable.
+  effectiveSpeed() {
+    const st = this.state;
+    this.slowing = false;
+    if (!this.tr.slowmo.checked || this.speed > 1 || !st) return this.speed;
+    for (const p of st.inflight || []) {
+      if (p.msg !== 'PING' && p.arrive > this.vt) {
+        this.slowing = true;
+        return Math.min(this.speed, SLOWMO);
+      }
+    }
+    return this.speed;
   }
 
   // apply takes a seek/setBug/act/step answer. reset: replace the event window.
@@ -304,6 +322,7 @@ class Widget {
     text(this.tr.time, fmtMs(st.t));
     attr(this.tr.time, 'title', this.limited && this.playing ? 'The simulator runs slower than the chosen speed on this device' : null);
     this.tr.time.classList.toggle('is-limited', !!(this.limited && this.playing));
+    this.tr.time.classList.toggle('is-slow', !!(this.slowing && this.playing && !this.limited));
     const sc = this.tr.scrub;
     attr(sc, 'max', Math.max(1, Math.floor(this.maxT)));
     if (document.activeElement !== sc || this.playing) sc.value = Math.floor(st.t);
