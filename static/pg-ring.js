@@ -120,7 +120,7 @@ export class RingView {
 
   drawPackets(state, vt, reduced) {
     const live = new Set();
-    const pr = this.n > 7 ? 7 : 8.5;
+    const pr = this.n > 7 ? 8 : 10;
     for (const p of state.inflight || []) {
       const a = this.nodes.get(p.from), b = this.nodes.get(p.to);
       if (!a || !b) continue;
