@@ -48,7 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "bench":
 		return benchCmd(args[1:], stdout, stderr)
 	case "node":
-		return fmt.Errorf("node: live ensembles are not built yet (the live-ensembles issue); use sim")
+		return nodeCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

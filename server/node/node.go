@@ -182,6 +182,9 @@ func (n *Node) Err() error {
 	return nil
 }
 
+// Done is closed when the node stops (Close, or a fatal error: see Err).
+func (n *Node) Done() <-chan struct{} { return n.stop }
+
 // Addr is the quorum address the node listens on.
 func (n *Node) Addr() net.Addr { return n.tr.Addr() }
 

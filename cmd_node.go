@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/server/node"
+	"github.com/zabplay/zabplay/server/storage"
+)
+
+// nodeFlags are the validated flags of `zabplay node`.
+type nodeFlags struct {
+	id        core.NodeID
+	peers     map[core.NodeID]string
+	observers []core.NodeID
+	data      string
+	admin     string
+	origins   []string
+	tick      time.Duration
+	clock     time.Duration
+	initLimit int
+	syncLimit int
+	snapCount int
+	seed      uint64
+	debug     bool
+}
+
+func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: zabplay node --id N --peers 1=HOST:PORT,2=HOST:PORT,... --data DIR [flags]\n\n"+
+			"Runs one live ZAB server. Its admin HTTP serves GET /status, GET /events (websocket),\n"+
+			"POST /request {\"op\":\"create\",\"path\":\"/a\",\"data\":\"x\"} and GET/POST/DELETE /faults.\n\n")
+		fs.PrintDefaults()
+	}
+	var f nodeFlags
+	id := fs.Int("id", 0, "this server's id: one of the ids in --peers (required)")
+	peers := fs.String("peers", "", "every server of the ensemble, this one included: ID=HOST:PORT,... (required)")
+	observers := fs.String("observers", "", "ids in --peers that are observers, e.g. 4,5")
+	fs.StringVar(&f.data, "data", "", "data directory: txn log, snapshots, epoch files (required)")
+	fs.StringVar(&f.admin, "admin", "127.0.0.1:0", "admin HTTP address; a host-less :PORT binds to loopback (say 0.0.0.0:PORT to expose it)")
+	origins := fs.String("origins", "", "more websocket origins allowed on /events, comma-separated host[:port] patterns (localhost is always allowed)")
+	fs.DurationVar(&f.tick, "tick", 200*time.Millisecond, "ZooKeeper's tickTime")
+	fs.DurationVar(&f.clock, "clock", 10*time.Millisecond, "how often the core's clock ticks; must divide tick/2")
+	fs.IntVar(&f.initLimit, "init", 10, "initLimit, in ticks")
+	fs.IntVar(&f.syncLimit, "sync", 5, "syncLimit, in ticks")
+	fs.IntVar(&f.snapCount, "snapcount", 100000, "txns logged between snapshots")
+	fs.Uint64Var(&f.seed, "seed", 0, "seed of the core's randomness (0: from the clock)")
+	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
+	if err := fs.Parse(args); err != nil {
+		return f, errQuiet
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("node: unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if f.peers, err = parsePeers(*peers); err != nil {
+		return f, fmt.Errorf("node: --peers: %w", err)
+	}
+	if *id < 1 || *id > core.MaxNodes {
+		return f, fmt.Errorf("node: --id %d: want 1..%d, one of the ids in --peers", *id, core.MaxNodes)
+	}
+	f.id = core.NodeID(*id)
+	if _, ok := f.peers[f.id]; !ok {
+		return f, fmt.Errorf("node: --id %d is not in --peers (ids: %s)", *id, idList(f.peers))
+	}
+	if f.observers, err = parseObservers(*observers, f.peers); err != nil {
+		return f, fmt.Errorf("node: --observers: %w", err)
+	}
+	if f.data == "" {
+		return f, errors.New("node: --data DIR is required (where the txn log, snapshots and epoch files live)")
+	}
+	if f.admin, err = loopbackDefault(f.admin); err != nil {
+		return f, fmt.Errorf("node: --admin: %w", err)
+	}
+	if *origins != "" {
+		f.origins = strings.Split(*origins, ",")
+	}
+	if f.tick <= 0 || f.clock <= 0 || f.tick%time.Millisecond != 0 || f.clock%time.Millisecond != 0 {
+		return f, fmt.Errorf("node: --tick %v and --clock %v must be whole positive milliseconds", f.tick, f.clock)
+	}
+	if f.snapCount < 1 {
+		return f, fmt.Errorf("node: --snapcount %d: want at least 1", f.snapCount)
+	}
+	return f, nil
+}
+
+// parsePeers reads "1=host:port,2=host:port".
+func parsePeers(s string) (map[core.NodeID]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("required, e.g. 1=127.0.0.1:2881,2=127.0.0.1:2882,3=127.0.0.1:2883")
+	}
+	peers := map[core.NodeID]string{}
+	addrs := map[string]core.NodeID{}
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		k, addr, ok := strings.Cut(item, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want ID=HOST:PORT", item)
+		}
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 1 || n > core.MaxNodes {
+			return nil, fmt.Errorf("%q: server id %q: want 1..%d", item, k, core.MaxNodes)
+		}
+		id := core.NodeID(n)
+		if _, dup := peers[id]; dup {
+			return nil, fmt.Errorf("server id %d listed twice", n)
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, fmt.Errorf("%q: bad address: %v", item, err)
+		}
+		if host == "" {
+			return nil, fmt.Errorf("%q: the address needs a host, e.g. 127.0.0.1%s", item, addr)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+			return nil, fmt.Errorf("%q: bad port %q: want 1..65535", item, port)
+		}
+		if other, dup := addrs[addr]; dup {
+			return nil, fmt.Errorf("servers %d and %d have the same address %s", other, n, addr)
+		}
+		peers[id], addrs[addr] = addr, id
+	}
+	return peers, nil
+}
+
+func parseObservers(s string, peers map[core.NodeID]string) ([]core.NodeID, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []core.NodeID
+	seen := map[core.NodeID]bool{}
+	for _, k := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(k))
+		if err != nil || n < 1 || n > core.MaxNodes {
+			return nil, fmt.Errorf("%q: want a server id 1..%d", k, core.MaxNodes)
+		}
+		id := core.NodeID(n)
+		if _, ok := peers[id]; !ok {
+			return nil, fmt.Errorf("%d is not in --peers (ids: %s)", n, idList(peers))
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("%d listed twice", n)
+		}
+		seen[id] = true
+		out = append(out, id)
+	}
+	if len(out) == len(peers) {
+		return nil, errors.New("every server is an observer: at least one must vote")
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+func idList(peers map[core.NodeID]string) string {
+	var ids []int
+	for id := range peers {
+		ids = append(ids, int(id))
+	}
+	sort.Ints(ids)
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(id)
+	}
+	return strings.Join(s, ",")
+}
+
+// loopbackDefault makes a host-less ":PORT" bind to loopback.
+func loopbackDefault(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return "", fmt.Errorf("bad port %q", port)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// nodeCmd runs one live server until ctx is done.
+func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseNodeFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if f.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	disk, durable, err := storage.Open(f.data, log)
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	cfg := node.Config{
+		ID: f.id, Peers: f.peers, Observers: f.observers, Store: disk, Restore: durable,
+		TickMs: int(f.tick / time.Millisecond), ClockMs: int(f.clock / time.Millisecond),
+		InitLimit: f.initLimit, SyncLimit: f.syncLimit, SnapCount: f.snapCount, Seed: f.seed, Log: log,
+	}
+	if err := cfg.Validate(); err != nil {
+		disk.Close()
+		return fmt.Errorf("node: %w", err)
+	}
+	ln, err := net.Listen("tcp", f.admin)
+	if err != nil {
+		disk.Close()
+		return fmt.Errorf("node: admin: %w", err)
+	}
+	n, err := node.Start(cfg)
+	if err != nil {
+		ln.Close()
+		disk.Close()
+		return fmt.Errorf("node: %w", err)
+	}
+	origins := append([]string{"localhost:*", "127.0.0.1:*", "[::1]:*"}, f.origins...)
+	srv := &http.Server{
+		Handler:           n.Handler(origins),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(n.Hub().Close) // ends /events websockets
+	fmt.Fprintf(stdout, "zabplay node %v: quorum %s, admin http://%s\n", f.id, n.Addr(), ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err = <-errc:
+	case <-n.Done(): // a fatal error (a failed fsync) ends the command
+		srv.Close()
+		<-errc
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = srv.Shutdown(sctx)
+		cancel()
+		if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	cerr := n.Close()
+	if ferr := n.Err(); ferr != nil {
+		return fmt.Errorf("node: %w", ferr)
+	}
+	return errors.Join(err, cerr)
+}

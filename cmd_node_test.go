@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNodeFlagErrors(t *testing.T) {
+	peers := "1=127.0.0.1:2881,2=127.0.0.1:2882,3=127.0.0.1:2883"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--id", "1"}, "--peers: required"},
+		{[]string{"--id", "1", "--peers", "1=127.0.0.1:2881,1=127.0.0.1:2882"}, "listed twice"},
+		{[]string{"--id", "1", "--peers", "1=127.0.0.1"}, "bad address"},
+		{[]string{"--id", "1", "--peers", "1=:2881"}, "needs a host"},
+		{[]string{"--id", "1", "--peers", "1=h:99999"}, "bad port"},
+		{[]string{"--id", "1", "--peers", "x=h:1"}, `server id "x"`},
+		{[]string{"--id", "1", "--peers", "14=h:1"}, "want 1..13"},
+		{[]string{"--id", "1", "--peers", "1=h:1,2=h:1"}, "same address"},
+		{[]string{"--id", "4", "--peers", peers, "--data", "d"}, "--id 4 is not in --peers (ids: 1,2,3)"},
+		{[]string{"--peers", peers, "--data", "d"}, "--id 0"},
+		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--observers", "5"}, "5 is not in --peers"},
+		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--observers", "2,2"}, "listed twice"},
+		{[]string{"--id", "1", "--peers", "1=h:1", "--data", "d", "--observers", "1"}, "at least one must vote"},
+		{[]string{"--id", "1", "--peers", peers}, "--data DIR is required"},
+		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--admin", "nope"}, "--admin"},
+		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--tick", "0s"}, "--tick"},
+		{[]string{"--id", "1", "--peers", peers, "--data", "d", "extra"}, "unexpected argument"},
+	} {
+		_, err := parseNodeFlags(c.args, io.Discard)
+		if assert.Error(t, err, "%v", c.args) {
+			assert.Contains(t, err.Error(), c.want, "%v", c.args)
+		}
+	}
+	f, err := parseNodeFlags([]string{"--id", "2", "--peers", peers, "--data", "d", "--admin", ":9000", "--observers", "3"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:9000", f.admin, "a host-less admin address binds to loopback")
+	assert.Len(t, f.observers, 1)
+
+	// A tick the core refuses is reported before anything starts.
+	err = run(context.Background(), []string{"node", "--id", "1", "--peers", peers, "--data", t.TempDir(), "--tick", "30ms", "--clock", "20ms"}, os.Getenv, io.Discard, io.Discard)
+	assert.ErrorContains(t, err, "multiple of 2*clock")
+}
+
+// freePorts returns n loopback addresses that were free a moment ago.
+func freePorts(t *testing.T, n int) []string {
+	var out []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		out = append(out, ln.Addr().String())
+		ln.Close()
+	}
+	return out
+}
+
+// lineWriter hands the first line written to it to a channel.
+type lineWriter struct {
+	buf  bytes.Buffer
+	line chan<- string
+	sent bool
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	if i := bytes.IndexByte(w.buf.Bytes(), '\n'); i >= 0 && !w.sent {
+		w.line <- w.buf.String()[:i]
+		w.sent = true
+	}
+	return len(p), nil
+}
+
+// TestNodeEnsemble runs three `zabplay node` commands (with on-disk storage)
+// and writes through the admin API of each.
+func TestNodeEnsemble(t *testing.T) {
+	addrs := freePorts(t, 3)
+	var peers []string
+	for i, a := range addrs {
+		peers = append(peers, fmt.Sprintf("%d=%s", i+1, a))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var admins []string
+	var dones []chan error
+	for i := range addrs {
+		lines := make(chan string, 1)
+		w := &lineWriter{line: lines}
+		done := make(chan error, 1)
+		args := []string{"node", "--id", fmt.Sprint(i + 1), "--peers", strings.Join(peers, ","), "--data", t.TempDir(), "--tick", "100ms"}
+		go func() { done <- run(ctx, args, os.Getenv, w, io.Discard) }()
+		select {
+		case line := <-lines:
+			admin := regexp.MustCompile(`admin (http://\S+)`).FindStringSubmatch(line)
+			require.NotNil(t, admin, "node printed %q", line)
+			admins = append(admins, admin[1])
+		case err := <-done:
+			t.Fatalf("node %d: %v", i+1, err)
+		}
+		dones = append(dones, done)
+	}
+	post := func(admin, body string) map[string]any {
+		resp, err := http.Post(admin+"/request", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return out
+	}
+	// Write through each server once the ensemble serves.
+	for i, admin := range admins {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			rep := post(admin, fmt.Sprintf(`{"op":"create","path":"/n%d","data":"x"}`, i))
+			if rep["err"] == "OK" {
+				break
+			}
+			require.True(t, time.Now().Before(deadline), "create through s%d: %v", i+1, rep)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for _, admin := range admins {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			rep := post(admin, `{"op":"sync"}`)
+			if rep["err"] == "OK" {
+				if got := post(admin, `{"op":"get","path":"/n2"}`); got["data"] == "x" {
+					break
+				}
+			}
+			require.True(t, time.Now().Before(deadline), "reading through %s", admin)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	cancel()
+	for _, d := range dones {
+		select {
+		case err := <-d:
+			assert.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("a node did not stop")
+		}
+	}
+}
