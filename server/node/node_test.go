@@ -22,18 +22,20 @@ import (
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/ztree"
+	"github.com/zabplay/zabplay/server/transport"
 )
 
 // ensemble is N live servers on loopback ports, in this process.
 type ensemble struct {
-	t      *testing.T
-	addrs  map[core.NodeID]string
-	nodes  map[core.NodeID]*Node
-	stores map[core.NodeID]*MemStore
+	t         *testing.T
+	observers []core.NodeID
+	addrs     map[core.NodeID]string
+	nodes     map[core.NodeID]*Node
+	stores    map[core.NodeID]*MemStore
 }
 
-func newEnsemble(t *testing.T, n int) *ensemble {
-	e := &ensemble{t: t, addrs: map[core.NodeID]string{}, nodes: map[core.NodeID]*Node{}, stores: map[core.NodeID]*MemStore{}}
+func newEnsemble(t *testing.T, n int, observers ...core.NodeID) *ensemble {
+	e := &ensemble{t: t, observers: observers, addrs: map[core.NodeID]string{}, nodes: map[core.NodeID]*Node{}, stores: map[core.NodeID]*MemStore{}}
 	lns := map[core.NodeID]net.Listener{}
 	for i := 1; i <= n; i++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -69,7 +71,7 @@ func (e *ensemble) start(id core.NodeID, ln net.Listener) {
 		}, 5*time.Second, 10*time.Millisecond)
 	}
 	n, err := Start(Config{
-		ID: id, Peers: e.addrs, Listener: ln, Store: e.stores[id], Restore: e.stores[id].Durable(),
+		ID: id, Peers: e.addrs, Observers: e.observers, Listener: ln, Store: e.stores[id], Restore: e.stores[id].Durable(),
 		TickMs: 100, ClockMs: 10, InitLimit: 10, SyncLimit: 5, Seed: uint64(id) * 7919, Log: testLog(e.t),
 	})
 	require.NoError(e.t, err)
@@ -230,6 +232,47 @@ func TestLeaderCrashFailoverAndResync(t *testing.T) {
 	rep = request(t, e.nodes[old], ztree.OpCreate, "/back", "x")
 	assert.Equal(t, ztree.OK, rep.Err)
 	e.waitSynced(5 * time.Second)
+}
+
+func TestObserverSyncsAndServes(t *testing.T) {
+	e := newEnsemble(t, 4, 4)
+	e.waitSynced(10 * time.Second)
+	st := e.nodes[4].Status()
+	assert.Equal(t, core.Observing, st.Role)
+	assert.True(t, st.Observer)
+	rep := request(t, e.nodes[4], ztree.OpCreate, "/o", "seen")
+	require.Equal(t, ztree.OK, rep.Err)
+	e.waitSynced(5 * time.Second)
+	rep = request(t, e.nodes[1], ztree.OpGetData, "/o", "")
+	assert.Equal(t, "seen", rep.Data)
+}
+
+func TestIsolatedLeaderStepsDownAndRejoins(t *testing.T) {
+	e := newEnsemble(t, 3)
+	e.waitSynced(10 * time.Second)
+	old, ost, _ := e.leader()
+	for _, id := range e.ids() {
+		if id != old {
+			require.NoError(t, e.nodes[old].SetFaults(id, transport.Both, transport.Faults{Cut: true}))
+		}
+	}
+	waitFor(t, 10*time.Second, "a new leader beside the isolated one", func() (bool, string) {
+		for _, id := range e.ids() {
+			st := e.nodes[id].Status()
+			if id != old && st.Role == core.Leading && st.Established && st.CurrentEpoch > ost.CurrentEpoch {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("old leader %v is %v", old, e.nodes[old].Status().Role)
+	})
+	waitFor(t, 5*time.Second, "the isolated leader steps down", func() (bool, string) {
+		st := e.nodes[old].Status()
+		return st.Role != core.Leading, st.Role.String()
+	})
+	e.nodes[old].Heal()
+	e.waitSynced(10 * time.Second)
+	nl, _, _ := e.leader()
+	assert.NotEqual(t, old, nl)
 }
 
 func TestAdminAPI(t *testing.T) {
