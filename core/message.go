@@ -61,6 +61,17 @@ func (t MsgType) String() string {
 // MarshalText writes the name.
 func (t MsgType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
+// UnmarshalText reads the name.
+func (t *MsgType) UnmarshalText(b []byte) error {
+	for i, n := range msgNames {
+		if n == string(b) {
+			*t = MsgType(i)
+			return nil
+		}
+	}
+	return errUnknown("message type", string(b))
+}
+
 // ParseMsgType is the inverse of String.
 func ParseMsgType(s string) (MsgType, bool) {
 	for i, n := range msgNames {

@@ -99,6 +99,17 @@ func (s ServerState) String() string {
 // MarshalText writes the name.
 func (s ServerState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads the name.
+func (s *ServerState) UnmarshalText(b []byte) error {
+	for i, n := range stateNames {
+		if n == string(b) {
+			*s = ServerState(i)
+			return nil
+		}
+	}
+	return errUnknown("server state", string(b))
+}
+
 // ParseServerState is the inverse of String.
 func ParseServerState(s string) (ServerState, bool) {
 	for i, n := range stateNames {
@@ -132,6 +143,17 @@ func (p Phase) String() string {
 
 // MarshalText writes the name.
 func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText reads the name.
+func (p *Phase) UnmarshalText(b []byte) error {
+	for i, n := range phaseNames {
+		if n == string(b) {
+			*p = Phase(i)
+			return nil
+		}
+	}
+	return errUnknown("phase", string(b))
+}
 
 // nodeSet is a set of server ids as a bitmask; quorum arithmetic on it is cheap.
 type nodeSet uint16

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestZxid(t *testing.T) {
@@ -97,4 +98,33 @@ func TestParseBug(t *testing.T) {
 	assert.Equal(t, BugZK1154, got)
 	_, err = ParseBug("ZOOKEEPER-1")
 	assert.ErrorContains(t, err, "unknown bug")
+}
+
+// TestNamesRoundTrip: every state, phase, message type and event kind reads
+// back from its JSON name, and an unknown name is an error.
+func TestNamesRoundTrip(t *testing.T) {
+	for s := Looking; s <= Down; s++ {
+		b, _ := s.MarshalText()
+		var got ServerState
+		require.NoError(t, got.UnmarshalText(b))
+		assert.Equal(t, s, got)
+	}
+	for p := PhaseElection; p <= PhaseBroadcast; p++ {
+		b, _ := p.MarshalText()
+		var got Phase
+		require.NoError(t, got.UnmarshalText(b))
+		assert.Equal(t, p, got)
+	}
+	for m := MsgType(0); int(m) < len(msgNames); m++ {
+		b, _ := m.MarshalText()
+		var got MsgType
+		require.NoError(t, got.UnmarshalText(b))
+		assert.Equal(t, m, got)
+	}
+	var s ServerState
+	assert.Error(t, s.UnmarshalText([]byte("sleeping")))
+	var p Phase
+	assert.Error(t, p.UnmarshalText([]byte("lunch")))
+	var m MsgType
+	assert.Error(t, m.UnmarshalText([]byte("POSTCARD")))
 }
