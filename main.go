@@ -29,7 +29,7 @@ commands:
   serve   serve the site (default http://localhost:8080)
   sim     run a scenario (--scenario FILE) or a random-fault campaign (--seeds N)
   bench   measure the core: commits/s through 3 voters, campaign events/s
-  node    run one live ZAB server (not yet: see the live-ensembles issue)
+  node    run one live ZAB server over TCP with its data on disk (zabplay node -h)
 
 run "zabplay COMMAND -h" for the flags of a command.
 `

@@ -1,4 +1,6 @@
-// Package server will drive the ZAB core with a real runtime: TCP between
-// servers, a txn log and snapshots on disk with fsync, and real timers (the
-// live-ensembles issue). It imports core; nothing imports it but main.
+// Package server is the home of everything that runs outside the simulator:
+// site (the HTTP pages and assets), storage (a server's txn log, snapshots and
+// epoch files on disk), transport (TCP between servers), node (one live
+// server driving the core) and ensemble (live ensembles behind serve). Each
+// subpackage imports core; nothing imports them but main and e2e.
 package server
