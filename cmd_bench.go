@@ -16,6 +16,10 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	txns := fs.Int("txns", 1000000, "txns to commit through 3 voters")
 	seeds := fs.Int("seeds", 100, "campaign seeds (5 voters, 1 observer, all faults, 10s each)")
+	live := fs.Bool("live", true, "also measure a live 3-server ensemble on loopback with fsync on")
+	writes := fs.Int("writes", 500, "live: sequential writes for the latency figures")
+	catchUp := fs.Int("catchup", 10000, "live: txns a follower misses before it comes back")
+	window := fs.Duration("window", 3*time.Second, "live: how long each throughput run lasts")
 	if err := fs.Parse(args); err != nil {
 		return errQuiet
 	}
@@ -32,6 +36,9 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		res.Seeds, res.Steps, res.Elapsed.Round(time.Millisecond), res.EventsPerSecond(), res.SimEventsPerSecond(), res.Violations)
 	if res.Violations > 0 {
 		return fmt.Errorf("the campaign found violations")
+	}
+	if *live {
+		return benchLive(stdout, *writes, *catchUp, *window)
 	}
 	return nil
 }
