@@ -1,0 +1,29 @@
+// Package ensemble is the ensemble manager behind `serve`: it starts live ZAB
+// ensembles (server/node servers on loopback TCP, each with its own data dir
+// under a temp root and server/storage on disk) and lets browsers watch and
+// poke them through the HTTP API of README.md (the contract).
+//
+// Each server of an ensemble is a node.Node in this process. A crash is the
+// node's Close (what was not fsynced is lost); a restart starts a new node
+// from the same data dir on the same address. Partitions, cuts and delays
+// become node.SetFaults calls on both ends of each link: the sender delays
+// and cuts its Out direction, the receiver cuts its In direction. A pause, in
+// this mode, cuts every link of the server both ways; its clock keeps ticking
+// (a node cannot stop its ticks), so a paused leader notices at once that its
+// followers are gone, where a SIGSTOPped ZooKeeper would notice only on
+// resume.
+//
+// Every server's Hub is merged into one stream (stream.go) whose times are
+// milliseconds since the ensemble started. The merge respects causality: a
+// server's events keep their order, and a deliver-msg (or a drop on arrival)
+// waits until its send has been emitted, so the checker (core/check) sees
+// the leader commit before a follower delivers, exactly as in the simulator.
+// The stream feeds the state's messages in flight (sends not yet delivered or
+// dropped, by event ID), sync modes and committed txns, the checker, and
+// each viewer's bounded queue: a viewer that falls behind loses its queue and
+// gets {"type":"gap","dropped":N} and a fresh snapshot; the ensemble never
+// waits for a viewer.
+//
+// Ids are random ("e-3f9a1c") and looked up in a map; nothing from a request
+// reaches the file system.
+package ensemble

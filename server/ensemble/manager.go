@@ -1,0 +1,323 @@
+package ensemble
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Mode says how an ensemble's servers run.
+type Mode string
+
+// Modes.
+const (
+	// InProcess runs each server as a node.Node inside serve.
+	InProcess Mode = "inprocess"
+	// Process runs each server as a `zabplay node` child process.
+	Process Mode = "process"
+)
+
+// ParseMode reads --ensemble-mode.
+func ParseMode(s string) (Mode, error) {
+	switch Mode(s) {
+	case InProcess, Process:
+		return Mode(s), nil
+	}
+	return "", fmt.Errorf("ensemble mode %q: want inprocess or process", s)
+}
+
+// Options configure a Manager. Zero fields take the defaults of `serve`.
+type Options struct {
+	Log *slog.Logger
+	// Root holds the ensembles' data dirs; "" makes a temp dir (removed by
+	// Close).
+	Root string
+	// MaxEnsembles and MaxPerClient cap the ensembles running at once, in
+	// all and per client (remote address); defaults 20 and 3.
+	MaxEnsembles, MaxPerClient int
+	// Idle is how long an ensemble with no viewer and no action lives
+	// (default 10m).
+	Idle time.Duration
+	// Mode is how servers run (default InProcess).
+	Mode Mode
+	// AllowedOrigins are more websocket origins (host[:port] patterns, as
+	// coder/websocket's OriginPatterns); the page's own host is always allowed.
+	AllowedOrigins []string
+	// Now is the clock of the idle reaper (default time.Now; tests inject one).
+	Now func() time.Time
+	// Timing of every server (defaults: tick 200ms, clock 10ms, initLimit 10,
+	// syncLimit 5).
+	TickMs, ClockMs, InitLimit, SyncLimit int
+	// ViewerBuffer is how many events a viewer may fall behind by before it
+	// gets a gap marker and a fresh snapshot (default 4096).
+	ViewerBuffer int
+	// MergeBuffer is the merger's buffer per server (default 16384).
+	MergeBuffer int
+}
+
+func (o *Options) defaults() {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	def := func(p *int, v int) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	def(&o.MaxEnsembles, 20)
+	def(&o.MaxPerClient, 3)
+	def(&o.TickMs, 200)
+	def(&o.ClockMs, 10)
+	def(&o.InitLimit, 10)
+	def(&o.SyncLimit, 5)
+	def(&o.ViewerBuffer, 4096)
+	def(&o.MergeBuffer, 16384)
+	if o.Idle <= 0 {
+		o.Idle = 10 * time.Minute
+	}
+	if o.Mode == "" {
+		o.Mode = InProcess
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+func (o *Options) mergeBuffer() int { return o.MergeBuffer }
+
+// Manager runs the live ensembles of one `serve`.
+type Manager struct {
+	opts    Options
+	root    string
+	ownRoot bool
+
+	mu        sync.Mutex
+	ensembles map[string]*Ensemble
+	starting  map[string]int // creates in progress, by client
+	closed    bool
+	stopReap  chan struct{}
+	reapDone  chan struct{}
+}
+
+// ErrCap is a create refused because a cap is reached.
+var ErrCap = errors.New("cap reached")
+
+// ErrNotFound is an unknown ensemble id.
+var ErrNotFound = errors.New("no such ensemble")
+
+// New makes a manager and starts its idle reaper.
+func New(opts Options) (*Manager, error) {
+	opts.defaults()
+	if opts.Mode != InProcess {
+		return nil, fmt.Errorf("ensemble mode %q is not implemented yet: use inprocess", opts.Mode)
+	}
+	m := &Manager{opts: opts, root: opts.Root, ensembles: map[string]*Ensemble{}, starting: map[string]int{},
+		stopReap: make(chan struct{}), reapDone: make(chan struct{})}
+	if m.root == "" {
+		dir, err := os.MkdirTemp("", "zabplay-ensembles-")
+		if err != nil {
+			return nil, err
+		}
+		m.root, m.ownRoot = dir, true
+	}
+	go m.reapLoop()
+	return m, nil
+}
+
+// Root is the directory holding the ensembles' data dirs.
+func (m *Manager) Root() string { return m.root }
+
+func newID() string {
+	var b [3]byte
+	rand.Read(b[:])
+	return "e-" + hex.EncodeToString(b[:])
+}
+
+// Create starts an ensemble for client.
+func (m *Manager) Create(client string, spec Spec) (*Ensemble, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, errors.New("the server is shutting down")
+	}
+	if len(m.ensembles) >= m.opts.MaxEnsembles {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("%w: %d ensembles are running, the most this server runs", ErrCap, m.opts.MaxEnsembles)
+	}
+	mine := m.starting[client]
+	for _, e := range m.ensembles {
+		if e != nil && e.client == client {
+			mine++
+		}
+	}
+	if mine >= m.opts.MaxPerClient {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("%w: you have %d ensembles running, the most per client: delete one first", ErrCap, mine)
+	}
+	id := newID()
+	for m.ensembles[id] != nil {
+		id = newID()
+	}
+	m.ensembles[id] = nil // reserved: counts against the caps while it starts
+	m.starting[client]++
+	m.mu.Unlock()
+
+	dir, err := os.MkdirTemp(m.root, id+"-")
+	var e *Ensemble
+	if err == nil {
+		e, err = newEnsemble(id, client, spec, dir, &m.opts, m.opts.Now())
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.starting[client]--; m.starting[client] == 0 {
+		delete(m.starting, client)
+	}
+	if err != nil {
+		delete(m.ensembles, id)
+		return nil, fmt.Errorf("starting the ensemble: %w", err)
+	}
+	if m.closed {
+		delete(m.ensembles, id)
+		go m.destroy(e, "the server is shutting down")
+		return nil, errors.New("the server is shutting down")
+	}
+	m.ensembles[id] = e
+	m.opts.Log.Info("ensemble started", slog.String("ensemble", id), slog.String("client", client),
+		slog.Int("voters", spec.Voters), slog.Int("observers", spec.Observers), slog.Int("linkDelayMs", spec.LinkDelayMs))
+	return e, nil
+}
+
+// Get looks an ensemble up.
+func (m *Manager) Get(id string) (*Ensemble, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.ensembles[id]
+	if e == nil {
+		return nil, fmt.Errorf("%w %q", ErrNotFound, id)
+	}
+	return e, nil
+}
+
+// Delete stops an ensemble and removes its data.
+func (m *Manager) Delete(id, reason string) error {
+	m.mu.Lock()
+	e := m.ensembles[id]
+	if e == nil {
+		m.mu.Unlock()
+		return fmt.Errorf("%w %q", ErrNotFound, id)
+	}
+	delete(m.ensembles, id)
+	m.mu.Unlock()
+	m.destroy(e, reason)
+	return nil
+}
+
+func (m *Manager) destroy(e *Ensemble, reason string) {
+	e.stop(reason)
+	if err := os.RemoveAll(e.dir); err != nil {
+		m.opts.Log.Warn("removing an ensemble's data", slog.String("ensemble", e.ID), slog.Any("error", err))
+	}
+	m.opts.Log.Info("ensemble stopped", slog.String("ensemble", e.ID), slog.String("why", reason))
+}
+
+// IDs lists the running ensembles.
+func (m *Manager) IDs() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for id, e := range m.ensembles {
+		if e != nil {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Reap stops every ensemble with no viewer and no action for Options.Idle,
+// as of the manager's clock, and returns their ids.
+func (m *Manager) Reap() []string {
+	now := m.opts.Now()
+	m.mu.Lock()
+	var idle []*Ensemble
+	for id, e := range m.ensembles {
+		if e == nil {
+			continue
+		}
+		e.mu.Lock()
+		gone := e.viewers == 0 && now.Sub(e.lastActive) >= m.opts.Idle
+		e.mu.Unlock()
+		if gone {
+			idle = append(idle, e)
+			delete(m.ensembles, id)
+		}
+	}
+	m.mu.Unlock()
+	var ids []string
+	for _, e := range idle {
+		m.destroy(e, fmt.Sprintf("idle for %v", m.opts.Idle))
+		ids = append(ids, e.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (m *Manager) reapLoop() {
+	defer close(m.reapDone)
+	t := time.NewTicker(max(m.opts.Idle/10, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			m.Reap()
+		case <-m.stopReap:
+			return
+		}
+	}
+}
+
+// Close stops every ensemble and removes their data (and the root, if the
+// manager made it). Later creates fail.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	var all []*Ensemble
+	for id, e := range m.ensembles {
+		if e != nil {
+			all = append(all, e)
+		}
+		delete(m.ensembles, id)
+	}
+	m.mu.Unlock()
+	close(m.stopReap)
+	<-m.reapDone
+	var wg sync.WaitGroup
+	for _, e := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.destroy(e, "the server is shutting down")
+		}()
+	}
+	wg.Wait()
+	if m.ownRoot {
+		return os.RemoveAll(m.root)
+	}
+	return nil
+}
