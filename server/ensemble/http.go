@@ -222,7 +222,7 @@ func (m *Manager) serveEvents(w http.ResponseWriter, r *http.Request) {
 	e.lastActive = m.opts.Now()
 	e.mu.Unlock()
 	v := newViewer(m.opts.ViewerBuffer)
-	defer e.unwatch(v, m.opts.Now())
+	defer func() { e.unwatch(v, m.opts.Now()) }()
 	ctx := c.CloseRead(r.Context())
 	send := func(v any) error {
 		b, err := json.Marshal(v)
