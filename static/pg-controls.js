@@ -5,58 +5,105 @@ import {h, s, MSG, FAMILIES, msgInfo, shapePath} from './pg-util.js';
 
 export const SPEEDS = [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100];
 export const DEFAULT_SPEED = 0.1;
+// LINK_DELAYS are the live mode's link delays (ms); 300 makes packets watchable.
+export const LINK_DELAYS = [0, 100, 300, 1000];
+export const DEFAULT_LINK_DELAY = 300;
+
+// L is every user-visible string of this module (one place, to translate).
+export const L = {
+  play: 'Play', pause: 'Pause', step: 'Step', stepTitle: 'Run exactly one more event (n)',
+  speed: 'Speed ', speedTitle: 'Virtual ms per wall ms ([ and ])',
+  slowmo: ' Slow-mo messages', slowmoTitle: 'At 1× or slower, slow down to 0.02× while a message (not a PING) is in flight',
+  virtualTime: 'Virtual time ', wallTime: 'Wall clock ', wallTimeTitle: 'Real time since the live ensemble started',
+  scrub: 'Time (seek; the run is replayed deterministically)',
+  killLeader: 'Kill leader', heal: 'Heal', partition: 'Partition selected',
+  faults: 'Random faults', faultsTitle: 'Random crashes, partitions and delays (as in the campaign)',
+  selected: 'Selected server', selHint: 'Click servers (or press 1–9) to select them.',
+  path: 'Path ', value: 'Value ', write: 'Write', writeForm: 'Write through the leader',
+  bugs: 'Bug switches', exportTrace: 'Export trace', share: 'Copy link', keys: 'Keys',
+  keysHelp: 'Space play/pause · n step · k kill leader · h heal · p partition selected · w write · [ ] speed · 1–9 select server · Esc close panels',
+  keysHelpLive: 'k kill leader · h heal · p partition selected · w write · 1–9 select server · Esc close panels',
+  legend: 'Message legend', close: 'Close', faultsGroup: 'Faults',
+  mode: 'Mode', simulated: 'Simulated', live: 'Live',
+  simTitle: 'A simulated ensemble in your browser: pause, step, seek, speed and bug switches',
+  liveTitle: 'Real ZAB servers on the machine serving this page, in real time',
+  badge: 'Live: real servers on this machine',
+  liveNote: 'Real time only: no pause, step, speed, seek, bug switches or random faults here. Switch back to Simulated for those.',
+  linkDelay: 'Link delay ', linkDelayTitle: 'How long each message takes between two live servers (so packets are watchable)',
+  ms: (x) => x + ' ms',
+};
 
 export function speedLabel(x) {
   return x + '×';
 }
 
+// buildMode: the "Simulated | Live" switch and the live mode's bar (badge,
+// link delay, a note on what real time rules out).
+export function buildMode(uid) {
+  const sim = h('button', {type: 'button', class: 'zw-btn zw-mode-btn', 'aria-pressed': 'true', title: L.simTitle}, L.simulated);
+  const live = h('button', {type: 'button', class: 'zw-btn zw-mode-btn', 'aria-pressed': 'false', title: L.liveTitle}, L.live);
+  const delay = h('select', {class: 'zw-delay', id: uid + '-delay', title: L.linkDelayTitle},
+    LINK_DELAYS.map((x) => h('option', {value: x, selected: x === DEFAULT_LINK_DELAY}, L.ms(x))));
+  const badge = h('span', {class: 'zw-badge'}, L.badge);
+  const note = h('p', {class: 'zw-hint zw-live-note'}, L.liveNote);
+  const bar = h('div', {class: 'zw-livebar', hidden: true}, badge,
+    h('label', {class: 'zw-field', for: uid + '-delay'}, L.linkDelay, delay), note);
+  const el = h('div', {class: 'zw-modebar'},
+    h('div', {class: 'zw-mode', role: 'group', 'aria-label': L.mode}, sim, live), bar);
+  return {el, sim, live, delay, badge, bar, note};
+}
+
 // buildTransport: Play/Pause, Step, speed, time, scrubber.
 export function buildTransport(uid) {
-  const play = h('button', {type: 'button', class: 'zw-btn zw-play', 'aria-keyshortcuts': 'Space'}, 'Pause');
-  const step = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'N', title: 'Run exactly one more event (n)'}, 'Step');
-  const speed = h('select', {class: 'zw-speed', id: uid + '-speed', title: 'Virtual ms per wall ms ([ and ])'},
+  const play = h('button', {type: 'button', class: 'zw-btn zw-play', 'aria-keyshortcuts': 'Space'}, L.pause);
+  const step = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'N', title: L.stepTitle}, L.step);
+  const speed = h('select', {class: 'zw-speed', id: uid + '-speed', title: L.speedTitle},
     SPEEDS.map((x) => h('option', {value: x, selected: x === DEFAULT_SPEED}, speedLabel(x))));
   const time = h('output', {class: 'zw-time', 'aria-live': 'off'}, '0.00 s');
   const slowmo = h('input', {type: 'checkbox', class: 'zw-slowmo-cb', checked: true});
   const scrub = h('input', {type: 'range', class: 'zw-scrub', id: uid + '-scrub', min: 0, max: 0, step: 1, value: 0,
-    'aria-label': 'Time (seek; the run is replayed deterministically)'});
+    'aria-label': L.scrub});
+  const speedBox = h('label', {class: 'zw-field', for: uid + '-speed'}, L.speed, speed);
+  const slowmoBox = h('label', {class: 'zw-chip zw-slowmo', title: L.slowmoTitle}, slowmo, L.slowmo);
+  const timeLabel = h('span', {class: 'zw-sr'}, L.virtualTime);
+  const scrubBox = h('span', {class: 'zw-scrubbox'}, scrub);
   const el = h('div', {class: 'zw-transport'},
     play, step,
-    h('label', {class: 'zw-field', for: uid + '-speed'}, 'Speed ', speed),
-    h('label', {class: 'zw-chip zw-slowmo', title: 'At 1× or slower, slow down to 0.02× while a message (not a PING) is in flight'}, slowmo, ' Slow-mo messages'),
-    h('span', {class: 'zw-timebox'}, h('span', {class: 'zw-sr'}, 'Virtual time '), time),
-    h('span', {class: 'zw-scrubbox'}, scrub));
-  return {el, play, step, speed, slowmo, time, scrub};
+    speedBox,
+    slowmoBox,
+    h('span', {class: 'zw-timebox'}, timeLabel, time),
+    scrubBox);
+  return {el, play, step, speed, speedBox, slowmo, slowmoBox, time, timeLabel, scrub, scrubBox};
 }
 
 // buildActions: faults, client writes, bug switches, export.
 export function buildActions(uid) {
-  const killLeader = h('button', {type: 'button', class: 'zw-btn zw-danger', 'aria-keyshortcuts': 'K'}, 'Kill leader');
-  const heal = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'H'}, 'Heal');
-  const partition = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'P', disabled: true}, 'Partition selected');
-  const faults = h('button', {type: 'button', class: 'zw-btn zw-toggle', 'aria-pressed': 'false', title: 'Random crashes, partitions and delays (as in the campaign)'}, 'Random faults');
-  const selBox = h('div', {class: 'zw-selected', role: 'group', 'aria-label': 'Selected server'});
-  const selHint = h('span', {class: 'zw-hint'}, 'Click servers (or press 1–9) to select them.');
+  const killLeader = h('button', {type: 'button', class: 'zw-btn zw-danger', 'aria-keyshortcuts': 'K'}, L.killLeader);
+  const heal = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'H'}, L.heal);
+  const partition = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'P', disabled: true}, L.partition);
+  const faults = h('button', {type: 'button', class: 'zw-btn zw-toggle', 'aria-pressed': 'false', title: L.faultsTitle}, L.faults);
+  const selBox = h('div', {class: 'zw-selected', role: 'group', 'aria-label': L.selected});
+  const selHint = h('span', {class: 'zw-hint'}, L.selHint);
   selBox.append(selHint);
   const path = h('input', {type: 'text', class: 'zw-input zw-path', id: uid + '-path', value: '/a', size: 6, autocomplete: 'off', spellcheck: 'false'});
   const value = h('input', {type: 'text', class: 'zw-input zw-value', id: uid + '-value', value: 'v1', size: 6, autocomplete: 'off', spellcheck: 'false'});
-  const write = h('button', {type: 'submit', class: 'zw-btn zw-primary', 'aria-keyshortcuts': 'W'}, 'Write');
-  const form = h('form', {class: 'zw-write', 'aria-label': 'Write through the leader'},
-    h('label', {class: 'zw-field', for: uid + '-path'}, 'Path ', path),
-    h('label', {class: 'zw-field', for: uid + '-value'}, 'Value ', value),
+  const write = h('button', {type: 'submit', class: 'zw-btn zw-primary', 'aria-keyshortcuts': 'W'}, L.write);
+  const form = h('form', {class: 'zw-write', 'aria-label': L.writeForm},
+    h('label', {class: 'zw-field', for: uid + '-path'}, L.path, path),
+    h('label', {class: 'zw-field', for: uid + '-value'}, L.value, value),
     write);
   const bugList = h('div', {class: 'zw-bug-list'});
-  const bugs = h('details', {class: 'zw-bugs'}, h('summary', null, 'Bug switches'), bugList);
-  const exportBtn = h('button', {type: 'button', class: 'zw-btn'}, 'Export trace');
-  const share = h('button', {type: 'button', class: 'zw-btn', hidden: true}, 'Copy link');
-  const help = h('details', {class: 'zw-keys'}, h('summary', null, 'Keys'),
-    h('p', null, 'Space play/pause · n step · k kill leader · h heal · p partition selected · w write · [ ] speed · 1–9 select server · Esc close panels'));
+  const bugs = h('details', {class: 'zw-bugs'}, h('summary', null, L.bugs), bugList);
+  const exportBtn = h('button', {type: 'button', class: 'zw-btn'}, L.exportTrace);
+  const share = h('button', {type: 'button', class: 'zw-btn', hidden: true}, L.share);
+  const help = h('details', {class: 'zw-keys'}, h('summary', null, L.keys),
+    h('p', null, L.keysHelp));
   const el = h('div', {class: 'zw-actions'},
-    h('div', {class: 'zw-group', role: 'group', 'aria-label': 'Faults'}, killLeader, partition, heal, faults),
+    h('div', {class: 'zw-group', role: 'group', 'aria-label': L.faultsGroup}, killLeader, partition, heal, faults),
     selBox,
     form,
     h('div', {class: 'zw-group zw-misc'}, bugs, exportBtn, share, help));
-  return {el, killLeader, heal, partition, faults, selBox, selHint, path, value, write, form, bugs, bugList, exportBtn, share};
+  return {el, killLeader, heal, partition, faults, selBox, selHint, path, value, write, form, bugs, bugList, exportBtn, share, help};
 }
 
 // buildLegend: every message type with its color, shape and label.
@@ -73,14 +120,14 @@ export function buildLegend() {
     });
     items.push(h('li', {class: 'zw-leg-fam'}, h('span', {class: 'zw-leg-famname'}, famLabel), h('ul', null, chips)));
   }
-  return h('details', {class: 'zw-legend', open: true}, h('summary', null, 'Message legend'), h('ul', {class: 'zw-leg'}, items));
+  return h('details', {class: 'zw-legend', open: true}, h('summary', null, L.legend), h('ul', {class: 'zw-leg'}, items));
 }
 
 // buildPanel: a closable panel (details of a server or packet; the alarm).
 export function buildPanel(cls, title, role) {
   const heading = h('h3', {class: 'zw-panel-title'}, title);
   const body = h('div', {class: 'zw-panel-body'});
-  const close = h('button', {type: 'button', class: 'zw-btn zw-close', 'aria-label': 'Close'}, '✕');
+  const close = h('button', {type: 'button', class: 'zw-btn zw-close', 'aria-label': L.close}, '✕');
   const el = h('section', {class: 'zw-panel ' + cls, hidden: true, role, 'aria-label': title, tabindex: -1},
     h('div', {class: 'zw-panel-head'}, heading, close), body);
   return {el, heading, body, close};

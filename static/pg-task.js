@@ -31,6 +31,15 @@ export class Task {
     for (const sv of state.servers || []) if (sv.role === 'leading') this.epoch = Math.max(this.epoch, sv.currentEpoch);
   }
 
+  // rebase starts epoch tracking over from a state of another run (the
+  // widget switched between Simulated and Live): epochs there start again.
+  // Met steps stay met.
+  rebase(state) {
+    this.epoch = 0;
+    this.seed(state);
+    this.baseEpoch = this.epoch;
+  }
+
   // feed evaluates a batch of events, then the state-based checks.
   feed(events, state) {
     for (const e of events) {

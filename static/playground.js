@@ -4,14 +4,53 @@
 // alarm and an optional task checklist. One requestAnimationFrame loop and one
 // sim.frame call per frame per widget; the loop sleeps when the widget is
 // off-screen or paused.
+//
+// Every widget has a "Simulated | Live" switch. Live mode swaps the Sim for a
+// LiveSim (live.js): real servers on the machine serving the page, in real
+// time, drawn by the same renderer with the same DOM contract.
 
 import {h, attr, text, zxid, fmtMs, PROPERTIES, throttle, replyText, describe, typing} from './pg-util.js';
 import {RingView} from './pg-ring.js';
 import {Lanes} from './pg-lanes.js';
 import {SpaceTime, EventLog, KEEP} from './pg-spacetime.js';
 import {Task} from './pg-task.js';
-import {buildTransport, buildActions, buildLegend, buildPanel, jsonish, SPEEDS, DEFAULT_SPEED} from './pg-controls.js';
+import {buildTransport, buildActions, buildLegend, buildPanel, buildMode, jsonish, SPEEDS, DEFAULT_SPEED, L} from './pg-controls.js';
 import {readShare, writeShare} from './pg-share.js';
+
+// T is every user-visible string of this module (one place, to translate).
+const T = {
+  details: 'Details', violated: 'Invariant violated', violatedProp: (p) => `Invariant violated: ${p}`,
+  badTask: (m) => 'Bad data-task: ' + m,
+  noStart: (m) => 'The simulator did not start: ' + m,
+  noBugs: 'No bug switches in this build.',
+  checkerStopped: 'The checker stopped the run here. Scrub back to watch it happen, or turn the bug switch off and replay.',
+  limited: 'The simulator runs slower than the chosen speed on this device',
+  selected: (names) => 'Selected: ' + names,
+  kill: (n) => `Kill ${n}`, pause: (n) => `Pause ${n}`, resume: (n) => `Resume ${n}`, restart: (n) => `Restart ${n}`,
+  pauseTitle: 'Freeze the server for 3 s of virtual time (a long GC pause)',
+  pauseTitleLive: 'Freeze the server until you resume it',
+  clearSel: 'Clear selection',
+  speed: (x) => `Speed ${x}×`,
+  noMore: 'No more events.',
+  selectFirst: 'Select 1 to n-1 servers first (click them or press 1–9).',
+  pathSlash: 'A path starts with /, e.g. /a',
+  acted: (t, what) => `${t}: ${what}`,
+  actFailed: (what, why) => `“${what}”: ${why}`,
+  bugSwitched: (name, on) => `${name} ${on ? 'on' : 'off'}: replayed from 0 with the same actions.`,
+  exported: (n) => `Exported ${n} events.`,
+  copied: 'Link copied: it opens this exact moment.',
+  copyThis: (u) => 'Copy this address: ' + u,
+  selectedOne: (n) => `Selected ${n}`, deselectedOne: (n) => `Deselected ${n}`,
+  nobody: 'A safety property the checker watches does not hold.',
+  checkerSaw: 'What the checker saw: ',
+  alarmHint: (t) => `At ${t}. The run is paused. Scrub back to watch it happen, turn the bug switch off, or export the trace.`,
+  noLoad: (m) => 'The simulator could not load (' + m + '). Build it with: go tool -modfile=tools/go.mod task wasm',
+  starting: 'Starting live servers on this machine…',
+  liveOn: (n, ms) => `Live: ${n} real servers started, ${ms} ms per link. The clock shows wall-clock time.`,
+  liveOff: 'Back to the simulation: the live servers were stopped.',
+  liveClosed: (why) => `The live ensemble stopped (${why}). Back to the simulation.`,
+  realTimeOnly: 'Live mode runs in real time only: no pause, step, speed or seek. Switch to Simulated for those.',
+};
 
 const widgets = [];
 const SLOWMO = 0.02; // virtual ms per wall ms while messages fly (slow motion)
@@ -47,6 +86,7 @@ class Widget {
     this.dirty = true;
     this.valueSeq = 1;
     this.share = root.dataset.share === 'true';
+    this.mode = 'sim'; // or 'live' (this.sim is then a LiveSim; the Sim waits in this.saved)
     this.build();
     this.start();
   }
@@ -73,13 +113,14 @@ class Widget {
     const r = this.root;
     r.classList.add('zab-widget', 'zw-ready');
     r.querySelector('.zab-widget-fallback')?.remove();
+    this.mb = buildMode(this.uid);
     this.tr = buildTransport(this.uid);
     this.ac = buildActions(this.uid);
     this.ring = new RingView({onServer: (id) => this.clickServer(id), onPacket: (p) => this.showPacket(p)});
     this.lanes = new Lanes({onServer: (id) => this.clickServer(id)});
     this.st = new SpaceTime({uid: this.uid, onSeek: (t) => this.seek(t), onPacket: (m) => this.showPacket(m)});
-    this.detail = buildPanel('zw-detail', 'Details', 'region');
-    this.alarm = buildPanel('zw-alarm', 'Invariant violated', 'alert');
+    this.detail = buildPanel('zw-detail', T.details, 'region');
+    this.alarm = buildPanel('zw-alarm', T.violated, 'alert');
     this.status = h('p', {class: 'zw-status', role: 'status', 'aria-live': 'polite'});
     this.live = h('p', {class: 'zw-sr', 'aria-live': 'assertive'});
     this.taskBox = h('div', {class: 'zw-taskbox'});
@@ -88,11 +129,12 @@ class Widget {
         this.task = new Task(JSON.parse(r.dataset.task), {announce: (m) => this.announce(m)});
         this.taskBox.append(this.task.el);
       } catch (err) {
-        this.taskBox.append(h('p', {class: 'zw-error'}, 'Bad data-task: ' + err.message));
+        this.taskBox.append(h('p', {class: 'zw-error'}, T.badTask(err.message)));
       }
     }
     this.stage = h('div', {class: 'zw-stage'}, h('div', {class: 'zw-ringbox'}, this.ring.svg));
     r.append(
+      this.mb.el,
       this.tr.el,
       this.alarm.el,
       h('div', {class: 'zw-main'}, this.stage, h('div', {class: 'zw-side'}, this.taskBox, this.lanes.el, this.detail.el)),
@@ -118,6 +160,9 @@ class Widget {
     on(a.faults, 'click', () => this.act(this.state?.faults ? 'faults off' : 'faults on'));
     on(a.form, 'submit', (e) => { e.preventDefault(); this.write(); });
     on(a.exportBtn, 'click', () => this.exportTrace());
+    on(this.mb.sim, 'click', () => this.goSim());
+    on(this.mb.live, 'click', () => this.goLive());
+    on(this.mb.delay, 'change', () => { if (this.mode === 'live') this.act(`delay ${+this.mb.delay.value}ms`); });
     if (this.share) {
       a.share.hidden = false;
       on(a.share, 'click', () => this.copyLink());
@@ -132,6 +177,7 @@ class Widget {
     });
     this.io.observe(this.root);
     this.writeURL = throttle(() => this.updateURL(), 800);
+    this.syncMode();
   }
 
   start() {
@@ -139,7 +185,7 @@ class Widget {
     try {
       this.sim = this.api.create(this.config());
     } catch (err) {
-      this.fail('The simulator did not start: ' + err.message);
+      this.fail(T.noStart(err.message));
       return;
     }
     this.buildBugs();
@@ -162,11 +208,14 @@ class Widget {
     this.kick();
   }
 
-  // destroy frees the simulator when the widget leaves the page.
+  // destroy frees the simulator (and stops live servers) when the widget
+  // leaves the page.
   destroy() {
     this.io.disconnect();
     this.sim.destroy();
+    if (this.saved) this.saved.sim.destroy();
     this.sim = null;
+    this.saved = null;
     const i = widgets.indexOf(this);
     if (i >= 0) widgets.splice(i, 1);
     if (lastActive === this) lastActive = null;
@@ -184,7 +233,7 @@ class Widget {
     } catch { list = []; }
     const on = new Set(this.cfg.bugs || []);
     this.ac.bugList.textContent = '';
-    if (!list.length) this.ac.bugList.append(h('p', {class: 'zw-hint'}, 'No bug switches in this build.'));
+    if (!list.length) this.ac.bugList.append(h('p', {class: 'zw-hint'}, T.noBugs));
     for (const b of list) {
       const cb = h('input', {type: 'checkbox', 'data-bug': b.name, checked: on.has(b.name)});
       cb.addEventListener('change', () => this.setBug(b.name, cb.checked));
@@ -211,7 +260,9 @@ class Widget {
     if (!this.root.isConnected) { this.destroy(); return; }
     const dt = Math.min(100, Math.max(0, now - this.lastWall));
     this.lastWall = now;
-    if (this.pendingSeek != null) {
+    if (this.mode === 'live') {
+      this.liveFrame(this.sim.frame(0));
+    } else if (this.pendingSeek != null) {
       const t = this.pendingSeek;
       this.pendingSeek = null;
       this.apply(this.sim.seek(t, KEEP), true);
@@ -235,7 +286,7 @@ class Widget {
         if (res.state.violation && ran < 1 && this.playing) {
           // The simulator does not run past a violation.
           this.setPlaying(false);
-          this.say('The checker stopped the run here. Scrub back to watch it happen, or turn the bug switch off and replay.');
+          this.say(T.checkerStopped);
         }
       }
     }
@@ -243,6 +294,105 @@ class Widget {
     if (this.visible && (this.playing || this.dirty || this.pendingSeek != null)) {
       this.raf = requestAnimationFrame((t) => this.tick(t));
     }
+  }
+
+  // liveFrame takes what the live ensemble's websocket brought since the last
+  // frame: its events, its state at wall-clock now, and what the connection
+  // has to say (a gap, a reconnect, the ensemble closing).
+  liveFrame(res) {
+    if (res.closed) {
+      this.goSim(T.liveClosed(res.closed));
+      return;
+    }
+    if (res.notice) this.say(res.notice);
+    if (res.reset) {
+      this.log.reset(res.state, res.state.t);
+      this.lastVote.clear();
+      if (this.task) this.task.seed(res.state);
+    }
+    this.ingest(res);
+    this.vt = res.state.t;
+    this.maxT = res.state.t;
+  }
+
+  // goLive starts a live ensemble like this one (voters, observers) and
+  // shows it instead of the simulation, which waits paused. On a 429, a site
+  // without the API or any other failure the widget says so and stays
+  // simulated.
+  async goLive() {
+    if (this.mode === 'live' || this.starting || !this.state) return;
+    this.starting = true;
+    attr(this.mb.live, 'aria-busy', 'true');
+    this.say(T.starting);
+    const c = this.state.config || {};
+    const servers = this.state.servers || [];
+    const voters = c.voters || servers.filter((sv) => !sv.observer).length || 3;
+    const observers = c.observers ?? servers.filter((sv) => sv.observer).length;
+    const linkDelayMs = +this.mb.delay.value;
+    let live;
+    try {
+      const mod = await import('./live.js');
+      live = await mod.createLive({voters, observers, linkDelayMs});
+    } catch (err) {
+      live = {error: err.message};
+    }
+    this.starting = false;
+    attr(this.mb.live, 'aria-busy', null);
+    if (live.error) { this.say(live.error); return; }
+    if (!this.sim || !this.root.isConnected) { live.destroy(); return; }
+    this.saved = {sim: this.sim, vt: this.vt, maxT: this.maxT, playing: this.playing};
+    this.sim = live;
+    this.mode = 'live';
+    this.pendingSeek = null;
+    this.alarmKey = '';
+    this.alarm.el.hidden = true;
+    this.playing = true;
+    this.syncMode();
+    const res = live.frame(0);
+    this.maxT = res.state.t;
+    this.liveFrame(res);
+    if (this.task) this.task.rebase(res.state);
+    this.say(T.liveOn(voters + observers, linkDelayMs));
+    this.kick();
+  }
+
+  // goSim stops the live ensemble (DELETE) and resumes the simulation where
+  // it was left.
+  goSim(msg) {
+    if (this.mode !== 'live') return;
+    const live = this.sim;
+    const saved = this.saved;
+    this.saved = null;
+    this.sim = saved.sim;
+    this.mode = 'sim';
+    live.destroy();
+    this.maxT = saved.maxT;
+    this.playing = saved.playing;
+    this.syncMode();
+    this.apply(this.sim.seek(saved.vt, KEEP), true);
+    if (this.task && this.state) this.task.rebase(this.state);
+    this.say(msg || T.liveOff);
+  }
+
+  // syncMode shows the controls of the mode: live mode has no transport but
+  // the clock, no bug switches, no random faults and no share link.
+  syncMode() {
+    const live = this.mode === 'live';
+    const m = this.mb;
+    attr(this.root, 'data-mode', live ? 'live' : 'sim');
+    attr(m.sim, 'aria-pressed', live ? 'false' : 'true');
+    attr(m.live, 'aria-pressed', live ? 'true' : 'false');
+    m.bar.hidden = !live;
+    const {play, step, speedBox, slowmoBox, scrubBox, timeLabel} = this.tr;
+    for (const el of [play, step, speedBox, slowmoBox, scrubBox, this.ac.faults, this.ac.bugs]) el.hidden = live;
+    this.ac.share.hidden = live || !this.share;
+    text(timeLabel, live ? L.wallTime : L.virtualTime);
+    timeLabel.className = live ? 'zw-time-label' : 'zw-sr'; // visible in live mode: this clock is real
+    attr(timeLabel.parentNode, 'title', live ? L.wallTimeTitle : null);
+    text(this.ac.help.querySelector('p'), live ? L.keysHelpLive : L.keysHelp);
+    this.ac.bugs.open = false;
+    this.ac.selBox.__key = '';
+    this.dirty = true;
   }
 
   // effectiveSpeed is the chosen speed, except that with slow motion on (and a
@@ -320,9 +470,10 @@ class Widget {
     this.st.setServers(st.servers || []);
     this.st.draw(this.log, st.t, this.maxT, this.colors());
     text(this.tr.time, fmtMs(st.t));
-    attr(this.tr.time, 'title', this.limited && this.playing ? 'The simulator runs slower than the chosen speed on this device' : null);
-    this.tr.time.classList.toggle('is-limited', !!(this.limited && this.playing));
-    this.tr.time.classList.toggle('is-slow', !!(this.slowing && this.playing && !this.limited));
+    attr(this.tr.time, 'title', this.mode === 'sim' && this.limited && this.playing ? T.limited : null);
+    const sim = this.mode === 'sim';
+    this.tr.time.classList.toggle('is-limited', !!(sim && this.limited && this.playing));
+    this.tr.time.classList.toggle('is-slow', !!(sim && this.slowing && this.playing && !this.limited));
     const sc = this.tr.scrub;
     attr(sc, 'max', Math.max(1, Math.floor(this.maxT)));
     if (document.activeElement !== sc || this.playing) sc.value = Math.floor(st.t);
@@ -333,7 +484,7 @@ class Widget {
 
   syncControls() {
     const st = this.state;
-    text(this.tr.play, this.playing ? 'Pause' : 'Play');
+    text(this.tr.play, this.playing ? L.pause : L.play);
     attr(this.tr.play, 'aria-pressed', null);
     const a = this.ac;
     const hasLeader = !!(st && st.leader && st.servers.some((sv) => sv.id === st.leader && sv.up !== false && sv.role === 'leading'));
@@ -348,28 +499,36 @@ class Widget {
     const st = this.state;
     const box = this.ac.selBox;
     const sv = st && st.servers.find((x) => x.id === this.focus && this.selected.has(x.id));
-    const key = sv ? `${sv.id}:${sv.up}:${sv.paused}:${[...this.selected].join(',')}` : 'none:' + [...this.selected].join(',');
+    const key = sv ? `${this.mode}:${sv.id}:${sv.up}:${sv.paused}:${[...this.selected].join(',')}` : 'none:' + [...this.selected].join(',');
     if (box.__key === key) return;
     box.__key = key;
     box.textContent = '';
     if (!sv) { box.append(this.ac.selHint); return; }
     const names = [...this.selected].sort((x, y) => x - y).map((id) => 's' + id).join(', ');
-    box.append(h('span', {class: 'zw-hint'}, 'Selected: ' + names));
+    box.append(h('span', {class: 'zw-hint'}, T.selected(names)));
     const btn = (label, fn, extra) => {
       const b = h('button', {type: 'button', class: 'zw-btn' + (extra || '')}, label);
       b.addEventListener('click', fn);
       return b;
     };
     if (sv.up !== false) {
-      box.append(btn(`Kill ${sv.name}`, () => this.act(`crash ${sv.name}`), ' zw-danger'));
-      const p = btn(`Pause ${sv.name}`, () => this.act(`pause ${sv.name} for 3s`));
-      p.disabled = !!sv.paused;
-      p.title = 'Freeze the server for 3 s of virtual time (a long GC pause)';
-      box.append(p);
+      box.append(btn(T.kill(sv.name), () => this.act(`crash ${sv.name}`), ' zw-danger'));
+      if (this.mode === 'live') {
+        // Live servers stay paused until resumed (the API has no "for 3s").
+        const p = sv.paused ? btn(T.resume(sv.name), () => this.act(`resume ${sv.name}`), ' zw-primary')
+          : btn(T.pause(sv.name), () => this.act(`pause ${sv.name}`));
+        p.title = T.pauseTitleLive;
+        box.append(p);
+      } else {
+        const p = btn(T.pause(sv.name), () => this.act(`pause ${sv.name} for 3s`));
+        p.disabled = !!sv.paused;
+        p.title = T.pauseTitle;
+        box.append(p);
+      }
     } else {
-      box.append(btn(`Restart ${sv.name}`, () => this.act(`restart ${sv.name}`), ' zw-primary'));
+      box.append(btn(T.restart(sv.name), () => this.act(`restart ${sv.name}`), ' zw-primary'));
     }
-    box.append(btn('Clear selection', () => { this.selected.clear(); this.focus = 0; this.dirty = true; this.kick(); }));
+    box.append(btn(T.clearSel, () => { this.selected.clear(); this.focus = 0; this.dirty = true; this.kick(); }));
   }
 
   colors() {
@@ -387,6 +546,7 @@ class Widget {
 
   // Actions.
   setPlaying(on) {
+    if (this.mode === 'live') on = true; // real time does not stop
     this.playing = on;
     if (on) this.lastWall = performance.now();
     this.dirty = true;
@@ -396,9 +556,10 @@ class Widget {
   }
 
   setSpeed(x) {
+    if (this.mode === 'live') { this.say(T.realTimeOnly); return; }
     this.speed = x;
     this.tr.speed.value = String(x);
-    this.say(`Speed ${x}×`);
+    this.say(T.speed(x));
   }
 
   bumpSpeed(dir) {
@@ -408,18 +569,20 @@ class Widget {
   }
 
   step() {
+    if (this.mode === 'live') { this.say(T.realTimeOnly); return; }
     this.setPlaying(false);
     const res = this.sim.step();
     if (res.error) { this.say(res.error); return; }
     this.ingest(res);
     this.vt = res.state.t;
     const e = (res.events || []).at(-1);
-    this.say(e ? `${fmtMs(e.t)}: ${describe(e)}` : 'No more events.');
+    this.say(e ? `${fmtMs(e.t)}: ${describe(e)}` : T.noMore);
     this.dirty = true;
     this.kick();
   }
 
   seek(t) {
+    if (this.mode === 'live') { this.say(T.realTimeOnly); return; }
     t = Math.max(0, Math.min(Math.floor(t), Math.floor(this.maxT)));
     this.pendingSeek = t;
     this.vt = t;
@@ -427,11 +590,26 @@ class Widget {
     this.kick();
   }
 
-  act(text) {
-    if (!this.sim) return;
-    const res = this.sim.act(text);
-    if (res.error) { this.say(`“${text}”: ${res.error}`); return; }
-    this.say(`${fmtMs(res.state.t)}: ${text}`);
+  // act applies one action now. A Sim answers at once, a LiveSim after the
+  // server did; both are awaited the same way.
+  async act(text) {
+    const drv = this.sim;
+    if (!drv) return;
+    let res;
+    try {
+      res = await drv.act(text);
+    } catch (err) {
+      res = {error: err.message};
+    }
+    if (drv !== this.sim) return; // the mode changed meanwhile
+    if (res.error) { this.say(T.actFailed(text, res.error)); return; }
+    this.say(T.acted(fmtMs(res.state.t), text));
+    if (this.mode === 'live') {
+      this.ingest(res);
+      if (res.reply) this.say(replyText({t: res.state.t, node: 0, reply: res.reply}));
+      this.kick();
+      return;
+    }
     // Acting drops any later timeline: the furthest time is now.
     this.maxT = res.state.t;
     this.ingest(res);
@@ -443,7 +621,7 @@ class Widget {
   partition() {
     if (!this.state) return;
     const n = this.state.servers.length;
-    if (!(this.selected.size >= 1 && this.selected.size < n)) { this.say('Select 1 to n-1 servers first (click them or press 1–9).'); return; }
+    if (!(this.selected.size >= 1 && this.selected.size < n)) { this.say(T.selectFirst); return; }
     const names = [...this.selected].sort((x, y) => x - y).map((id) => 's' + id);
     this.act(`partition ${names.join(' ')} | rest`);
   }
@@ -452,7 +630,7 @@ class Widget {
     const st = this.state;
     const path = this.ac.path.value.trim().replace(/[\s#]+/g, '');
     let value = this.ac.value.value.trim().replace(/[\s#]+/g, '_');
-    if (!path.startsWith('/')) { this.say('A path starts with /, e.g. /a'); this.ac.path.focus(); return; }
+    if (!path.startsWith('/')) { this.say(T.pathSlash); this.ac.path.focus(); return; }
     if (!value) value = 'v' + this.valueSeq;
     const ld = st && st.servers.find((sv) => sv.id === st.leader);
     const exists = ld && (ld.tree || []).some((n) => n.path === path);
@@ -466,9 +644,10 @@ class Widget {
   }
 
   setBug(name, on) {
+    if (this.mode === 'live') return;
     const res = this.sim.setBug(name, on);
     if (res.error) { this.say(res.error); return; }
-    this.say(`${name} ${on ? 'on' : 'off'}: replayed from 0 with the same actions.`);
+    this.say(T.bugSwitched(name, on));
     this.alarmKey = '';
     this.alarm.el.hidden = true;
     this.cfg.bugs = res.state.bugs || [];
@@ -484,11 +663,11 @@ class Widget {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 5000);
-    this.say(`Exported ${(tr.events || []).length} events.`);
+    this.say(T.exported((tr.events || []).length));
   }
 
   updateURL() {
-    if (!this.share || !this.state) return;
+    if (!this.share || !this.state || this.mode === 'live') return;
     const url = writeShare(location.href, this.cfg, this.state);
     if (url !== location.href) history.replaceState(history.state, '', url);
   }
@@ -497,9 +676,9 @@ class Widget {
     this.updateURL();
     try {
       await navigator.clipboard.writeText(location.href);
-      this.say('Link copied: it opens this exact moment.');
+      this.say(T.copied);
     } catch {
-      this.say('Copy this address: ' + location.href);
+      this.say(T.copyThis(location.href));
     }
   }
 
@@ -565,14 +744,14 @@ class Widget {
   showAlarm(v) {
     const a = this.alarm;
     const prop = v.property || String(v.text || '').split(':')[0];
-    a.heading.textContent = `Invariant violated: ${prop}`;
+    a.heading.textContent = T.violatedProp(prop);
     a.body.textContent = '';
     a.body.append(
-      h('p', {class: 'zw-alarm-plain'}, PROPERTIES[prop] || 'A safety property the checker watches does not hold.'),
-      h('p', null, h('strong', null, 'What the checker saw: '), v.text || ''),
-      h('p', {class: 'zw-hint'}, `At ${fmtMs(v.t ?? this.state.t)}. The run is paused. Scrub back to watch it happen, turn the bug switch off, or export the trace.`));
+      h('p', {class: 'zw-alarm-plain'}, PROPERTIES[prop] || T.nobody),
+      h('p', null, h('strong', null, T.checkerSaw), v.text || ''),
+      h('p', {class: 'zw-hint'}, T.alarmHint(fmtMs(v.t ?? this.state.t))));
     a.el.hidden = false;
-    this.announce(`Invariant violated: ${prop}`);
+    this.announce(T.violatedProp(prop));
   }
 
   closePanels() {
@@ -593,6 +772,7 @@ class Widget {
   key(e) {
     const k = e.key;
     if (k === 'Escape') { this.closePanels(); return true; }
+    if (this.mode === 'live' && [' ', 'Spacebar', 'n', 'N', '[', ']'].includes(k)) { this.say(T.realTimeOnly); return true; }
     if (k === ' ' || k === 'Spacebar') { this.setPlaying(!this.playing); return true; }
     if (k === 'n' || k === 'N') { this.step(); return true; }
     if (k === 'k' || k === 'K') { this.act('crash leader'); return true; }
@@ -606,7 +786,7 @@ class Widget {
       if (this.state && this.state.servers.some((sv) => sv.id === id)) {
         this.toggleServer(id);
         const sv = this.state.servers.find((x) => x.id === id);
-        this.say(this.selected.has(id) ? `Selected ${sv.name}` : `Deselected ${sv.name}`);
+        this.say(this.selected.has(id) ? T.selectedOne(sv.name) : T.deselectedOne(sv.name));
       }
       return true;
     }
@@ -637,7 +817,7 @@ export async function mount(root = document) {
   } catch (err) {
     for (const el of els) {
       const fb = el.querySelector('.zab-widget-fallback');
-      const msg = 'The simulator could not load (' + err.message + '). Build it with: go tool -modfile=tools/go.mod task wasm';
+      const msg = T.noLoad(err.message);
       if (fb) fb.textContent = msg; else el.append(h('p', {class: 'zw-error'}, msg));
     }
     return [];
@@ -655,6 +835,9 @@ export async function mount(root = document) {
     document.addEventListener('keydown', onKey);
     reducedMQ.addEventListener?.('change', () => widgets.forEach((w) => { w.dirty = true; w.kick(); }));
     darkMQ.addEventListener?.('change', () => widgets.forEach((w) => { w.dirty = true; w.kick(); }));
+    // Leaving the page stops its live servers (a keepalive DELETE); the
+    // server's idle reaper is the fallback.
+    addEventListener('pagehide', () => widgets.forEach((w) => { if (w.mode === 'live') w.goSim(); }));
   }
   return made;
 }
