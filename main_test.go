@@ -84,3 +84,60 @@ func TestBadInput(t *testing.T) {
 		assert.Error(t, err, strings.Join(args, " "))
 	}
 }
+
+func TestServeEnsembles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--max-ensembles", "2", "--max-ensembles-per-client", "1",
+			"--ensemble-idle", "1m", "--allowed-origins", "zab.example"}, os.Getenv, pw, io.Discard)
+	}()
+	line := make([]byte, 200)
+	n, err := pr.Read(line)
+	require.NoError(t, err)
+	addr := regexp.MustCompile(`http://\S+`).FindString(string(line[:n]))
+	require.NotEmpty(t, addr, "serve printed %q", line[:n])
+	go io.Copy(io.Discard, pr)
+
+	post := func(path, body string) (int, string) {
+		resp, err := http.Post(addr+path, "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := post("/api/ensembles", `{"voters":3,"linkDelayMs":0}`)
+	require.Equal(t, 201, code, body)
+	id := regexp.MustCompile(`"id":"(e-[0-9a-f]+)"`).FindStringSubmatch(body)
+	require.Len(t, id, 2, body)
+	assert.Contains(t, body, `"live":true`)
+	code, body = post("/api/ensembles", `{"voters":1}`)
+	assert.Equal(t, 429, code, body)
+	code, body = post("/api/ensembles/"+id[1]+"/actions", `{"text":"explode"}`)
+	assert.Equal(t, 400, code)
+	assert.Contains(t, body, `unknown verb \"explode\"`)
+	resp, err := http.Get(addr + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode, "the site is still served beside the API")
+	dirs, _ := os.ReadDir(tmp)
+	assert.Len(t, dirs, 1, "the ensembles' data root")
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	dirs, _ = os.ReadDir(tmp)
+	assert.Empty(t, dirs, "shutdown removed every ensemble's data")
+
+	err = run(context.Background(), []string{"serve", "--ensemble-mode", "cloud"}, os.Getenv, io.Discard, io.Discard)
+	assert.ErrorContains(t, err, `ensemble mode "cloud": want inprocess or process`)
+	err = run(context.Background(), []string{"serve", "--max-ensembles", "1", "--max-ensembles-per-client", "2"}, os.Getenv, io.Discard, io.Discard)
+	assert.ErrorContains(t, err, "want 1 <= per client <= total")
+}

@@ -102,6 +102,8 @@ type Manager struct {
 	starting  map[string]int // creates in progress, by client
 	closed    bool
 	stopReap  chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 	reapDone  chan struct{}
 }
 
@@ -289,13 +291,14 @@ func (m *Manager) reapLoop() {
 }
 
 // Close stops every ensemble and removes their data (and the root, if the
-// manager made it). Later creates fail.
+// manager made it). Later creates fail. Every call waits until it is done.
 func (m *Manager) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Manager) close() error {
 	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return nil
-	}
 	m.closed = true
 	var all []*Ensemble
 	for id, e := range m.ensembles {
