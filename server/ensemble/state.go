@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/sim"
@@ -29,6 +30,7 @@ type Link struct {
 
 // State reports the ensemble now.
 func (e *Ensemble) State() State {
+	e.stream.settle(50 * time.Millisecond)
 	e.stream.mu.Lock()
 	d := e.stream.snapshotLocked()
 	e.stream.mu.Unlock()

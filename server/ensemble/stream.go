@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zabplay/zabplay/core"
@@ -60,6 +61,11 @@ type stream struct {
 
 	// Owned by the merger goroutine.
 	sources []*source
+	// queued counts events taken in but not yet emitted; subs are the hub
+	// channels being read (both for settle).
+	queued atomic.Int64
+	subsMu sync.Mutex
+	subs   map[<-chan []byte]struct{}
 
 	mu        sync.Mutex
 	seq       uint64 // events emitted
@@ -83,6 +89,7 @@ func newStream(start time.Time) *stream {
 		start: start, in: make(chan input, 4096), done: make(chan struct{}), closed: make(chan struct{}),
 		inflight: map[uint64]sim.InflightMsg{}, lastSync: map[core.NodeID]string{},
 		proposals: map[core.Zxid]string{}, checker: check.New(), viewers: map[*viewer]struct{}{},
+		subs: map[<-chan []byte]struct{}{},
 	}
 	go s.merge()
 	return s
@@ -105,7 +112,15 @@ func (s *stream) addSource(id core.NodeID, offset int64, c <-chan []byte, first 
 			return false
 		}
 	}
+	s.subsMu.Lock()
+	s.subs[c] = struct{}{}
+	s.subsMu.Unlock()
 	go func() {
+		defer func() {
+			s.subsMu.Lock()
+			delete(s.subs, c)
+			s.subsMu.Unlock()
+		}()
 		if first != nil {
 			e := *first
 			e.At -= offset // rebased back below
@@ -178,6 +193,7 @@ func (s *stream) merge() {
 				e.Arrive += src.offset
 			}
 			src.queue = append(src.queue, e)
+			s.queued.Add(1)
 		}
 		if in.end {
 			src.ended = true
@@ -240,6 +256,7 @@ func (s *stream) emitReady() {
 		best.queue[0] = core.Event{}
 		best.queue = best.queue[1:]
 		best.blocked = time.Time{}
+		s.queued.Add(-1)
 		s.emitLocked(e)
 	}
 }
@@ -326,6 +343,25 @@ func (s *stream) track(e core.Event) {
 		if len(s.history) > historyMax {
 			s.history = append(s.history[:0], s.history[len(s.history)-historyMax/2:]...)
 		}
+	}
+}
+
+// settle waits (at most max) until the events the servers have published so
+// far are emitted, so a State built next agrees with the servers' statuses
+// (a message a server already received is no longer in flight).
+func (s *stream) settle(max time.Duration) {
+	deadline := time.Now().Add(max)
+	for time.Now().Before(deadline) {
+		busy := len(s.in) > 0 || s.queued.Load() > 0
+		s.subsMu.Lock()
+		for c := range s.subs {
+			busy = busy || len(c) > 0
+		}
+		s.subsMu.Unlock()
+		if !busy {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
