@@ -138,6 +138,10 @@ func TestLiveLeaderDies(t *testing.T) {
 	}
 	p.wait("a leader", leaderJS(1)+` && `+w+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
 	p.shotWidget(1, "live-leader")
+	// A dropped websocket comes back by itself and says so.
+	p.wait("the websocket open", w+`.__zw.sim.ws?.readyState === 1`, 10*time.Second)
+	eval[bool](p, `(`+w+`.__zw.sim.ws.close(), true)`)
+	p.wait("the reconnect announced", w+`.querySelector('.zw-status').textContent.includes('Live connection restored')`, 30*time.Second)
 	old, oldEpoch := leaderOf(t, servers(p, 1))
 	t0 := eval[string](p, w+`.dataset.simTime`)
 	p.wait("wall-clock time to move", w+`.dataset.simTime !== `+strconv.Quote(t0), 5*time.Second)
@@ -171,6 +175,23 @@ func TestLiveLeaderDies(t *testing.T) {
 	waitFor(t, "the live ensemble deleted", 30*time.Second, func() bool { return len(m.IDs()) == 0 })
 	p.wait("the simulation shown again", w+`.querySelector('[data-node][data-role="leading"]') !== null`, 30*time.Second)
 	p.shotWidget(1, "live-back-to-sim")
+}
+
+// TestLiveGap: a viewer that falls behind the server's bounded buffer gets
+// a gap marker and a fresh snapshot; the widget says events were skipped and
+// goes on drawing the ensemble.
+func TestLiveGap(t *testing.T) {
+	base, _ := startLiveSite(t, ensemble.Options{ViewerBuffer: 2})
+	b := newBrowser(t, 1280, 1000)
+	p := newPage(t, b, base+"/playground", 1280, 1000)
+	w := widgetJS(1)
+	p.wait("the widget to mount", w+`?.dataset.simTime !== undefined`, 30*time.Second)
+	p.click("Live", button(1, "Live"))
+	p.wait("the gap reported", w+`.querySelector('.zw-status').textContent.includes('some events were skipped')`, 60*time.Second)
+	p.wait("a leader all the same", leaderJS(1), 60*time.Second)
+	if mode := eval[string](p, w+`.dataset.mode`); mode != "live" {
+		t.Errorf("data-mode = %q, want live", mode)
+	}
 }
 
 // TestLiveAbsent: a site without the ensemble API (the sim-only edition)
