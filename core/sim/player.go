@@ -323,24 +323,16 @@ func (p *Player) setFaults(on bool) {
 
 // parseAction reads one action statement.
 func parseAction(text string) (Stmt, error) {
-	if k := strings.Index(text, "#"); k >= 0 {
-		text = text[:k]
-	}
-	f := strings.Fields(text)
-	if len(f) == 0 {
-		return Stmt{}, fmt.Errorf("%w: empty", ErrPlayerAction)
-	}
-	if f[0] == "faults" {
+	if f := strings.Fields(text); len(f) > 0 && f[0] == "faults" {
 		if len(f) != 2 || (f[1] != "on" && f[1] != "off") {
 			return Stmt{}, fmt.Errorf("want: faults on|off")
 		}
 		return Stmt{Verb: "faults", Data: f[1], Text: "faults " + f[1]}, nil
 	}
-	st, err := parseLine(f)
+	st, err := ParseStatement(text)
 	if err != nil {
 		return st, err
 	}
-	st.Text = strings.Join(f, " ")
 	switch st.Verb {
 	case "crash", "restart", "pause", "isolate", "partition", "cut", "heal":
 	case "create", "set", "delete", "get", "sync":
