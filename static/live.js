@@ -125,6 +125,7 @@ export class LiveSim {
     if (this.destroyed) return Promise.resolve();
     this.destroyed = true;
     this.stop();
+    if (this.ended) return Promise.resolve(); // the server already stopped it
     // keepalive: the DELETE still goes out when the page is being unloaded.
     return fetch(this.url, {method: 'DELETE', keepalive: true}).then(() => {}, () => {});
   }

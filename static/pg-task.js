@@ -4,9 +4,15 @@
 
 import {h} from './pg-util.js';
 
+// T is every user-visible string of this module (one place, to translate).
+const T = {
+  task: 'Task', notDone: ' (not done)', done: ' (done)', complete: 'Task complete', completeMark: '✓ Task complete',
+  next: (label, next) => `Done: ${label}. Next: ${next}`,
+};
+
 export class Task {
   constructor(task, {announce}) {
-    this.title = task.title || 'Task';
+    this.title = task.title || T.task;
     this.steps = (task.steps || []).map((st) => ({check: String(st.check || '').trim(), label: st.label || st.check, met: false}));
     this.announce = announce;
     this.i = 0; // the step being evaluated
@@ -16,9 +22,9 @@ export class Task {
     this.items = this.steps.map((st, k) => h('li', {class: 'zw-task-step', 'data-check': st.check},
       h('span', {class: 'zw-task-mark', 'aria-hidden': 'true'}, '○'),
       h('span', {class: 'zw-task-label'}, st.label),
-      h('span', {class: 'zw-sr'}, ' (not done)')));
-    this.done = h('p', {class: 'zw-task-done', hidden: true}, '✓ Task complete');
-    this.el = h('section', {class: 'zw-task', 'aria-label': 'Task'},
+      h('span', {class: 'zw-sr'}, T.notDone)));
+    this.done = h('p', {class: 'zw-task-done', hidden: true}, T.completeMark);
+    this.el = h('section', {class: 'zw-task', 'aria-label': T.task},
       h('h3', {class: 'zw-task-title'}, this.title),
       h('ol', {class: 'zw-task-list'}, this.items), this.done);
   }
@@ -88,15 +94,15 @@ export class Task {
     const li = this.items[this.i];
     li.classList.add('is-met');
     li.querySelector('.zw-task-mark').textContent = '✓';
-    li.querySelector('.zw-sr').textContent = ' (done)';
+    li.querySelector('.zw-sr').textContent = T.done;
     this.baseEpoch = this.epoch;
     this.i++;
     if (this.complete) {
       this.done.hidden = false;
       this.el.classList.add('is-complete');
-      this.announce('Task complete');
+      this.announce(T.complete);
     } else {
-      this.announce(`Done: ${st.label}. Next: ${this.steps[this.i].label}`);
+      this.announce(T.next(st.label, this.steps[this.i].label));
     }
     this.items.forEach((x, k) => x.classList.toggle('is-current', k === this.i));
   }
