@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ type nodeFlags struct {
 	snapCount int
 	seed      uint64
 	debug     bool
+	eventsFd  int
 }
 
 func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
@@ -59,6 +61,7 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
 	fs.IntVar(&f.snapCount, "snapcount", 100000, "txns logged between snapshots")
 	fs.Uint64Var(&f.seed, "seed", 0, "seed of the core's randomness (0: from the clock)")
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
+	fs.IntVar(&f.eventsFd, "events-fd", 0, "also write every event as a JSON line to this inherited file descriptor (3 or more), before acting on it: a supervisor's pipe keeps the whole trace of a SIGKILLed server")
 	if err := fs.Parse(args); err != nil {
 		return f, errQuiet
 	}
@@ -90,6 +93,9 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
 	}
 	if f.tick <= 0 || f.clock <= 0 || f.tick%time.Millisecond != 0 || f.clock%time.Millisecond != 0 {
 		return f, fmt.Errorf("node: --tick %v and --clock %v must be whole positive milliseconds", f.tick, f.clock)
+	}
+	if f.eventsFd != 0 && f.eventsFd < 3 {
+		return f, fmt.Errorf("node: --events-fd %d: want an inherited descriptor, 3 or more", f.eventsFd)
 	}
 	if f.snapCount < 1 {
 		return f, fmt.Errorf("node: --snapcount %d: want at least 1", f.snapCount)
@@ -211,6 +217,15 @@ func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ID: f.id, Peers: f.peers, Observers: f.observers, Store: disk, Restore: durable,
 		TickMs: int(f.tick / time.Millisecond), ClockMs: int(f.clock / time.Millisecond),
 		InitLimit: f.initLimit, SyncLimit: f.syncLimit, SnapCount: f.snapCount, Seed: f.seed, Log: log,
+	}
+	if f.eventsFd != 0 {
+		sink := os.NewFile(uintptr(f.eventsFd), "events")
+		if _, err := sink.Stat(); err != nil {
+			disk.Close()
+			return fmt.Errorf("node: --events-fd %d is not open: %w", f.eventsFd, err)
+		}
+		defer sink.Close()
+		cfg.EventSink = sink
 	}
 	if err := cfg.Validate(); err != nil {
 		disk.Close()

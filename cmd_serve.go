@@ -30,7 +30,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	maxEns := fs.Int("max-ensembles", 20, "live ensembles running at once, in all")
 	maxPer := fs.Int("max-ensembles-per-client", 3, "live ensembles running at once per client (remote address)")
 	idle := fs.Duration("ensemble-idle", 10*time.Minute, "stop a live ensemble with no viewer and no action for this long")
-	mode := fs.String("ensemble-mode", "inprocess", "how live servers run: inprocess (process: zabplay node children, not built yet)")
+	mode := fs.String("ensemble-mode", "inprocess", "how live servers run: inprocess (each a node.Node in serve) or process (each a zabplay node child process: crash is SIGKILL, pause is SIGSTOP; Linux)")
 	origins := fs.String("allowed-origins", "", "more websocket origins for /api/ensembles/{id}/events, comma-separated host[:port] patterns (the page's own host is always allowed)")
 	if err := fs.Parse(args); err != nil {
 		return errQuiet

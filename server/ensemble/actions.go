@@ -384,7 +384,8 @@ func (e *Ensemble) setDelay(ms []*member, delay int64) string {
 }
 
 // pause (in process: the server's links cut both ways, its clock still
-// ticking; the node has no way to stop its ticks) or resume a server.
+// ticking; the node has no way to stop its ticks; in process mode: SIGSTOP,
+// its timers stop too) or resume a server.
 func (e *Ensemble) pause(m *member, on bool, forMs int64) (string, error) {
 	e.mu.Lock()
 	up, paused := m.n != nil, m.paused
@@ -399,7 +400,16 @@ func (e *Ensemble) pause(m *member, on bool, forMs int64) (string, error) {
 	}
 	e.mu.Lock()
 	m.paused = on
+	n := m.n
 	e.mu.Unlock()
+	if p, ok := n.(pauser); ok { // process mode: SIGSTOP/SIGCONT
+		if err := p.Pause(on); err != nil {
+			e.mu.Lock()
+			m.paused = !on
+			e.mu.Unlock()
+			return "", err
+		}
+	}
 	e.applyFaults(m.id)
 	kind, text := core.EvPause, "pause "+m.id.String()
 	if !on {

@@ -1,6 +1,7 @@
 package ensemble
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,13 +38,26 @@ func (s Spec) Validate() error {
 	return nil
 }
 
+// server is what the ensemble needs of a running server: a *node.Node in
+// this process, or a *proc (process.go) in a `zabplay node` child. Close is a
+// crash. A server that can really stop (SIGSTOP) also implements pauser.
+type server interface {
+	Status() node.Status
+	Request(ctx context.Context, r core.Request) (core.Reply, error)
+	SetFaults(peer core.NodeID, d transport.Dir, f transport.Faults) error
+	Close() error
+}
+
+var _ server = (*node.Node)(nil)
+
 // member is one server of an ensemble.
 type member struct {
 	id       core.NodeID
 	observer bool
 	addr     string
+	admin    string // process mode: the child's admin address, kept across restarts
 	dir      string
-	n        *node.Node // nil while down
+	n        server // nil while down
 	paused   bool
 	last     node.Status     // the status when it went down
 	crashAt  int64           // when crash was asked (for the crash event)
@@ -151,6 +165,9 @@ func (e *Ensemble) observerIDs() []core.NodeID {
 // listener on its old address; first is the event emitted before its own.
 // e.mu need not be held: only the action in progress touches m.
 func (e *Ensemble) boot(m *member, ln net.Listener, first *core.Event) error {
+	if e.opts.Mode == Process {
+		return e.bootProcess(m, ln, first)
+	}
 	if ln == nil {
 		var err error
 		deadline := time.Now().Add(3 * time.Second)
@@ -237,17 +254,18 @@ func (e *Ensemble) restart(m *member) error {
 	return e.boot(m, nil, &core.Event{At: e.stream.now(), Kind: core.EvRestart, Node: m.id})
 }
 
-// cutNow reports whether from→to drops everything: cut, or an end paused.
-// e.mu is held.
+// cutNow reports whether from→to drops everything: cut, or (in process,
+// where a pause is simulated by cuts) an end paused. e.mu is held.
 func (e *Ensemble) cutNow(from, to core.NodeID) bool {
-	return e.cut[from-1][to-1] || e.members[from-1].paused || e.members[to-1].paused
+	simPause := e.opts.Mode != Process && (e.members[from-1].paused || e.members[to-1].paused)
+	return e.cut[from-1][to-1] || simPause
 }
 
 // applyFaults sets the faults of every link of server id on both ends (each
 // node controls its own end: the sender delays and cuts, the receiver cuts).
 func (e *Ensemble) applyFaults(ids ...core.NodeID) {
 	type set struct {
-		n    *node.Node
+		n    server
 		peer core.NodeID
 		dir  transport.Dir
 		f    transport.Faults
@@ -300,7 +318,7 @@ func (e *Ensemble) stop(reason string) {
 		return
 	}
 	e.stopped = true
-	var ns []*node.Node
+	var ns []server
 	for _, m := range e.members {
 		if m.n != nil {
 			ns = append(ns, m.n)

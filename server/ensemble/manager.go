@@ -59,6 +59,9 @@ type Options struct {
 	ViewerBuffer int
 	// MergeBuffer is the merger's buffer per server (default 16384).
 	MergeBuffer int
+	// NodeBinary is the `zabplay` binary whose `node` command runs each
+	// server in Process mode (default os.Executable(); tests build one).
+	NodeBinary string
 }
 
 func (o *Options) defaults() {
@@ -116,8 +119,8 @@ var ErrNotFound = errors.New("no such ensemble")
 // New makes a manager and starts its idle reaper.
 func New(opts Options) (*Manager, error) {
 	opts.defaults()
-	if opts.Mode != InProcess {
-		return nil, fmt.Errorf("ensemble mode %q is not implemented yet: use inprocess", opts.Mode)
+	if err := opts.processDefaults(); err != nil {
+		return nil, err
 	}
 	m := &Manager{opts: opts, root: opts.Root, ensembles: map[string]*Ensemble{}, starting: map[string]int{},
 		stopReap: make(chan struct{}), reapDone: make(chan struct{})}

@@ -43,7 +43,7 @@ func (e *Ensemble) stateFrom(d derived) State {
 	e.mu.Lock()
 	type view struct {
 		m  *member
-		n  *node.Node
+		n  server
 		up bool
 	}
 	views := make([]view, len(e.members))

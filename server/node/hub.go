@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"io"
 	"strconv"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ type Hub struct {
 	mu     sync.Mutex
 	subs   map[*Sub]struct{}
 	closed bool
+	sink   io.Writer // Config.EventSink: every event, synchronously
 }
 
 // Sub is one subscription. C yields one JSON object per event and is closed
@@ -67,12 +69,17 @@ func (h *Hub) Publish(e core.Event) {
 	e.At = h.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.subs) == 0 {
+	if len(h.subs) == 0 && h.sink == nil {
 		return
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return
+	}
+	if h.sink != nil {
+		if _, err := h.sink.Write(append(b, '\n')); err != nil {
+			h.sink = nil
+		}
 	}
 	for s := range h.subs {
 		if s.dropped > 0 {

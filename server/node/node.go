@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -37,6 +38,12 @@ type Config struct {
 	Seed uint64
 	// Log gets the node's and transport's log lines; nil discards them.
 	Log *slog.Logger
+	// EventSink, if set, gets every event as one JSON line, written before
+	// the event's Publish returns, so before the node acts on it (sends,
+	// replies). A supervisor reading it from a pipe (`zabplay node
+	// --events-fd`) loses nothing when the process is SIGKILLed: the kernel
+	// keeps what was written. A failed write drops the sink.
+	EventSink io.Writer
 }
 
 // CoreConfig is the core.Config the node runs with.
@@ -135,6 +142,7 @@ func Start(cfg Config) (*Node, error) {
 		pwake: make(chan struct{}, 1), waiters: map[replyKey]chan core.Reply{}, cxids: map[int64]uint32{},
 	}
 	n.hub = NewHub(n.start)
+	n.hub.sink = cfg.EventSink
 	n.sessions = int64(cfg.ID)<<56 | (n.start.UnixMilli()&(1<<36-1))<<16
 	tr, err := transport.New(transport.Config{
 		ID: cfg.ID, Peers: cfg.Peers, Listener: cfg.Listener, Log: cfg.Log,
