@@ -13,6 +13,11 @@
 // followers are gone, where a SIGSTOPped ZooKeeper would notice only on
 // resume.
 //
+// In Process mode (process.go) each server is a `zabplay node` child
+// instead: crash is SIGKILL, pause SIGSTOP (a real pause), faults, requests
+// and status go through its admin HTTP, and its events come from a pipe
+// it writes before acting on each, so a SIGKILL loses none.
+//
 // Every server's Hub is merged into one stream (stream.go) whose times are
 // milliseconds since the ensemble started. The merge respects causality: a
 // server's events keep their order, and a deliver-msg (or a drop on arrival)
