@@ -36,7 +36,7 @@ import (
 // (--events-fd 3) writes each event to it before it acts on the event, so a
 // SIGKILL never loses a commit whose COMMIT already reached a follower (the
 // kernel keeps what was written; the websocket's writer goroutine may not have
-// sent it yet, and the checker would then see a follower deliver what no
+// sent it yet, and the checker could then see a follower deliver what no
 // leader committed). The merger takes the pipe's lines exactly as it takes an
 // in-process hub's.
 
@@ -139,20 +139,29 @@ func (e *Ensemble) bootProcess(m *member, ln net.Listener, first *core.Event) er
 	nodeZero := time.Now().Add(-time.Duration(st.UptimeMs) * time.Millisecond)
 	offset := nodeZero.Sub(e.start).Milliseconds()
 	ended := make(chan struct{})
-	m.ended = ended
+	e.mu.Lock()
+	m.n, m.admin, m.ended = p, p.admin, ended
+	e.mu.Unlock()
 	e.stream.addSource(m.id, offset, p.events, first, func() *core.Event {
 		defer close(ended)
+		select { // the pipe ended: the child is gone or going
+		case <-p.exited:
+		case <-time.After(procExitWait):
+		}
 		e.mu.Lock()
+		defer e.mu.Unlock()
 		at := m.crashAt
-		e.mu.Unlock()
+		if at == 0 && m.n == p && !e.stopped {
+			// It ended by itself (or someone's kill -9): a crash all the same.
+			e.log.Warn("server process ended", slog.String("server", m.id.String()), slog.String("state", p.exitState()))
+			m.last, m.n, m.paused = p.Status(), nil, false
+			at = e.stream.now()
+		}
 		if at == 0 {
 			return nil
 		}
 		return &core.Event{At: at, Kind: core.EvCrash, Node: m.id}
 	})
-	e.mu.Lock()
-	m.n, m.admin = p, p.admin
-	e.mu.Unlock()
 	e.applyFaults(m.id)
 	return nil
 }

@@ -37,6 +37,7 @@ func TestProcessMode(t *testing.T) {
 	t.Run("kill leader mid-load, 3 servers", func(t *testing.T) { killLeaderUnderLoad(t, opts(t), 3) })
 	t.Run("kill leader mid-load, 5 servers", func(t *testing.T) { killLeaderUnderLoad(t, opts(t), 5) })
 	t.Run("pause leader past syncLimit", func(t *testing.T) { pauseLeaderProcess(t, opts(t)) })
+	t.Run("a server killed from outside", func(t *testing.T) { killedFromOutside(t, opts(t)) })
 }
 
 func buildZabplay(t *testing.T) string {
@@ -421,4 +422,57 @@ func pauseLeaderProcess(t *testing.T, o Options) {
 	require.NotEmpty(t, after, "role changes after the resume")
 	assert.NotEqual(t, core.Leading, after[0], "it stepped down: %v", after)
 	t.Logf("%v after resume: %v", old, after)
+}
+
+// A child that dies without being asked (kill -9 from a shell, a failed
+// fsync) shows as down with a crash in the trace, and restarts; a child
+// crashed while stopped dies all the same.
+func killedFromOutside(t *testing.T, o Options) {
+	a := newAPI(t, o)
+	id := a.create(`{"voters":3}`)
+	w := a.watch(id, nil, true)
+	st := a.waitState(id, 15*time.Second, "a leader", synced)
+	f := st.Servers[st.Leader%3].ID // a follower
+	e, err := a.m.Get(id)
+	require.NoError(t, err)
+	e.mu.Lock()
+	pid := e.members[f-1].n.(*proc).cmd.Process.Pid
+	e.mu.Unlock()
+	crashes := 0
+	e.stream.mu.Lock()
+	e.stream.onEvent = func(ev core.Event) {
+		if ev.Kind == core.EvCrash && ev.Node == f {
+			crashes++ // under e.stream.mu
+		}
+	}
+	e.stream.mu.Unlock()
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	a.waitState(id, 10*time.Second, "it shows down", func(st State) (bool, string) {
+		return !st.Servers[f-1].Up, fmt.Sprintf("%v up", f)
+	})
+	a.mustAct(id, fmt.Sprintf("restart %v", f))
+	st = a.waitState(id, 15*time.Second, "it rejoins", func(st State) (bool, string) {
+		if st.Servers[f-1].Role != core.Following {
+			return false, fmt.Sprintf("%v is %v", f, st.Servers[f-1].Role)
+		}
+		return synced(st)
+	})
+
+	a.mustAct(id, fmt.Sprintf("pause %v", f))
+	a.mustAct(id, fmt.Sprintf("crash %v", f))
+	r := a.mustAct(id, fmt.Sprintf("restart %v", f))
+	assert.False(t, r.State.Servers[f-1].Paused)
+	st = a.waitState(id, 15*time.Second, "it rejoins again", func(st State) (bool, string) {
+		if st.Servers[f-1].Role != core.Following {
+			return false, fmt.Sprintf("%v is %v", f, st.Servers[f-1].Role)
+		}
+		return synced(st)
+	})
+	require.True(t, w.waitSeq(st.Seq, 5*time.Second))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	assert.Empty(t, w.checker.Violations(), "%s", check.Report(w.checker.Violations(), 0))
+	e.stream.mu.Lock()
+	defer e.stream.mu.Unlock()
+	assert.Equal(t, 2, crashes, "both crashes are in the trace")
 }
