@@ -402,7 +402,16 @@ func (e *Ensemble) pause(m *member, on bool, forMs int64) (string, error) {
 	m.paused = on
 	n := m.n
 	e.mu.Unlock()
-	if p, ok := n.(pauser); ok { // process mode: SIGSTOP/SIGCONT
+	kind, text := core.EvPause, "pause "+m.id.String()
+	if !on {
+		kind, text = core.EvResume, "resume "+m.id.String()
+	}
+	p, real := n.(pauser) // process mode: SIGSTOP/SIGCONT
+	if real && !on {
+		// Before SIGCONT: the child's next events come after the resume.
+		e.stream.inject(core.Event{Kind: kind, Node: m.id})
+	}
+	if real {
 		if err := p.Pause(on); err != nil {
 			e.mu.Lock()
 			m.paused = !on
@@ -411,11 +420,9 @@ func (e *Ensemble) pause(m *member, on bool, forMs int64) (string, error) {
 		}
 	}
 	e.applyFaults(m.id)
-	kind, text := core.EvPause, "pause "+m.id.String()
-	if !on {
-		kind, text = core.EvResume, "resume "+m.id.String()
+	if !real || on {
+		e.stream.inject(core.Event{Kind: kind, Node: m.id})
 	}
-	e.stream.inject(core.Event{Kind: kind, Node: m.id})
 	if on && forMs > 0 {
 		text += " for " + strconv.FormatInt(forMs, 10) + "ms"
 		time.AfterFunc(time.Duration(forMs)*time.Millisecond, func() {

@@ -228,7 +228,10 @@ func (e *Ensemble) crash(m *member) error {
 	}
 	m.crashAt = e.stream.now()
 	e.mu.Unlock()
-	m.last = n.Status()
+	last := n.Status()
+	e.mu.Lock()
+	m.last = last // State reads it under e.mu
+	e.mu.Unlock()
 	err := n.Close()
 	select { // its last events, then the crash event, are in the stream
 	case <-m.ended:

@@ -47,6 +47,10 @@ const (
 	procFaultsWait = 2 * time.Second  // POST /faults
 	procExitWait   = 5 * time.Second  // after SIGKILL
 	procBindRetry  = 3 * time.Second  // a restart's port still held
+	// stampGap separates a pause or resume event from the child's own
+	// events: those are rebased from its clock (read through /status) and
+	// may land a millisecond or two off the ensemble's.
+	stampGap = 5 * time.Millisecond
 )
 
 // pauser is a server that can really stop and go on (process mode).
@@ -445,12 +449,17 @@ func (p *proc) postFaults(body node.FaultsBody) error {
 
 // Pause stops (SIGSTOP) or continues (SIGCONT) the child. Its status is read
 // just before it stops, and the faults set meanwhile are applied after it
-// goes on.
+// goes on. The ensemble stamps the pause event after Pause returns and the
+// resume event before it is called; stampGap keeps them apart from the
+// child's events.
 func (p *proc) Pause(on bool) error {
 	if on {
 		ctx, cancel := context.WithTimeout(context.Background(), procStatusWait)
 		p.fetchStatus(ctx)
 		cancel()
+	}
+	if !on {
+		time.Sleep(stampGap) // after the resume event's stamp
 	}
 	p.mu.Lock()
 	if err := signalPause(p.cmd.Process, on); err != nil {
@@ -461,6 +470,9 @@ func (p *proc) Pause(on bool) error {
 	pending := p.pending
 	p.pending = nil
 	p.mu.Unlock()
+	if on {
+		time.Sleep(stampGap) // before the pause event's stamp
+	}
 	for _, f := range pending {
 		if err := p.postFaults(f); err != nil {
 			p.log.Warn("set faults after resume", slog.Any("error", err))
