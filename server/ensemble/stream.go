@@ -18,6 +18,13 @@ import (
 // publishes its first events before anyone can subscribe to its hub).
 const causalWait = 200 * time.Millisecond
 
+// causalWaitMax bounds the wait while the sender's own events lag behind the
+// delivery (its send is then most likely still on its way to the merger).
+const causalWaitMax = 2 * time.Second
+
+// clockSlackMs covers the rounding of the sources' offsets to whole ms.
+const clockSlackMs = 5
+
 // checkMax is how many events the ensemble's checker observes before it stops
 // (its trace grows with the run; a long session must not grow without end).
 const checkMax = 500_000
@@ -41,6 +48,7 @@ type source struct {
 	queue   []core.Event
 	ended   bool
 	blocked time.Time // when its head started waiting for a send
+	last    int64     // the time of the last event taken in
 }
 
 // txnText is a committed txn as the tree and log tail need it.
@@ -193,6 +201,7 @@ func (s *stream) merge() {
 				e.Arrive += src.offset
 			}
 			src.queue = append(src.queue, e)
+			src.last = e.At
 			s.queued.Add(1)
 		}
 		if in.end {
@@ -275,7 +284,31 @@ func (s *stream) waits(src *source, now time.Time) bool {
 	if src.blocked.IsZero() {
 		src.blocked = now
 	}
-	return now.Sub(src.blocked) < causalWait
+	waited := now.Sub(src.blocked)
+	if waited >= causalWaitMax {
+		return false
+	}
+	// NB: under load the merger may take the sender's events in well after
+	// the receiver's; giving up then emitted the deliver before its send (and
+	// the checker flagged a txn delivered before its leader committed it).
+	// Keep waiting while the sender's running incarnation has not reached
+	// this event's time (its send may still be on the way here), or has it
+	// queued and not blocked (it goes out next).
+	sender := e.Peer
+	if e.Kind == core.EvDrop {
+		sender = e.Node
+	}
+	for _, o := range s.sources {
+		if o.node != sender {
+			continue
+		}
+		behind := !o.ended && o.last <= e.At+clockSlackMs
+		queued := len(o.queue) > 0 && o.blocked.IsZero() && o.queue[0].At <= e.At+clockSlackMs
+		if behind || queued {
+			return true
+		}
+	}
+	return waited < causalWait
 }
 
 // emitLocked stamps the event with the stream's clock (never going back),
