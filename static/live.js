@@ -69,6 +69,8 @@ export class LiveSim {
     this.url = new URL(base.replace(/\/$/, '') + '/' + encodeURIComponent(id), location.href).href;
     this.pending = []; // events since the last frame
     this.all = []; // events for exportTrace
+    this.actions = []; // every action seen, for exportTrace (a state lists the last 100)
+    this.actionsMissed = 0; // actions no state this page saw listed
     this.dropped = 0;
     this.notice = ''; // one status line for the widget, taken by frame
     this.reset = true; // the next frame replaces the widget's event window
@@ -117,7 +119,8 @@ export class LiveSim {
   /** {live, id, config, actions, dropped, events}: what this page saw. */
   exportTrace() {
     const st = this.state;
-    return {live: true, id: this.id, config: st.config, actions: st.actions || [], dropped: this.dropped, events: this.all.slice()};
+    return {live: true, id: this.id, config: st.config, actions: this.actions.slice(), actionsMissed: this.actionsMissed,
+      dropped: this.dropped, events: this.all.slice()};
   }
 
   /** destroy stops every server of the ensemble (DELETE) and the websocket. */
@@ -246,6 +249,18 @@ export class LiveSim {
     st.inflight = (st.inflight || []).slice();
     if (hasSeq) this.seq = st.seq; // the next event to apply
     this.state = st;
+    this.keepActions(st);
+  }
+
+  // keepActions appends the actions of st this page had not seen: st.actions
+  // are the last ones (at most 100) of st.actionsTotal.
+  keepActions(st) {
+    const list = st.actions || [];
+    const total = typeof st.actionsTotal === 'number' ? st.actionsTotal : list.length;
+    const first = total - list.length; // the index of list[0] among all actions
+    const seen = this.actions.length + this.actionsMissed;
+    if (first > seen) this.actionsMissed += first - seen;
+    for (let i = Math.max(0, seen - first); i < list.length; i++) this.actions.push(list[i]);
   }
 
   async refresh() {

@@ -269,7 +269,12 @@ func (e *Ensemble) Act(ctx context.Context, text string) (*core.Reply, error) {
 func (e *Ensemble) record(text, verb string) {
 	at := e.stream.now()
 	e.mu.Lock()
+	if len(e.actions) >= 2*actionsMax {
+		// Keep the latest actionsMax (State lists no more).
+		e.actions = append(make([]sim.Action, 0, 2*actionsMax), e.actions[len(e.actions)-actionsMax:]...)
+	}
 	e.actions = append(e.actions, sim.Action{At: at, Text: text})
+	e.actionsTotal++
 	e.mu.Unlock()
 	switch verb {
 	case "partition", "isolate":

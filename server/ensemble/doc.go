@@ -25,9 +25,11 @@
 // the leader commit before a follower delivers, exactly as in the simulator.
 // The stream feeds the state's messages in flight (sends not yet delivered or
 // dropped, by event ID), sync modes and committed txns, the checker, and
-// each viewer's bounded queue: a viewer that falls behind loses its queue and
-// gets {"type":"gap","dropped":N} and a fresh snapshot; the ensemble never
-// waits for a viewer.
+// each viewer's bounded queue (fanout.go: each batch encoded once, the same
+// bytes for every viewer): a viewer that falls behind, or any viewer when the
+// merger itself lost events, loses its queue and gets
+// {"type":"gap","dropped":N} and a fresh snapshot; the ensemble never waits
+// for a viewer.
 //
 // Ids are random ("e-3f9a1c") and looked up in a map; nothing from a request
 // reaches the file system.

@@ -78,14 +78,17 @@ type Ensemble struct {
 
 	act sync.Mutex // one fault action at a time (client requests run beside them)
 
-	mu         sync.Mutex
-	members    []*member // by id-1
-	cut        [][]bool  // [from-1][to-1]
-	delay      [][]int   // [from-1][to-1]
-	actions    []sim.Action
-	viewers    int
-	lastActive time.Time // the manager's clock
-	stopped    bool
+	states stateBuilds
+
+	mu           sync.Mutex
+	members      []*member    // by id-1
+	cut          [][]bool     // [from-1][to-1]
+	delay        [][]int      // [from-1][to-1]
+	actions      []sim.Action // the latest (at most 2*actionsMax)
+	actionsTotal int
+	viewers      int
+	lastActive   time.Time // the manager's clock
+	stopped      bool
 }
 
 func newEnsemble(id, client string, spec Spec, dir string, opts *Options, now time.Time) (*Ensemble, error) {

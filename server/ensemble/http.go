@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/zabplay/zabplay/core"
 )
 
 // Request bounds.
@@ -117,7 +119,13 @@ func (m *Manager) serveCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": e.ID, "state": e.State()})
+	writeJSON(w, http.StatusCreated, withID{e.ID, e.stateJSON()})
+}
+
+// withID is the answer of create and GET, with the State already encoded.
+type withID struct {
+	ID    string          `json:"id"`
+	State json.RawMessage `json:"state"`
 }
 
 func (m *Manager) lookup(w http.ResponseWriter, r *http.Request) *Ensemble {
@@ -131,7 +139,7 @@ func (m *Manager) lookup(w http.ResponseWriter, r *http.Request) *Ensemble {
 
 func (m *Manager) serveGet(w http.ResponseWriter, r *http.Request) {
 	if e := m.lookup(w, r); e != nil {
-		writeJSON(w, http.StatusOK, map[string]any{"id": e.ID, "state": e.State()})
+		writeJSON(w, http.StatusOK, withID{e.ID, e.stateJSON()})
 	}
 }
 
@@ -174,15 +182,24 @@ func (m *Manager) serveAction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Result{OK: true, Reply: rep, State: e.State()})
+	// The State is built once for every answer waiting (stateBuilds); so
+	// is its JSON. The body is a Result.
+	writeJSON(w, http.StatusOK, struct {
+		OK    bool            `json:"ok"`
+		Reply *core.Reply     `json:"reply"`
+		State json.RawMessage `json:"state"`
+	}{true, rep, e.stateJSON()})
 }
 
-// watch registers v and returns the snapshot it starts from.
+// watch registers v and returns the snapshot it starts from. NB: v is added
+// before s.mu is released, so the fan-out's next flush, which takes the
+// events after the snapshot, lists it.
 func (e *Ensemble) watch(v *viewer, add bool) State {
 	s := e.stream
 	s.mu.Lock()
 	d := s.snapshotLocked()
 	v.reset(d.seq)
+	s.vmu.Lock()
 	select {
 	case <-s.done:
 		v.end("the ensemble has stopped")
@@ -191,15 +208,17 @@ func (e *Ensemble) watch(v *viewer, add bool) State {
 			s.viewers[v] = struct{}{}
 		}
 	}
+	s.vmu.Unlock()
 	s.mu.Unlock()
+	sortInflight(d.inflight)
 	return e.stateFrom(d)
 }
 
 func (e *Ensemble) unwatch(v *viewer, now time.Time) {
 	s := e.stream
-	s.mu.Lock()
+	s.vmu.Lock()
 	delete(s.viewers, v)
-	s.mu.Unlock()
+	s.vmu.Unlock()
 	e.mu.Lock()
 	e.viewers--
 	e.lastActive = now

@@ -39,6 +39,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/sim"
 	"github.com/zabplay/zabplay/core/ztree"
 )
 
@@ -516,21 +517,19 @@ func (s *sampler) finish() {
 	<-s.done
 }
 
-// maxViewerQueue is the longest queue of e's viewers right now. It holds
-// the stream's lock only to list them: the merger needs it for every event.
+// maxViewerQueue is the longest queue of e's viewers right now, in events.
+// It holds the viewers' lock only to list them: the fan-out needs it.
 func maxViewerQueue(e *Ensemble) int {
 	s := e.stream
-	s.mu.Lock()
+	s.vmu.Lock()
 	vs := make([]*viewer, 0, len(s.viewers))
 	for v := range s.viewers {
 		vs = append(vs, v)
 	}
-	s.mu.Unlock()
+	s.vmu.Unlock()
 	most := 0
 	for _, v := range vs {
-		v.mu.Lock()
-		most = max(most, len(v.q))
-		v.mu.Unlock()
+		most = max(most, v.queueLen())
 	}
 	return most
 }
@@ -687,6 +686,21 @@ func TestLoad100Viewers500Writes(t *testing.T) {
 		c, _, _ := v.stats()
 		assert.Positive(t, c.gaps, "stalled viewer %d got a gap marker", i)
 	}
+	// What State keeps stays bounded, and still fills the log tails.
+	assert.Len(t, final.Actions, actionsMax)
+	// (A write refused before it was applied, e.g. with no leader, is not
+	// an action.)
+	assert.GreaterOrEqual(t, final.ActionsTotal, int(run.done), "every write done is counted")
+	assert.LessOrEqual(t, final.ActionsTotal, int(run.asked-run.skipped), "only writes asked are counted")
+	e.stream.mu.Lock()
+	kept := len(e.stream.proposals)
+	e.stream.mu.Unlock()
+	assert.Less(t, kept, 2*sim.StateLogTail+workers+100, "proposal texts kept")
+	for _, sv := range final.Servers {
+		if sv.Up {
+			assert.Len(t, sv.Log, sim.StateLogTail, "%v's log tail", sv.ID)
+		}
+	}
 
 	require.Equal(t, http.StatusNoContent, a.do("DELETE", "/api/ensembles/"+id, "", nil))
 	for i, v := range vs {
@@ -709,8 +723,8 @@ func TestLoad100Viewers500Writes(t *testing.T) {
 		cpu.Seconds(), cpu.Seconds()/wall.Seconds(), mb(before.rss), mb(s.peakRSS.Load()), mb(after.rss))
 	t.Logf("writes: %d done, %d failed, %d skipped (all %d workers busy) of %d asked in %v; first error: %q",
 		run.done, run.failed, run.skipped, workers, run.asked, run.elapsed.Round(time.Millisecond), run.firstErr)
-	t.Logf("stream: %d events; viewers read %d events, %d MB; longest viewer queue %d (bound %d); last write's answer %d KB with %d actions",
-		final.Seq, events, read>>20, maxQ, a.m.opts.ViewerBuffer, run.respBytes>>10, len(final.Actions))
+	t.Logf("stream: %d events; viewers read %d events, %d MB; longest viewer queue %d (bound %d); last write's answer %d KB with %d of %d actions; %d proposal texts kept",
+		final.Seq, events, read>>20, maxQ, a.m.opts.ViewerBuffer, run.respBytes>>10, len(final.Actions), final.ActionsTotal, kept)
 	checkRSS(t, before, s.peakRSS.Load(), after)
 }
 

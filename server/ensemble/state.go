@@ -1,9 +1,9 @@
 package ensemble
 
 import (
+	"encoding/json"
 	"sort"
-	"strconv"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/zabplay/zabplay/core"
@@ -11,15 +11,22 @@ import (
 	"github.com/zabplay/zabplay/server/node"
 )
 
+// actionsMax is how many of the latest actions State lists (ActionsTotal
+// counts them all): every answer carries a State.
+const actionsMax = 100
+
 // State is what the browser's live mode draws: the simulator's PlayerState
 // (core/sim) built from the servers' statuses and the event stream, with
-// live set, each link's delay, and Seq, the stream position it is as of
-// (the first event a viewer gets after this snapshot has that seq).
+// live set, each link's delay, Seq, the stream position it is as of (the
+// first event a viewer gets after this snapshot has that seq), and
+// ActionsTotal, the number of actions applied (Actions lists the last
+// actionsMax).
 type State struct {
 	sim.PlayerState
-	Live  bool   `json:"live"`
-	Links []Link `json:"links"`
-	Seq   uint64 `json:"seq"`
+	Live         bool   `json:"live"`
+	Links        []Link `json:"links"`
+	Seq          uint64 `json:"seq"`
+	ActionsTotal int    `json:"actionsTotal"`
 }
 
 // Link is one direction between two servers.
@@ -28,13 +35,67 @@ type Link struct {
 	DelayMs int `json:"delayMs"`
 }
 
-// State reports the ensemble now.
-func (e *Ensemble) State() State {
-	e.stream.settle(50 * time.Millisecond)
-	e.stream.mu.Lock()
-	d := e.stream.snapshotLocked()
-	e.stream.mu.Unlock()
-	return e.stateFrom(d)
+// stateBuilds shares one State build (and its JSON) among every caller that
+// asked before it started: each caller gets a State built after it asked
+// (an action's answer shows the action), and the answers of 128 writes in
+// flight cost a build or two, not 128.
+type stateBuilds struct {
+	mu      sync.Mutex
+	next    *stateBuild // not started yet: callers join it
+	running bool
+}
+
+type stateBuild struct {
+	done chan struct{}
+	st   State
+	js   []byte
+}
+
+// State reports the ensemble now. Its slices are shared with other callers:
+// read them only.
+func (e *Ensemble) State() State { return e.fresh().st }
+
+// stateJSON is State encoded.
+func (e *Ensemble) stateJSON() []byte { return e.fresh().js }
+
+// fresh waits for a build that starts after it was called.
+func (e *Ensemble) fresh() *stateBuild {
+	c := &e.states
+	c.mu.Lock()
+	b := c.next
+	if b == nil {
+		b = &stateBuild{done: make(chan struct{})}
+		c.next = b
+	}
+	if !c.running {
+		c.running = true
+		go e.buildStates()
+	}
+	c.mu.Unlock()
+	<-b.done
+	return b
+}
+
+// buildStates runs the builds callers wait for, one at a time.
+func (e *Ensemble) buildStates() {
+	c := &e.states
+	for {
+		c.mu.Lock()
+		b := c.next
+		c.next = nil
+		c.running = b != nil
+		c.mu.Unlock()
+		if b == nil {
+			return
+		}
+		e.stream.settle(50 * time.Millisecond)
+		b.st = e.stateFrom(e.stream.snapshot())
+		var err error
+		if b.js, err = json.Marshal(b.st); err != nil {
+			b.js = []byte("null")
+		}
+		close(b.done)
+	}
 }
 
 // stateFrom builds the State from the stream's part d and the servers now.
@@ -54,8 +115,8 @@ func (e *Ensemble) stateFrom(d derived) State {
 		At: e.stream.now(), Steps: d.seq, Bugs: []string{}, Violation: d.violation,
 		Config: sim.StateConfig{Voters: e.spec.Voters, Observers: e.spec.Observers, TickMs: o.TickMs,
 			InitLimit: o.InitLimit, SyncLimit: o.SyncLimit, LatencyMs: [2]int{e.spec.LinkDelayMs, e.spec.LinkDelayMs}},
-		Actions: append([]sim.Action{}, e.actions...), Inflight: d.inflight,
-	}}
+		Actions: append([]sim.Action{}, e.actions[max(len(e.actions)-actionsMax, 0):]...), Inflight: d.inflight,
+	}, ActionsTotal: e.actionsTotal}
 	for _, a := range e.members {
 		for _, b := range e.members {
 			if a != b {
@@ -91,8 +152,8 @@ func (e *Ensemble) stateFrom(d derived) State {
 		// A down server shows what its disk held when it went down.
 		s.AcceptedEpoch, s.CurrentEpoch = ns.AcceptedEpoch, ns.CurrentEpoch
 		if s.Up {
-			s.Log = logTail(d, ns.LastLogged, ns.LastZxid)
-			s.Tree = treeAt(d.history, ns.LastZxid)
+			s.Log = logTail(d.proposals, ns.LastLogged, ns.LastZxid)
+			s.Tree = treeAt(d.history, d.top, d.more, ns.LastZxid)
 		}
 		st.Servers = append(st.Servers, s)
 	}
@@ -106,63 +167,12 @@ func (e *Ensemble) stateFrom(d derived) State {
 // the stream saw proposed or delivered (an approximation: the node does not
 // expose its log; what it restored from disk before it was watched is not
 // shown unless it was delivered in this ensemble's stream).
-func logTail(d derived, lastLogged, lastZxid core.Zxid) []sim.LogEntry {
-	var zs []core.Zxid
-	for z := range d.proposals {
-		if z <= lastLogged {
-			zs = append(zs, z)
-		}
-	}
-	sort.Slice(zs, func(i, j int) bool { return zs[i] < zs[j] })
-	if len(zs) > sim.StateLogTail {
-		zs = zs[len(zs)-sim.StateLogTail:]
-	}
-	out := make([]sim.LogEntry, 0, len(zs))
-	for _, z := range zs {
-		out = append(out, sim.LogEntry{Zxid: z, Text: d.proposals[z], Committed: z <= lastZxid})
-	}
-	return out
-}
-
-// treeAt replays the committed txns up to zxid (texts as ztree.Txn.String
-// writes them) into the tree a server that applied them holds.
-func treeAt(history []txnText, upTo core.Zxid) []sim.ZNode {
-	tree := map[string]sim.ZNode{}
-	for _, t := range history {
-		if t.zxid > upTo {
-			break
-		}
-		op, rest, _ := strings.Cut(t.text, " ")
-		switch op {
-		case "create", "setData":
-			path, q, _ := strings.Cut(rest, " ")
-			data, err := strconv.QuotedPrefix(q)
-			if err != nil {
-				continue
-			}
-			val, _ := strconv.Unquote(data)
-			n := sim.ZNode{Path: path, Data: val}
-			if op == "setData" {
-				if _, v, ok := strings.Cut(q[len(data):], " v="); ok {
-					x, _ := strconv.Atoi(v)
-					n.Version = int32(x)
-				}
-			}
-			tree[path] = n
-		case "delete":
-			delete(tree, rest)
-		}
-	}
-	out := make([]sim.ZNode, 0, len(tree))
-	for _, n := range tree {
-		if n.Path == "/zookeeper" || strings.HasPrefix(n.Path, "/zookeeper/") {
-			continue
-		}
-		out = append(out, n)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	if len(out) > sim.StateTreeMax {
-		out = out[:sim.StateTreeMax]
+func logTail(proposals []txnText, lastLogged, lastZxid core.Zxid) []sim.LogEntry {
+	i := sort.Search(len(proposals), func(i int) bool { return proposals[i].zxid > lastLogged })
+	tail := proposals[max(i-sim.StateLogTail, 0):i]
+	out := make([]sim.LogEntry, 0, len(tail))
+	for _, t := range tail {
+		out = append(out, sim.LogEntry{Zxid: t.zxid, Text: t.text, Committed: t.zxid <= lastZxid})
 	}
 	return out
 }

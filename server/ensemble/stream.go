@@ -29,7 +29,8 @@ const clockSlackMs = 5
 // (its trace grows with the run; a long session must not grow without end).
 const checkMax = 500_000
 
-// historyMax bounds the committed txns kept to draw each server's tree.
+// historyMax bounds the committed txns kept to draw the tree of a server
+// behind the stream, and the proposed txns kept for the log tails.
 const historyMax = 50_000
 
 // input is what a source's reader hands the merger: one event of a server's
@@ -51,12 +52,6 @@ type source struct {
 	last    int64     // the time of the last event taken in
 }
 
-// txnText is a committed txn as the tree and log tail need it.
-type txnText struct {
-	zxid core.Zxid
-	text string
-}
-
 // stream merges the servers' event streams into one, in an order that
 // respects causality (a deliver-msg after its send), tracks what State needs
 // from the events (messages in flight, sync modes, committed txns), runs the
@@ -69,37 +64,53 @@ type stream struct {
 
 	// Owned by the merger goroutine.
 	sources []*source
-	// queued counts events taken in but not yet emitted; subs are the hub
-	// channels being read (both for settle).
-	queued atomic.Int64
-	subsMu sync.Mutex
-	subs   map[<-chan []byte]struct{}
+	// fed counts the inputs sent (or about to be sent) to in, processed those
+	// the merger has taken and emitted what it could of; subs are the hub
+	// channels being read (all for settle).
+	fed, processed atomic.Int64
+	subsMu         sync.Mutex
+	subs           map[<-chan []byte]struct{}
 
+	// mu is the merger's: it emits under it. Hold it briefly (copy, do not
+	// compute): every event of every server waits for it.
 	mu        sync.Mutex
 	seq       uint64 // events emitted
 	lastAt    int64
 	inflight  map[uint64]sim.InflightMsg
 	lastSync  map[core.NodeID]string
-	proposals map[core.Zxid]string // proposed or delivered txn texts
-	history   []txnText            // committed txns, by zxid
+	proposals []txnText                 // proposed or delivered txn texts, by zxid; never changed in place
+	delivered map[core.NodeID]core.Zxid // each running server's last delivered txn (to prune proposals)
+	history   []txnText                 // committed txns, by zxid; never changed in place
+	tree      *liveTree                 // the tree history leaves
 	checker   *check.Checker
 	checked   int
 	violation *sim.StateViolation
-	viewers   map[*viewer]struct{}
+	// pending are the events (and merger losses) emitted since the last
+	// fan-out (fanout.go).
+	pending []pendingItem
 	// gaps counts events the merger's own hub subscriptions lost.
 	gaps int
 	// onEvent, if set, sees every emitted event (under mu; tests).
 	onEvent func(core.Event)
+
+	// The fan-out (fanout.go): flushes are one at a time (fmu), viewers
+	// under vmu, never under mu.
+	flushReq chan struct{}
+	fanned   chan struct{} // closed when the fan-out goroutine returns
+	fmu      sync.Mutex
+	vmu      sync.Mutex
+	viewers  map[*viewer]struct{}
 }
 
 func newStream(start time.Time) *stream {
 	s := &stream{
 		start: start, in: make(chan input, 4096), done: make(chan struct{}), closed: make(chan struct{}),
 		inflight: map[uint64]sim.InflightMsg{}, lastSync: map[core.NodeID]string{},
-		proposals: map[core.Zxid]string{}, checker: check.New(), viewers: map[*viewer]struct{}{},
-		subs: map[<-chan []byte]struct{}{},
+		delivered: map[core.NodeID]core.Zxid{}, tree: newLiveTree(), checker: check.New(), viewers: map[*viewer]struct{}{},
+		subs: map[<-chan []byte]struct{}{}, flushReq: make(chan struct{}, 1), fanned: make(chan struct{}),
 	}
 	go s.merge()
+	go s.fanout()
 	return s
 }
 
@@ -112,14 +123,6 @@ func (s *stream) now() int64 { return time.Since(s.start).Milliseconds() }
 // and returns the event to emit after them (a crash).
 func (s *stream) addSource(id core.NodeID, offset int64, c <-chan []byte, first *core.Event, last func() *core.Event) {
 	src := &source{node: id, offset: offset}
-	send := func(in input) bool {
-		select {
-		case s.in <- in:
-			return true
-		case <-s.done:
-			return false
-		}
-	}
 	s.subsMu.Lock()
 	s.subs[c] = struct{}{}
 	s.subsMu.Unlock()
@@ -132,7 +135,7 @@ func (s *stream) addSource(id core.NodeID, offset int64, c <-chan []byte, first 
 		if first != nil {
 			e := *first
 			e.At -= offset // rebased back below
-			if !send(input{src: src, ev: e}) {
+			if !s.send(input{src: src, ev: e}) {
 				return
 			}
 		}
@@ -147,7 +150,7 @@ func (s *stream) addSource(id core.NodeID, offset int64, c <-chan []byte, first 
 			} else if err := json.Unmarshal(b, &in.ev); err != nil {
 				continue
 			}
-			if !send(in) {
+			if !s.send(in) {
 				return
 			}
 		}
@@ -158,8 +161,20 @@ func (s *stream) addSource(id core.NodeID, offset int64, c <-chan []byte, first 
 				in.ev.At -= offset
 			}
 		}
-		send(in)
+		s.send(in)
 	}()
+}
+
+// send hands the merger one input, counted for settle.
+func (s *stream) send(in input) bool {
+	s.fed.Add(1)
+	select {
+	case s.in <- in:
+		return true
+	case <-s.done:
+		s.fed.Add(-1)
+		return false
+	}
 }
 
 // inject emits an event of the ensemble itself (partition, heal, cut, ...)
@@ -167,13 +182,8 @@ func (s *stream) addSource(id core.NodeID, offset int64, c <-chan []byte, first 
 func (s *stream) inject(e core.Event) {
 	src := &source{}
 	e.At = s.now()
-	select {
-	case s.in <- input{src: src, ev: e}:
-	case <-s.done:
-	}
-	select {
-	case s.in <- input{src: src, end: true}:
-	case <-s.done:
+	if s.send(input{src: src, ev: e}) {
+		s.send(input{src: src, end: true})
 	}
 }
 
@@ -183,16 +193,22 @@ func (s *stream) merge() {
 	tick := time.NewTicker(causalWait / 4)
 	defer tick.Stop()
 	known := map[*source]bool{}
+	taken := int64(0)
 	take := func(in input) {
+		taken++
 		src := in.src
 		if !known[src] {
 			known[src] = true
 			s.sources = append(s.sources, src)
 		}
 		if in.gap > 0 {
+			// NB: the lost events have no seq: without this marker every
+			// viewer would have a hole no seq check can see.
 			s.mu.Lock()
 			s.gaps += in.gap
+			s.pending = append(s.pending, pendingItem{lost: in.gap})
 			s.mu.Unlock()
+			s.wakeFanout()
 		}
 		if in.ev.Kind != core.EvNone {
 			e := in.ev
@@ -202,7 +218,6 @@ func (s *stream) merge() {
 			}
 			src.queue = append(src.queue, e)
 			src.last = e.At
-			s.queued.Add(1)
 		}
 		if in.end {
 			src.ended = true
@@ -226,6 +241,7 @@ func (s *stream) merge() {
 		case <-tick.C:
 		}
 		s.emitReady()
+		s.processed.Store(taken)
 		kept := s.sources[:0]
 		for _, src := range s.sources {
 			if src.ended && len(src.queue) == 0 {
@@ -265,7 +281,6 @@ func (s *stream) emitReady() {
 		best.queue[0] = core.Event{}
 		best.queue = best.queue[1:]
 		best.blocked = time.Time{}
-		s.queued.Add(-1)
 		s.emitLocked(e)
 	}
 }
@@ -312,7 +327,8 @@ func (s *stream) waits(src *source, now time.Time) bool {
 }
 
 // emitLocked stamps the event with the stream's clock (never going back),
-// updates what State derives from events, checks it and fans it out.
+// updates what State derives from events, checks it and queues it for the
+// fan-out (which encodes it once for every viewer, without mu).
 func (s *stream) emitLocked(e core.Event) {
 	if e.At < s.lastAt {
 		e.At = s.lastAt
@@ -331,13 +347,8 @@ func (s *stream) emitLocked(e core.Event) {
 	if s.onEvent != nil {
 		s.onEvent(e)
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return
-	}
-	for v := range s.viewers {
-		v.push(b)
-	}
+	s.pending = append(s.pending, pendingItem{ev: e})
+	s.wakeFanout()
 }
 
 // track updates the messages in flight, sync modes and txn texts.
@@ -353,52 +364,137 @@ func (s *stream) track(e core.Event) {
 				delete(s.inflight, id)
 			}
 		}
+		delete(s.delivered, e.Node)
 	case core.EvSyncMode:
 		s.lastSync[e.Peer] = e.Mode
 	case core.EvPropose:
-		s.proposals[e.Zxid] = e.Text
+		s.propose(e.Zxid, e.Text)
 	case core.EvTruncate:
-		for _, r := range e.Removed {
-			if n := len(s.history); n == 0 || s.history[n-1].zxid < r.Zxid {
-				delete(s.proposals, r.Zxid)
-			}
-		}
+		s.truncate(e.Removed)
 	case core.EvDeliver:
 		if e.Snapshot {
 			return
 		}
-		s.proposals[e.Zxid] = e.Text
+		s.propose(e.Zxid, e.Text)
+		if e.Node != 0 {
+			s.delivered[e.Node] = e.Zxid
+			s.prune()
+		}
 		n := len(s.history)
 		if n > 0 && s.history[n-1].zxid >= e.Zxid {
 			return // delivered before, by another server
 		}
-		s.history = append(s.history, txnText{e.Zxid, e.Text})
-		if len(s.history) > historyMax {
-			s.history = append(s.history[:0], s.history[len(s.history)-historyMax/2:]...)
+		t := txnText{zxid: e.Zxid, text: e.Text}
+		s.tree.apply(&t)
+		if n >= historyMax {
+			// A new array: snapshots keep reading the old one.
+			s.history = append(make([]txnText, 0, historyMax), s.history[n-historyMax/2:]...)
 		}
+		s.history = append(s.history, t)
 	}
 }
 
-// settle waits (at most max) until the events the servers have published so
-// far are emitted, so a State built next agrees with the servers' statuses
-// (a message a server already received is no longer in flight).
+// propose records a txn's text. Appending past the end never changes what a
+// snapshot holds; anything else makes a new array.
+func (s *stream) propose(z core.Zxid, text string) {
+	n := len(s.proposals)
+	if n == 0 || s.proposals[n-1].zxid < z {
+		s.proposals = append(s.proposals, txnText{zxid: z, text: text})
+		return
+	}
+	i := sort.Search(n, func(i int) bool { return s.proposals[i].zxid >= z })
+	if i < n && s.proposals[i].zxid == z && s.proposals[i].text == text {
+		return
+	}
+	p := make([]txnText, 0, n+1)
+	p = append(p, s.proposals[:i]...)
+	p = append(p, txnText{zxid: z, text: text})
+	if i < n && s.proposals[i].zxid == z {
+		i++
+	}
+	s.proposals = append(p, s.proposals[i:]...)
+}
+
+// truncate forgets the texts of txns a server truncated that were never
+// committed.
+func (s *stream) truncate(removed []core.Removed) {
+	var lastCommitted core.Zxid
+	if n := len(s.history); n > 0 {
+		lastCommitted = s.history[n-1].zxid
+	}
+	gone := map[core.Zxid]bool{}
+	for _, r := range removed {
+		if r.Zxid > lastCommitted {
+			gone[r.Zxid] = true
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	p := make([]txnText, 0, len(s.proposals))
+	for _, t := range s.proposals {
+		if !gone[t.zxid] {
+			p = append(p, t)
+		}
+	}
+	s.proposals = p
+}
+
+// prune drops the texts no log tail needs: a running server's tail is the
+// last sim.StateLogTail txns up to what it logged, which is at least what
+// it delivered, so the txns before the last sim.StateLogTail up to the
+// lowest delivered zxid are no one's. (A server that restarts with an older
+// log shows fewer: see README.md.) historyMax bounds them all the same.
+func (s *stream) prune() {
+	low, first := core.Zxid(0), true
+	for _, z := range s.delivered {
+		if first || z < low {
+			low, first = z, false
+		}
+	}
+	i := sort.Search(len(s.proposals), func(i int) bool { return s.proposals[i].zxid > low })
+	cut := max(i-sim.StateLogTail, len(s.proposals)-historyMax, 0)
+	if cut > 0 {
+		// NB: no clear: snapshots may still read them. The next append
+		// that grows the array leaves them behind.
+		s.proposals = s.proposals[cut:]
+	}
+}
+
+// settle waits (at most max) until the events the servers had published
+// when it was called are emitted, so a State built next agrees with the
+// servers' statuses (a message a server already received is no longer in
+// flight). It waits for those events only, not for the stream to go idle
+// (under load it never does).
 func (s *stream) settle(max time.Duration) {
 	deadline := time.Now().Add(max)
-	for time.Now().Before(deadline) {
-		busy := len(s.in) > 0 || s.queued.Load() > 0
-		s.subsMu.Lock()
-		for c := range s.subs {
-			busy = busy || len(c) > 0
+	s.subsMu.Lock()
+	subs := make([]<-chan []byte, 0, len(s.subs))
+	for c := range s.subs {
+		subs = append(subs, c)
+	}
+	s.subsMu.Unlock()
+	for _, c := range subs {
+		// Once seen empty, what it held is with its reader (and counted in
+		// fed once the reader sends it).
+		for len(c) > 0 {
+			if time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(200 * time.Microsecond)
 		}
-		s.subsMu.Unlock()
-		if !busy {
+	}
+	want := s.fed.Load()
+	for s.processed.Load() < want {
+		if time.Now().After(deadline) {
 			return
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(200 * time.Microsecond)
 	}
 }
 
-// close stops the merger and tells every viewer why.
+// close stops the merger, hands the viewers its last events and tells them
+// why.
 func (s *stream) close(reason string) {
 	select {
 	case <-s.done:
@@ -407,8 +503,10 @@ func (s *stream) close(reason string) {
 	}
 	close(s.done)
 	<-s.closed
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	<-s.fanned
+	s.flush()
+	s.vmu.Lock()
+	defer s.vmu.Unlock()
 	for v := range s.viewers {
 		v.end(reason)
 		delete(s.viewers, v)
@@ -416,40 +514,44 @@ func (s *stream) close(reason string) {
 }
 
 // derived is what State takes from the stream, copied under its lock.
+// proposals and history share the stream's arrays (never changed in place).
 type derived struct {
 	seq       uint64
 	inflight  []sim.InflightMsg
 	lastSync  map[core.NodeID]string
 	history   []txnText
-	proposals map[core.Zxid]string
+	proposals []txnText
+	top       []sim.ZNode // the first znodes of the tree history leaves
+	more      bool        // it has more than top
 	violation *sim.StateViolation
 }
 
 // snapshotLocked copies what State needs; s.mu is held.
 func (s *stream) snapshotLocked() derived {
-	d := derived{seq: s.seq, lastSync: map[core.NodeID]string{}, proposals: map[core.Zxid]string{}, violation: s.violation,
-		inflight: make([]sim.InflightMsg, 0, len(s.inflight))}
+	d := derived{seq: s.seq, lastSync: make(map[core.NodeID]string, len(s.lastSync)), violation: s.violation,
+		inflight: make([]sim.InflightMsg, 0, len(s.inflight)), proposals: s.proposals, history: s.history}
 	for _, m := range s.inflight {
 		d.inflight = append(d.inflight, m)
 	}
-	sort.Slice(d.inflight, func(i, j int) bool {
-		return d.inflight[i].Sent < d.inflight[j].Sent ||
-			d.inflight[i].Sent == d.inflight[j].Sent && d.inflight[i].ID < d.inflight[j].ID
-	})
 	for k, v := range s.lastSync {
 		d.lastSync[k] = v
 	}
-	for k, v := range s.proposals {
-		d.proposals[k] = v
-	}
-	d.history = append([]txnText(nil), s.history...)
+	d.top, d.more = s.tree.top(sim.StateTreeMax + treeSlack)
 	return d
 }
 
 func (s *stream) snapshot() derived {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.snapshotLocked()
+	d := s.snapshotLocked()
+	s.mu.Unlock()
+	sortInflight(d.inflight)
+	return d
+}
+
+func sortInflight(ms []sim.InflightMsg) {
+	sort.Slice(ms, func(i, j int) bool {
+		return ms[i].Sent < ms[j].Sent || ms[i].Sent == ms[j].Sent && ms[i].ID < ms[j].ID
+	})
 }
 
 // Violations is what the checker found so far.
