@@ -82,7 +82,7 @@ export class RingView {
   }
 
   // update draws one frame: state from the simulator, vt the display time.
-  update(state, vt, {reduced, selected, focus}) {
+  update(state, vt, {reduced, selected, focus, hidePing}) {
     const servers = state.servers || [];
     if (servers.length !== this.n || servers.some((sv) => !this.nodes.has(sv.id))) this.layout(servers);
     for (const sv of servers) {
@@ -115,13 +115,16 @@ export class RingView {
       attr(el, 'visibility', on ? null : 'hidden');
       cls(el, 'is-cut', on && el.__cut.size > 0);
     }
-    this.drawPackets(state, vt, reduced);
+    this.drawPackets(state, vt, reduced, hidePing);
   }
 
-  drawPackets(state, vt, reduced) {
+  // hidePing: the space-time diagram's PING box is off, so the ring leaves
+  // the heartbeats out too (with a 300 ms live delay they crowd every link).
+  drawPackets(state, vt, reduced, hidePing) {
     const live = new Set();
     const pr = this.n > 7 ? 8 : 10;
     for (const p of state.inflight || []) {
+      if (hidePing && p.msg === 'PING') continue;
       const a = this.nodes.get(p.from), b = this.nodes.get(p.to);
       if (!a || !b) continue;
       live.add(p.id);
