@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/server/httpjson"
 )
 
 // Request bounds.
@@ -33,20 +34,9 @@ func (m *Manager) Handler() http.Handler {
 	mux.HandleFunc("POST /api/ensembles/{id}/actions", m.serveAction)
 	mux.HandleFunc("GET /api/ensembles/{id}/events", m.serveEvents)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("no API at %s %s", r.Method, r.URL.Path))
+		httpjson.Error(w, http.StatusNotFound, fmt.Errorf("no API at %s %s", r.Method, r.URL.Path))
 	})
 	return mux
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, err error) {
-	writeJSON(w, code, map[string]string{"error": err.Error()})
 }
 
 // clientOf is who a request counts against for the per-client cap.
@@ -93,7 +83,7 @@ func (m *Manager) serveCreate(w http.ResponseWriter, r *http.Request) {
 		LinkDelayMs *int `json:"linkDelayMs"`
 	}
 	if err := decode(w, r, &body); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		httpjson.Error(w, http.StatusBadRequest, err)
 		return
 	}
 	spec := Spec{Voters: 3}
@@ -106,20 +96,20 @@ func (m *Manager) serveCreate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := spec.Validate(); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		httpjson.Error(w, http.StatusBadRequest, err)
 		return
 	}
 	e, err := m.Create(clientOf(r), spec)
 	switch {
 	case errors.Is(err, ErrCap):
-		writeError(w, http.StatusTooManyRequests, err)
+		httpjson.Error(w, http.StatusTooManyRequests, err)
 		return
 	case err != nil:
 		m.opts.Log.Error("create ensemble", slog.Any("error", err))
-		writeError(w, http.StatusServiceUnavailable, err)
+		httpjson.Error(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, withID{e.ID, e.stateJSON()})
+	httpjson.Write(w, http.StatusCreated, withID{e.ID, e.stateJSON()})
 }
 
 // withID is the answer of create and GET, with the State already encoded.
@@ -131,7 +121,7 @@ type withID struct {
 func (m *Manager) lookup(w http.ResponseWriter, r *http.Request) *Ensemble {
 	e, err := m.Get(r.PathValue("id"))
 	if err != nil {
-		writeError(w, http.StatusNotFound, err)
+		httpjson.Error(w, http.StatusNotFound, err)
 		return nil
 	}
 	return e
@@ -139,13 +129,13 @@ func (m *Manager) lookup(w http.ResponseWriter, r *http.Request) *Ensemble {
 
 func (m *Manager) serveGet(w http.ResponseWriter, r *http.Request) {
 	if e := m.lookup(w, r); e != nil {
-		writeJSON(w, http.StatusOK, withID{e.ID, e.stateJSON()})
+		httpjson.Write(w, http.StatusOK, withID{e.ID, e.stateJSON()})
 	}
 }
 
 func (m *Manager) serveDelete(w http.ResponseWriter, r *http.Request) {
 	if err := m.Delete(r.PathValue("id"), "deleted"); err != nil {
-		writeError(w, http.StatusNotFound, err)
+		httpjson.Error(w, http.StatusNotFound, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -160,11 +150,11 @@ func (m *Manager) serveAction(w http.ResponseWriter, r *http.Request) {
 		Text *string `json:"text"`
 	}
 	if err := decode(w, r, &body); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		httpjson.Error(w, http.StatusBadRequest, err)
 		return
 	}
 	if body.Text == nil {
-		writeError(w, http.StatusBadRequest, errors.New(`missing "text": want one statement, e.g. {"text":"crash s2"}`))
+		httpjson.Error(w, http.StatusBadRequest, errors.New(`missing "text": want one statement, e.g. {"text":"crash s2"}`))
 		return
 	}
 	e.touch(m.opts.Now())
@@ -172,19 +162,19 @@ func (m *Manager) serveAction(w http.ResponseWriter, r *http.Request) {
 	var ea *ErrAction
 	switch {
 	case errors.As(err, &ea):
-		writeError(w, http.StatusBadRequest, err)
+		httpjson.Error(w, http.StatusBadRequest, err)
 		return
 	case errors.Is(err, ErrTimeout):
-		writeError(w, http.StatusGatewayTimeout, err)
+		httpjson.Error(w, http.StatusGatewayTimeout, err)
 		return
 	case err != nil:
 		m.opts.Log.Error("action", slog.String("ensemble", e.ID), slog.String("text", *body.Text), slog.Any("error", err))
-		writeError(w, http.StatusInternalServerError, err)
+		httpjson.Error(w, http.StatusInternalServerError, err)
 		return
 	}
 	// The State is built once for every answer waiting (stateBuilds); so
 	// is its JSON. The body is a Result.
-	writeJSON(w, http.StatusOK, struct {
+	httpjson.Write(w, http.StatusOK, struct {
 		OK    bool            `json:"ok"`
 		Reply *core.Reply     `json:"reply"`
 		State json.RawMessage `json:"state"`

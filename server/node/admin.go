@@ -14,6 +14,7 @@ import (
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/ztree"
+	"github.com/zabplay/zabplay/server/httpjson"
 	"github.com/zabplay/zabplay/server/transport"
 )
 
@@ -41,27 +42,16 @@ func (n *Node) Handler(originPatterns []string) http.Handler {
 		originPatterns = []string{"localhost:*", "127.0.0.1:*", "[::1]:*"}
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, n.Status()) })
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) { httpjson.Write(w, http.StatusOK, n.Status()) })
 	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) { n.serveEvents(w, r, originPatterns) })
 	mux.HandleFunc("POST /request", n.serveRequest)
-	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, n.Links()) })
+	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) { httpjson.Write(w, http.StatusOK, n.Links()) })
 	mux.HandleFunc("POST /faults", n.serveFaults)
 	mux.HandleFunc("DELETE /faults", func(w http.ResponseWriter, r *http.Request) {
 		n.Heal()
-		writeJSON(w, http.StatusOK, n.Links())
+		httpjson.Write(w, http.StatusOK, n.Links())
 	})
 	return mux
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, err error) {
-	writeJSON(w, code, map[string]string{"error": err.Error()})
 }
 
 // RequestBody is the JSON of POST /request.
@@ -120,12 +110,12 @@ func (n *Node) serveRequest(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		httpjson.Error(w, http.StatusBadRequest, err)
 		return
 	}
 	req, err := body.Request()
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		httpjson.Error(w, http.StatusBadRequest, err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
@@ -133,11 +123,11 @@ func (n *Node) serveRequest(w http.ResponseWriter, r *http.Request) {
 	rep, err := n.Request(ctx, req)
 	switch {
 	case errors.Is(err, ErrStopped):
-		writeError(w, http.StatusServiceUnavailable, err)
+		httpjson.Error(w, http.StatusServiceUnavailable, err)
 	case err != nil:
-		writeError(w, http.StatusGatewayTimeout, err)
+		httpjson.Error(w, http.StatusGatewayTimeout, err)
 	default:
-		writeJSON(w, http.StatusOK, rep)
+		httpjson.Write(w, http.StatusOK, rep)
 	}
 }
 
@@ -153,7 +143,7 @@ func (n *Node) serveFaults(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		httpjson.Error(w, http.StatusBadRequest, err)
 		return
 	}
 	d, err := transport.ParseDir(body.Dir)
@@ -161,10 +151,10 @@ func (n *Node) serveFaults(w http.ResponseWriter, r *http.Request) {
 		err = n.SetFaults(body.Peer, d, body.Faults)
 	}
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		httpjson.Error(w, http.StatusBadRequest, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, n.Links())
+	httpjson.Write(w, http.StatusOK, n.Links())
 }
 
 // eventBuffer is how many events a websocket reader may fall behind by.
