@@ -109,6 +109,9 @@ func (c Config) Validate() error {
 	if c.InitLimit < 1 || c.SyncLimit < 1 {
 		bad("initLimit and syncLimit must be at least 1 tick")
 	}
+	if e := c.Restore.maxEpoch(); !ValidEpoch(e) {
+		bad("epoch %#x on disk is out of range: the highest valid epoch is %#x (the data dir is corrupt or was poisoned)", e, MaxEpoch)
+	}
 	if c.Rand == nil {
 		bad("Rand is required (a seeded source; the core has no other randomness)")
 	}
@@ -250,6 +253,19 @@ type Durable struct {
 	CurrentEpoch  Epoch
 	Snap          *Snapshot
 	Log           []Entry
+}
+
+// maxEpoch is the highest epoch d names: its epoch files, its snapshot, its
+// last logged txn.
+func (d Durable) maxEpoch() Epoch {
+	e := max(d.AcceptedEpoch, d.CurrentEpoch)
+	if d.Snap != nil {
+		e = max(e, d.Snap.Zxid.Epoch(), d.Snap.TxnZxid.Epoch())
+	}
+	if len(d.Log) > 0 {
+		e = max(e, d.Log[len(d.Log)-1].Zxid.Epoch())
+	}
+	return e
 }
 
 // WriteKind is the kind of a disk write.

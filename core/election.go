@@ -119,6 +119,11 @@ func (n *Node) onNotification(m Message) {
 	if !n.all.has(m.From) {
 		return
 	}
+	if !ValidEpoch(m.Vote.PeerEpoch) || !ValidEpoch(m.Vote.Zxid.Epoch()) {
+		// A vote no honest server can cast: its epoch is past MaxEpoch.
+		n.warn("notification from " + m.From.String() + " with an epoch above the highest valid epoch: ignored")
+		return
+	}
 	if !n.voters.has(m.From) {
 		// An observer asks: answer with the current vote, never record it.
 		n.replyVote(m.From)

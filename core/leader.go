@@ -1,6 +1,8 @@
 package core
 
 import (
+	"strconv"
+
 	"github.com/zabplay/zabplay/core/ztree"
 )
 
@@ -103,6 +105,13 @@ func (n *Node) becomeLeader(why string) {
 func (n *Node) maybeDecideEpoch() {
 	l := n.lead
 	if l.epochDecided || !n.isQuorum(l.connecting) {
+		return
+	}
+	if l.maxAccepted >= MaxEpoch {
+		// getEpochToPropose would wrap: refuse to lead rather than persist
+		// NoEpoch or go back to epoch 0.
+		l.epochDecided = true
+		n.fatal("no epoch left to propose: the highest accepted epoch is " + strconv.FormatUint(uint64(l.maxAccepted), 10))
 		return
 	}
 	l.epochDecided = true
@@ -293,6 +302,11 @@ func (n *Node) onLearnerInfo(m Message) {
 	if l.handlers[m.From] != nil {
 		// A retried connection attempt that crossed LEADERINFO; a real
 		// reconnection always follows a close, which removed the handler.
+		return
+	}
+	if !ValidEpoch(m.Zxid.Epoch()) {
+		n.closeConn(m.From)
+		n.warn(m.From.String() + " claims acceptedEpoch " + strconv.FormatUint(uint64(m.Zxid.Epoch()), 10) + ", above the highest valid epoch: connection closed")
 		return
 	}
 	h := &handler{id: m.From, observer: observer, acceptedEp: m.Zxid.Epoch()}

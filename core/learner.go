@@ -1,5 +1,7 @@
 package core
 
+import "strconv"
+
 // learner is Learner/Follower/Observer state.
 type learner struct {
 	leader     NodeID
@@ -105,6 +107,10 @@ func (n *Node) onLeaderInfo(m Message) {
 	lr.stage = lsSyncing
 	lastLogged := n.lastProcessed
 	switch {
+	case !ValidEpoch(e):
+		// Never persisted: a leader cannot propose NoEpoch (maxAccepted+1 stops
+		// at MaxEpoch), so this LEADERINFO is forged or corrupt.
+		n.learnerFail("leader " + lr.leader.String() + " proposed epoch " + strconv.FormatUint(uint64(e), 10) + ", above the highest valid epoch " + strconv.FormatUint(uint64(MaxEpoch), 10) + ": refused, not persisted")
 	case e > n.acceptedEpoch:
 		n.setAcceptedEpoch(e)
 		n.sendAfterDurable(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: n.currentEpoch})

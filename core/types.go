@@ -27,6 +27,15 @@ type Epoch uint32
 // its acceptedEpoch (ZooKeeper Learner.registerWithLeader).
 const NoEpoch Epoch = 0xffffffff
 
+// MaxEpoch is the highest epoch a server follows: NoEpoch is reserved, and a
+// leader proposes maxAccepted+1, so an epoch above MaxEpoch (from a forged or
+// corrupt peer) is refused before it is persisted, and a leader whose
+// maxAccepted is MaxEpoch cannot propose a new epoch at all.
+const MaxEpoch Epoch = NoEpoch - 1
+
+// ValidEpoch reports whether e is an epoch the protocol can follow.
+func ValidEpoch(e Epoch) bool { return e <= MaxEpoch }
+
 // Zxid is a ZooKeeper transaction id: epoch<<32 | counter. Zxids compare as
 // integers, which is the same as comparing (epoch, counter) lexicographically.
 type Zxid uint64
