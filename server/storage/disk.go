@@ -85,14 +85,26 @@ func Open(dir string, log *slog.Logger) (*Disk, core.Durable, error) {
 // log records after it.
 //
 // Recovery is ZooKeeper's FileTxnSnapLog.restore made strict: the newest
-// snapshot whose CRC and format check out (a bad one is logged and renamed
-// *.corrupt, and the previous one is used: the log segments it needs are
-// kept), then every log record after it, segment by segment in seq order.
-// Replay stops at the first torn or corrupt record, or at a missing segment;
-// the segment is truncated there so the next append starts clean, later
-// segments are renamed *.dropped, and one log line says what was dropped
-// (file, offset, bytes, last good zxid). Leftover *.tmp files (a crash in
-// the middle of an atomic write) are removed. A garbled epoch file, a missing
+// snapshot whose CRC and format check out, then every log record after it,
+// segment by segment in seq order. Open repairs only what a crash leaves:
+//
+//   - a torn log tail: in the last segment, a record that is cut short, has
+//     a bad length or fails its CRC, with no valid record anywhere between
+//     it and the end of the file (zeros included: a size that reached the
+//     disk before the data). The segment is cut there and one log line says
+//     what was dropped (file, offset, bytes, last good zxid);
+//   - a log segment shorter than its header, or all zeros (its creation was
+//     cut short): removed;
+//   - leftover *.tmp files (a crash in the middle of an atomic write):
+//     removed;
+//   - a snapshot that fails its check while an older valid snapshot and the
+//     log after it reach its zxid: renamed *.corrupt-<time>, and the
+//     older one is used.
+//
+// Anything else is a *CorruptError and every file stays as it was: a bad
+// record with a valid one after it, damage in a segment that is not the
+// last, a bad segment header, a segment missing from the live log, a
+// snapshot nothing older covers. A garbled epoch file, a missing
 // acceptedEpoch beside existing data, and currentEpoch > acceptedEpoch are
 // errors naming the file, as ZooKeeper refuses to start on them. Open never
 // panics on bad bytes.

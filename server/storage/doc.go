@@ -11,9 +11,14 @@
 // epoch files, and makes the batch durable with one fsync (group commit);
 // then it steps the node with MsgPersisted. Open recovers a directory into
 // the core.Durable that core.Config.Restore takes: the newest valid snapshot
-// plus the log after it. A torn or corrupt log tail is cut, a corrupt
-// snapshot falls back to the previous one, and every such repair is logged;
-// no bytes on disk can make it panic.
+// plus the log after it. It repairs only what a crash leaves (a torn log
+// tail is cut; a corrupt snapshot falls back to an older one when that one
+// and the log after it reach as far), and logs every repair. Any other
+// damage, such as a bad record with valid records after it, is a
+// *CorruptError naming the file, the offset and the zxids, with every file
+// left in place: repairing it could drop txns the server acknowledged, so
+// the server must not start (ZooKeeper refuses to start on a CRC error in
+// its log too). No bytes on disk can make it panic.
 //
 // Every file's order comes from a seq number in its header, not from the zxid
 // in its name: after TRUNC, or a SNAP from a leader, a newer file can hold

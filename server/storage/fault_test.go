@@ -60,7 +60,7 @@ func TestTruncatedTail(t *testing.T) {
 	want := oracle.Log[:len(oracle.Log)-1]
 	require.Equal(t, want, dur.Log, "everything before the torn record")
 	lastGood := want[len(want)-1].Zxid
-	require.Contains(t, lb.String(), fmt.Sprintf(`msg="storage: dropping the log tail" dir=%s file=%s offset=%d bytes=%d lastGoodZxid=%v reason="torn record"`,
+	require.Contains(t, lb.String(), fmt.Sprintf(`msg="storage: dropping the torn log tail" dir=%s file=%s offset=%d bytes=%d lastGoodZxid=%v reason="torn record; nothing valid follows to the end of the file"`,
 		d.dir, seg, offs[len(offs)-1], cut-int64(offs[len(offs)-1]), lastGood))
 	st, err = os.Stat(seg)
 	require.NoError(t, err)
@@ -90,9 +90,13 @@ func TestTornSegmentHeader(t *testing.T) {
 	require.NoError(t, d.Close())
 }
 
-func TestFlippedByte(t *testing.T) {
+// TestFlippedByteInOlderSegment flips a byte in a segment that is not the
+// last: it was complete and fsynced before the next one began, so no crash
+// explains it. Open refuses, names the file, the offset and the zxids, and
+// leaves every file as it was, so the next start refuses again.
+func TestFlippedByteInOlderSegment(t *testing.T) {
 	opt := Options{SegmentBytes: 1500}
-	d, oracle, g := history(t, opt, 12)
+	d, oracle, _ := history(t, opt, 12)
 	require.NoError(t, d.Close())
 	require.GreaterOrEqual(t, len(d.segs), 3)
 	// Flip a byte in the middle of the 3rd record of the 2nd segment.
@@ -110,24 +114,23 @@ func TestFlippedByte(t *testing.T) {
 		}
 	}
 	before += 2
+	names := files(t, join(d.dir, "log"))
 
-	log, lb := newLog()
-	d2, dur, err := OpenWith(d.dir, log, opt)
-	require.NoError(t, err)
-	require.Equal(t, oracle.Log[:before], dur.Log, "recovered up to the corrupt record")
-	out := lb.String()
-	require.Contains(t, out, fmt.Sprintf("file=%s offset=%d bytes=%d lastGoodZxid=%v reason=\"crc ",
-		mid.path, offs[2], len(b)-offs[2], oracle.Log[before-1].Zxid))
-	for _, s := range d.segs[2:] {
-		require.Contains(t, out, "file="+s.path+" seq=")
-		require.FileExists(t, s.path+".dropped", "later segments are set aside")
-		require.NoFileExists(t, s.path)
+	for range 2 {
+		_, _, err := OpenWith(d.dir, nil, opt)
+		var ce *CorruptError
+		require.ErrorAs(t, err, &ce)
+		require.Equal(t, mid.path, ce.File)
+		require.Equal(t, int64(offs[2]), ce.Offset)
+		require.Equal(t, oracle.Log[before-1].Zxid, ce.LastGood)
+		require.Equal(t, oracle.Log[before].Zxid, ce.Zxid, "the zxid bytes are intact")
+		require.ErrorContains(t, err, fmt.Sprintf("%s is corrupt at byte offset %d: crc ", mid.path, offs[2]))
+		require.ErrorContains(t, err, "not the last")
+		require.Equal(t, names, files(t, join(d.dir, "log")), "nothing cut, renamed or removed")
+		got, err := os.ReadFile(mid.path)
+		require.NoError(t, err)
+		require.Equal(t, b, got)
 	}
-	oracle.Log = oracle.Log[:before]
-	g.persist(t, d2, oracle, g.appendW(4))
-	d2, dur = reopen(t, d2, opt)
-	require.Equal(t, imageOf(t, *oracle), imageOf(t, dur))
-	require.NoError(t, d2.Close())
 }
 
 // snapHistory writes appends and three snapshots with purge, keeping every
@@ -187,8 +190,10 @@ func TestCorruptSnapshot(t *testing.T) {
 	d, dur, err := OpenWith(d.dir, log, opt)
 	require.NoError(t, err)
 	require.Equal(t, fallbackImage(t, oracle, all, snaps[1]), imageOf(t, dur))
-	require.Contains(t, lb.String(), `msg="storage: snapshot is corrupt; recovering from the newest valid one" dir=`+d.dir+" file="+newest+` reason=`)
-	require.FileExists(t, newest+".corrupt")
+	require.Contains(t, lb.String(), `msg="storage: snapshot is corrupt; recovering from the newest valid one and the log after it, which reach as far" dir=`+d.dir+" file="+newest+` reason=`)
+	require.NoFileExists(t, newest)
+	set := withPrefix(files(t, join(d.dir, "snap")), snapName(snaps[2].Zxid)+".corrupt-")
+	require.Len(t, set, 1, "set aside, not removed")
 	require.NoError(t, d.Close())
 
 	// Corrupt the remaining two as well: nothing to fall back to is an error
@@ -229,7 +234,6 @@ func TestResetThenFallback(t *testing.T) {
 	d, oracle, g := history(t, opt, 3)
 	old := g.snap(oracle.Log[2].Zxid)
 	g.persist(t, d, oracle, core.Write{Kind: core.WriteSnapshotPurge, Snap: old})
-	oldLog := oracle.Log
 	g.nextEpoch()
 	reset := g.snap(core.MakeZxid(g.epoch, 3))
 	g.counter = 3
@@ -238,14 +242,20 @@ func TestResetThenFallback(t *testing.T) {
 	p := join(d.dir, "snap", snapName(reset.Zxid))
 	mustWriteFile(t, p, []byte("not a snapshot"))
 
-	log, lb := newLog()
-	d, dur, err := OpenWith(d.dir, log, opt)
-	require.NoError(t, err)
-	want := *oracle
-	want.Snap, want.Log = old, oldLog
-	require.Equal(t, imageOf(t, want), imageOf(t, dur))
-	require.Contains(t, lb.String(), "log segment missing")
-	require.NoError(t, d.Close())
+	// The old snapshot and its log do not reach the reset one (a SNAP from
+	// the leader, and the txns logged after it): falling back would drop
+	// them, so Open refuses and names the bad snapshot.
+	before := map[string][]string{"log": files(t, join(d.dir, "log")), "snap": files(t, join(d.dir, "snap"))}
+	_, _, err := OpenWith(d.dir, nil, opt)
+	var ce *CorruptError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, p, ce.File)
+	require.Equal(t, int64(-1), ce.Offset)
+	require.Equal(t, reset.Zxid, ce.Zxid)
+	require.ErrorContains(t, err, "the log after the newest valid snapshot stops before")
+	for dir, names := range before {
+		require.Equal(t, names, files(t, join(d.dir, dir)), "nothing moved in %s", dir)
+	}
 }
 
 // TestCrashBetweenEpochWrites stops a write of currentEpoch after its temp

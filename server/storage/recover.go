@@ -7,17 +7,20 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zabplay/zabplay/core"
 )
 
 // recover reads the data directory into d and returns the durable image.
+// It decides before it repairs: every check runs first, and a *CorruptError
+// leaves every file as it was.
 func (d *Disk) recover() (core.Durable, error) {
 	var dur core.Durable
 	if err := d.removeTemps(); err != nil {
 		return dur, err
 	}
-	snapFiles, err := d.loadSnaps()
+	snapFiles, bad, err := d.loadSnaps()
 	if err != nil {
 		return dur, err
 	}
@@ -31,12 +34,50 @@ func (d *Disk) recover() (core.Durable, error) {
 		d.liveFrom = base.logSeq
 		dur.Snap = &base.snap
 	} else if len(d.segs) > 0 && d.segs[0].seq != 1 {
-		return dur, fmt.Errorf("zab: storage: %s: no valid snapshot, and the log starts at segment %d, not 1",
-			d.dir, d.segs[0].seq)
+		why := fmt.Sprintf("no valid snapshot, and the log starts at segment %d, not 1", d.segs[0].seq)
+		if len(bad) > 0 {
+			return dur, d.snapCorrupt(bad[0], 0, why)
+		}
+		return dur, &CorruptError{Dir: d.dir, File: d.segs[0].path, Offset: -1,
+			Reason: why + ": the segments before it are missing"}
 	}
-	if dur.Log, err = d.replay(dur.Snap); err != nil {
+	log, last, tail, err := d.replay(dur.Snap)
+	var ce *CorruptError
+	if errors.As(err, &ce) && len(bad) > 0 && ce.Offset < 0 {
+		// A segment missing after a fallback: the bad snapshot started a
+		// new log (a SNAP from the leader), which the older one cannot reach.
+		b := bad[0]
+		for _, x := range bad {
+			if x.zxid > b.zxid {
+				b = x
+			}
+		}
+		return dur, d.snapCorrupt(b, ce.LastGood, fmt.Sprintf("the log after the newest valid snapshot stops before %s: %s",
+			ce.File, ce.Reason))
+	}
+	if err != nil {
 		return dur, err
 	}
+	reach := last
+	if base != nil {
+		reach = max(reach, base.snap.Zxid, base.snap.TxnZxid)
+	}
+	for _, b := range bad {
+		// A snapshot the recovered history does not reach held txns that
+		// only it had (a SNAP from the leader, say): falling back would
+		// drop them.
+		if b.zxid > reach {
+			return dur, d.snapCorrupt(b, reach, fmt.Sprintf("the newest valid snapshot and the log after it reach only %v", reach))
+		}
+	}
+	// Every check passed: repair what a crash leaves.
+	if err := d.setAsideSnaps(bad, reach); err != nil {
+		return dur, err
+	}
+	if err := d.cutTornTail(tail); err != nil {
+		return dur, err
+	}
+	dur.Log = log
 	for _, f := range snapFiles {
 		d.nextSnap = max(d.nextSnap, f.seq+1)
 	}
@@ -53,7 +94,7 @@ func (d *Disk) recover() (core.Durable, error) {
 	if err := d.loadEpochs(&dur, hasData); err != nil {
 		return dur, err
 	}
-	last := core.Zxid(0)
+	last = core.Zxid(0)
 	if n := len(dur.Log); n > 0 {
 		last = dur.Log[n-1].Zxid
 	} else if dur.Snap != nil {
@@ -111,53 +152,69 @@ func listed(dir, prefix string) ([]string, error) {
 	return out, nil
 }
 
-// setAside renames a file that recovery cannot use to file.suffix, keeping it
-// for the operator (and out of every later recovery).
-func (d *Disk) setAside(path, suffix string) error {
-	if err := os.Rename(path, path+"."+suffix); err != nil {
-		return fmt.Errorf("zab: storage: %w", err)
+// setAside renames a file that recovery no longer needs to file.suffix-<UTC
+// time>, keeping it for the operator and out of every later recovery.
+func (d *Disk) setAside(path, suffix string) (string, error) {
+	stamp := strings.Replace(time.Now().UTC().Format("20060102T150405.000000000Z"), ".", "", 1)
+	to := path + "." + suffix + "-" + stamp
+	if err := os.Rename(path, to); err != nil {
+		return "", fmt.Errorf("zab: storage: %w", err)
 	}
-	return nil
+	return to, nil
 }
 
-// loadSnaps validates every snapshot file and returns the valid ones by seq;
-// bad ones are logged and set aside as *.corrupt.
-func (d *Disk) loadSnaps() ([]*snapFile, error) {
+// badSnap is a snapshot file that fails its check.
+type badSnap struct {
+	path string
+	zxid core.Zxid // from its name
+	why  error
+}
+
+// loadSnaps validates every snapshot file and returns the valid ones by seq,
+// and the bad ones (left where they are: recover decides).
+func (d *Disk) loadSnaps() ([]*snapFile, []badSnap, error) {
 	paths, err := listed(d.snapDir, "snapshot.")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var good []*snapFile
-	var bad []error
-	var badPaths []string
+	var bad []badSnap
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("zab: storage: %w", err)
+			return nil, nil, fmt.Errorf("zab: storage: %w", err)
 		}
 		f, err := decodeSnap(b)
 		if err != nil {
-			bad = append(bad, fmt.Errorf("%s: %v", p, err))
-			badPaths = append(badPaths, p)
+			z, _ := strconv.ParseUint(p[len(p)-16:], 16, 64)
+			bad = append(bad, badSnap{path: p, zxid: core.Zxid(z), why: err})
 			continue
 		}
 		good = append(good, f)
 		d.snaps = append(d.snaps, snapInfo{seq: f.seq, logSeq: f.logSeq, path: p, zxid: f.snap.Zxid, txnZxid: f.snap.TxnZxid})
 	}
-	if len(good) == 0 && len(bad) > 0 {
-		// Nothing to fall back to: refuse to start and leave the files alone.
-		return nil, fmt.Errorf("zab: storage: no valid snapshot: %w", errors.Join(bad...))
-	}
-	for i, p := range badPaths {
-		d.log.Error("storage: snapshot is corrupt; recovering from the newest valid one",
-			"file", p, "reason", bad[i].Error(), "renamedTo", p+".corrupt")
-		if err := d.setAside(p, "corrupt"); err != nil {
-			return nil, err
-		}
-	}
 	sortSnaps(d.snaps)
 	sortSnapFiles(good)
-	return good, nil
+	return good, bad, nil
+}
+
+// snapCorrupt is the error for a bad snapshot that nothing covers.
+func (d *Disk) snapCorrupt(b badSnap, reach core.Zxid, why string) *CorruptError {
+	return &CorruptError{Dir: d.dir, File: b.path, Offset: -1, Zxid: b.zxid, LastGood: reach,
+		Reason: fmt.Sprintf("snapshot fails its check (%v), and %s", b.why, why)}
+}
+
+// setAsideSnaps renames the bad snapshots that the recovered history covers.
+func (d *Disk) setAsideSnaps(bad []badSnap, reach core.Zxid) error {
+	for _, b := range bad {
+		to, err := d.setAside(b.path, "corrupt")
+		if err != nil {
+			return err
+		}
+		d.log.Error("storage: snapshot is corrupt; recovering from the newest valid one and the log after it, which reach as far",
+			"file", b.path, "reason", b.why.Error(), "zxid", b.zxid, "reach", reach, "renamedTo", to)
+	}
+	return nil
 }
 
 func sortSnapFiles(f []*snapFile) {
@@ -168,30 +225,34 @@ func sortSnapFiles(f []*snapFile) {
 	}
 }
 
-// loadSegs reads every segment header. A file too short to hold a header is
-// a segment whose creation a crash cut short: removed. A bad header is set
-// aside as *.corrupt.
+// loadSegs reads every segment header. A file too short to hold a header, or
+// holding only zeros, is a segment whose creation a crash cut short (its size
+// reached the disk, its bytes did not): removed; if it was not the newest,
+// replay finds its seq missing. Any other bad header is a *CorruptError.
 func (d *Disk) loadSegs() error {
 	paths, err := listed(d.logDir, "log.")
 	if err != nil {
 		return err
 	}
 	for _, p := range paths {
-		seq, size, err := readSegHeader(p)
+		seq, size, herr, err := readSegHeader(p)
 		if err != nil {
 			return err
 		}
-		if size < segHeaderSize {
-			d.log.Warn("storage: removing a log segment without a header", "file", p, "bytes", size)
-			if err := os.Remove(p); err != nil {
+		if herr != nil && size >= segHeaderSize {
+			b, err := os.ReadFile(p)
+			if err != nil {
 				return fmt.Errorf("zab: storage: %w", err)
 			}
-			continue
+			if !allZero(b) {
+				return &CorruptError{Dir: d.dir, File: p, Offset: 0, Reason: "bad log segment header: " + herr.Error()}
+			}
 		}
-		if seq == 0 {
-			d.log.Error("storage: log segment has a bad header", "file", p, "renamedTo", p+".corrupt")
-			if err := d.setAside(p, "corrupt"); err != nil {
-				return err
+		if herr != nil {
+			d.log.Warn("storage: removing a log segment without a header (a crash cut its creation short)",
+				"file", p, "bytes", size)
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("zab: storage: %w", err)
 			}
 			continue
 		}
@@ -201,74 +262,85 @@ func (d *Disk) loadSegs() error {
 	return nil
 }
 
-// readSegHeader returns a segment's seq (0 if the header is bad) and size.
-func readSegHeader(p string) (uint64, int64, error) {
+// readSegHeader returns a segment's size and either its seq or why its
+// header is bad (hdrErr); err is an I/O error.
+func readSegHeader(p string) (seq uint64, size int64, hdrErr, err error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return 0, 0, fmt.Errorf("zab: storage: %w", err)
+		return 0, 0, nil, fmt.Errorf("zab: storage: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return 0, 0, fmt.Errorf("zab: storage: %w", err)
+		return 0, 0, nil, fmt.Errorf("zab: storage: %w", err)
 	}
 	var h [segHeaderSize]byte
 	if _, err := f.ReadAt(h[:], 0); err != nil {
-		return 0, st.Size(), nil
+		return 0, st.Size(), fmt.Errorf("header is %d bytes, want %d", st.Size(), segHeaderSize), nil
 	}
-	seq, err := parseSegHeader(h[:])
-	if err != nil {
-		return 0, st.Size(), nil
+	seq, hdrErr = parseSegHeader(h[:])
+	if hdrErr == nil && seq == 0 {
+		hdrErr = errors.New("seq 0")
 	}
-	return seq, st.Size(), nil
+	return seq, st.Size(), hdrErr, nil
+}
+
+// tornTail is a repair replay found: the last segment holds a torn record at
+// off, with nothing valid after it.
+type tornTail struct {
+	seg      int // index in d.segs
+	off      int64
+	bytes    int64
+	lastGood core.Zxid
+	why      string
+	empty    bool // no record is left: remove the segment
 }
 
 // replay reads the live log: segments liveFrom, liveFrom+1, ... in order,
-// records in each, keeping those after the snapshot. It stops at a missing
-// segment, or at the first record that is torn, fails its CRC or format
-// check, or does not raise the zxid; what follows is dropped (the segment is
-// cut there, later segments are set aside as *.dropped) and logged.
-func (d *Disk) replay(snap *core.Snapshot) ([]core.Entry, error) {
+// records in each, keeping those after the snapshot, and returns them with
+// the last zxid read. It repairs nothing: a torn tail (the damage a crash in
+// the middle of an append leaves: in the last segment, nothing valid from the
+// first bad record to the end of the file) comes back as a tornTail to cut.
+// Any other damage is a *CorruptError: a record that fails its checks with a
+// valid record after it, damage in a segment that is not the last (it was
+// fsynced before the next one was created), a record whose zxid does not
+// follow the one before (no crash writes that), a missing segment.
+func (d *Disk) replay(snap *core.Snapshot) ([]core.Entry, core.Zxid, *tornTail, error) {
 	var after core.Zxid
 	if snap != nil {
 		after = snap.TxnZxid
 	}
 	var log []core.Entry
 	var last core.Zxid // last good zxid in the log, skipped ones included
-	var kept []segment
-	want, stop := d.liveFrom, false
-	for _, s := range d.segs {
+	var tail *tornTail
+	want := d.liveFrom
+	for i := range d.segs {
+		s := &d.segs[i]
 		if s.seq < d.liveFrom {
-			kept = append(kept, s)
 			continue
 		}
-		if stop || s.seq != want {
-			if !stop {
-				d.log.Error("storage: log segment missing, dropping the log after it",
-					"missingSeq", want, "lastGoodZxid", last)
-				stop = true
-			}
-			d.log.Error("storage: dropping log segment", "file", s.path, "seq", s.seq, "bytes", s.size,
-				"renamedTo", s.path+".dropped")
-			if err := d.setAside(s.path, "dropped"); err != nil {
-				return nil, err
-			}
-			continue
+		if s.seq != want {
+			return nil, 0, nil, &CorruptError{Dir: d.dir, File: s.path, Offset: -1, LastGood: last,
+				Reason: fmt.Sprintf("the log segment with seq %d is missing before it (seq %d)", want, s.seq)}
 		}
 		want++
 		b, err := os.ReadFile(s.path)
 		if err != nil {
-			return nil, fmt.Errorf("zab: storage: %w", err)
+			return nil, 0, nil, fmt.Errorf("zab: storage: %w", err)
 		}
 		off := segHeaderSize
-		var why error
 		for off < len(b) {
 			e, n, err := decodeRecord(b[off:])
 			if err == nil && e.Zxid <= last {
-				err = fmt.Errorf("zxid %v does not follow %v", e.Zxid, last)
+				return nil, 0, nil, &CorruptError{Dir: d.dir, File: s.path, Offset: int64(off), LastGood: last, Zxid: e.Zxid,
+					Reason: fmt.Sprintf("a record with a valid CRC holds zxid %v, which does not follow %v", e.Zxid, last)}
 			}
 			if err != nil {
-				why = err
+				t, cerr := d.classify(i, b, off, last, err)
+				if cerr != nil {
+					return nil, 0, nil, cerr
+				}
+				tail = t
 				break
 			}
 			if s.first == 0 {
@@ -280,26 +352,59 @@ func (d *Disk) replay(snap *core.Snapshot) ([]core.Entry, error) {
 			}
 			off += n
 		}
-		if why != nil {
-			d.log.Error("storage: dropping the log tail", "file", s.path, "offset", off,
-				"bytes", len(b)-off, "lastGoodZxid", last, "reason", why.Error())
-			if err := truncateFile(s.path, int64(off)); err != nil {
-				return nil, err
-			}
-			s.size = int64(off)
-			stop = true
+		if tail != nil {
+			tail.empty = s.first == 0
+		} else if s.first == 0 && i == len(d.segs)-1 { // a segment whose first write a crash lost
+			tail = &tornTail{seg: i, off: int64(len(b)), lastGood: last, empty: true}
 		}
-		if s.first == 0 { // no record: a segment whose first write a crash lost
-			d.log.Warn("storage: removing an empty log segment", "file", s.path)
-			if err := os.Remove(s.path); err != nil {
-				return nil, fmt.Errorf("zab: storage: %w", err)
-			}
-			continue
-		}
-		kept = append(kept, s)
 	}
-	d.segs = kept
-	return log, nil
+	return log, last, tail, nil
+}
+
+// classify decides what the bad record at b[off:] of segment i is: a torn
+// tail to cut, or a *CorruptError.
+func (d *Disk) classify(i int, b []byte, off int, last core.Zxid, why error) (*tornTail, error) {
+	s := &d.segs[i]
+	sc := scanTail(b[off:])
+	ce := &CorruptError{Dir: d.dir, File: s.path, Offset: int64(off), LastGood: last, Zxid: sc.claimsZxid}
+	switch {
+	case i != len(d.segs)-1:
+		ce.Reason = fmt.Sprintf("%v, in a log segment that is not the last (it was complete and fsynced before the next began), so not a torn tail", why)
+	case sc.found:
+		ce.Reason = fmt.Sprintf("%v, and a valid record follows at offset %d (zxid %v), so not a torn tail", why, off+sc.off, sc.zxid)
+	case sc.exhausted:
+		ce.Reason = fmt.Sprintf("%v, and the %d bytes after it could not be shown to hold no valid record, so not known to be a torn tail", why, len(b)-off)
+	default:
+		return &tornTail{seg: i, off: int64(off), bytes: int64(len(b) - off), lastGood: last,
+			why: why.Error() + "; nothing valid follows to the end of the file"}, nil
+	}
+	return nil, ce
+}
+
+// cutTornTail cuts the torn tail t (if any) off the last segment, or removes
+// the segment if no record is left in it.
+func (d *Disk) cutTornTail(t *tornTail) error {
+	if t == nil {
+		return nil
+	}
+	s := &d.segs[t.seg]
+	if t.bytes > 0 {
+		d.log.Error("storage: dropping the torn log tail", "file", s.path, "offset", t.off,
+			"bytes", t.bytes, "lastGoodZxid", t.lastGood, "reason", t.why)
+	}
+	if t.empty {
+		d.log.Warn("storage: removing an empty log segment", "file", s.path)
+		if err := os.Remove(s.path); err != nil {
+			return fmt.Errorf("zab: storage: %w", err)
+		}
+		d.segs = d.segs[:t.seg]
+		return nil
+	}
+	if err := truncateFile(s.path, t.off); err != nil {
+		return err
+	}
+	s.size = t.off
+	return nil
 }
 
 // loadEpochs reads the two epoch files (QuorumPeer.loadDataBase).
