@@ -66,11 +66,13 @@ func TestLocalInputsNeverTravel(t *testing.T) {
 }
 
 func TestBadFrames(t *testing.T) {
-	good := AppendFrame(nil, FrameHello, helloBody(2))
+	good := AppendFrame(nil, FrameHello, newHello(false, 2, 1).body())
 	for name, b := range map[string][]byte{
 		"version":   append([]byte{9}, good[1:]...),
 		"type":      append([]byte{Version, 77}, good[2:]...),
 		"too long":  {Version, byte(FrameMsg), 0xff, 0xff, 0xff, 0xff},
+		"big hello": {Version, byte(FrameHello), 0, 0, 1, 0},
+		"big auth":  {Version, byte(FrameAuth), 0, 0, 0, maxAuth + 1},
 		"truncated": good[:len(good)-1],
 	} {
 		_, err := DecodeFrames(b)
@@ -98,7 +100,8 @@ func FuzzDecode(f *testing.F) {
 		b, _ := MsgBody(nil, 1, m)
 		f.Add(AppendFrame(nil, FrameMsg, b))
 	}
-	f.Add(AppendFrame(nil, FrameHello, helloBody(3)))
+	f.Add(AppendFrame(nil, FrameHello, newHello(true, 3, 1).body()))
+	f.Add(AppendFrame(nil, FrameAuth, make([]byte, maxAuth)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		frames, _ := DecodeFrames(b)
 		ReadFrame(bytes.NewReader(b))

@@ -1,32 +1,43 @@
 package transport
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/zabplay/zabplay/core"
 )
 
 // Version is the protocol version: the first byte of every frame. A server
-// refuses frames of any other version.
-const Version = 1
+// refuses frames of any other version. Version 2 added the authenticated
+// handshake (a target id and a nonce in Hello, then Auth frames).
+const Version = 2
 
 // FrameType is the second byte of a frame.
 type FrameType uint8
 
 // Frame types.
 const (
-	// FrameHello opens a connection both ways: uvarint server id.
+	// FrameHello opens a connection both ways: flags (1 byte: 1 = the sender
+	// has a secret), uvarint sender id, uvarint the id it expects at the far
+	// end, and a fresh NonceLen-byte nonce.
 	FrameHello FrameType = 1
 	// FrameReject says why a connection is refused (UTF-8 text); the sender
 	// then closes it.
 	FrameReject FrameType = 2
 	// FrameMsg carries one message: uvarint trace id, then AppendMessage.
 	FrameMsg FrameType = 3
+	// FrameAuth proves knowledge of the shared secret: an HMAC-SHA256 over
+	// both ids and both nonces of the handshake (see authMAC). The dialer
+	// sends its Auth first; the acceptor answers with its own.
+	FrameAuth FrameType = 4
 )
 
 // String names the frame type.
@@ -38,6 +49,8 @@ func (t FrameType) String() string {
 		return "reject"
 	case FrameMsg:
 		return "msg"
+	case FrameAuth:
+		return "auth"
 	}
 	return "frame(" + strconv.Itoa(int(t)) + ")"
 }
@@ -45,8 +58,34 @@ func (t FrameType) String() string {
 // HeaderLen is the size of a frame header: version, type, 4-byte length.
 const HeaderLen = 6
 
-// MaxFrame bounds a frame body (a SNAP carries the whole tree).
+// MaxFrame bounds a Msg frame body (a SNAP carries the whole tree).
 const MaxFrame = 64 << 20
+
+// NonceLen is the size of a Hello's nonce.
+const NonceLen = 32
+
+// Bounds of the handshake frames: their real sizes, so nothing a stranger
+// sends before it is authenticated costs more than a few dozen bytes.
+const (
+	maxHello  = 1 + 2*binary.MaxVarintLen16 + NonceLen
+	maxAuth   = sha256.Size
+	maxReject = 1024
+)
+
+// MaxBody is the largest body a frame of type t may carry.
+func MaxBody(t FrameType) int {
+	switch t {
+	case FrameHello:
+		return maxHello
+	case FrameAuth:
+		return maxAuth
+	case FrameReject:
+		return maxReject
+	case FrameMsg:
+		return MaxFrame
+	}
+	return 0
+}
 
 // Frame is one decoded frame.
 type Frame struct {
@@ -67,10 +106,19 @@ func appendHeader(b []byte, t FrameType, n int) []byte {
 // ErrFrame wraps every malformed-frame error.
 var ErrFrame = errors.New("transport: bad frame")
 
-// ReadFrame reads one frame. A wrong version, an unknown type or a body over
-// MaxFrame is an error wrapping ErrFrame (the caller closes the connection);
-// I/O errors are returned as they are.
-func ReadFrame(r io.Reader) (Frame, error) {
+// readChunk is the most ReadFrame allocates ahead of the bytes that arrived.
+const readChunk = 64 << 10
+
+// ReadFrame reads one frame of any type. A wrong version, an unknown type or
+// a body over the type's MaxBody is an error wrapping ErrFrame (the caller
+// closes the connection); I/O errors are returned as they are. A body larger
+// than 64 KiB is read in chunks, its buffer growing only as bytes arrive: a
+// header claiming 64 MiB costs nothing until 64 MiB come.
+func ReadFrame(r io.Reader) (Frame, error) { return readFrame(r) }
+
+// readFrame is ReadFrame accepting only the given types (all if none): any
+// other is refused from its header, before its body is read.
+func readFrame(r io.Reader, want ...FrameType) (Frame, error) {
 	var h [HeaderLen]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return Frame{}, err
@@ -79,8 +127,10 @@ func ReadFrame(r io.Reader) (Frame, error) {
 	if err != nil {
 		return Frame{}, err
 	}
-	f.Body = make([]byte, n)
-	if _, err := io.ReadFull(r, f.Body); err != nil {
+	if len(want) > 0 && !slices.Contains(want, f.Type) {
+		return Frame{}, fmt.Errorf("%w: expected %s, got a %s frame", ErrFrame, typeList(want), f.Type)
+	}
+	if f.Body, err = readBody(r, n); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
@@ -89,17 +139,42 @@ func ReadFrame(r io.Reader) (Frame, error) {
 	return f, nil
 }
 
+func typeList(ts []FrameType) string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = t.String()
+	}
+	return strings.Join(s, " or ")
+}
+
+// readBody reads n bytes; past readChunk it grows its buffer as they arrive.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	if n <= readChunk {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(readChunk)
+	got, err := io.CopyN(&buf, r, int64(n))
+	if err == nil && got != int64(n) {
+		err = io.ErrUnexpectedEOF
+	}
+	return buf.Bytes(), err
+}
+
 func parseHeader(h []byte) (Frame, int, error) {
 	if h[0] != Version {
 		return Frame{}, 0, fmt.Errorf("%w: protocol version %d, want %d", ErrFrame, h[0], Version)
 	}
 	t := FrameType(h[1])
-	if t < FrameHello || t > FrameMsg {
+	max := MaxBody(t)
+	if max == 0 {
 		return Frame{}, 0, fmt.Errorf("%w: unknown frame type %d", ErrFrame, h[1])
 	}
 	n := binary.BigEndian.Uint32(h[2:])
-	if n > MaxFrame {
-		return Frame{}, 0, fmt.Errorf("%w: %s frame of %d bytes (max %d)", ErrFrame, t, n, MaxFrame)
+	if n > uint32(max) {
+		return Frame{}, 0, fmt.Errorf("%w: %s frame of %d bytes (max %d)", ErrFrame, t, n, max)
 	}
 	return Frame{Type: t}, int(n), nil
 }
@@ -125,18 +200,6 @@ func DecodeFrames(b []byte) ([]Frame, error) {
 		out = append(out, f)
 	}
 	return out, nil
-}
-
-// helloBody is the body of a Hello frame.
-func helloBody(id core.NodeID) []byte { return binary.AppendUvarint(nil, uint64(id)) }
-
-// parseHello reads a Hello body.
-func parseHello(b []byte) (core.NodeID, error) {
-	v, n := binary.Uvarint(b)
-	if n <= 0 || n != len(b) || v == 0 || v > core.MaxNodes {
-		return 0, fmt.Errorf("%w: hello body %x", ErrFrame, b)
-	}
-	return core.NodeID(v), nil
 }
 
 // MsgBody encodes a Msg frame body: the trace id, then the message.

@@ -31,9 +31,10 @@ type peer struct {
 }
 
 type conn struct {
-	nc     net.Conn
-	gen    uint64
-	closed chan struct{}
+	nc      net.Conn
+	gen     uint64
+	closed  chan struct{}
+	release func() // frees its admission slot (incoming connections), or nil
 }
 
 type outMsg struct {
@@ -91,6 +92,9 @@ func (p *peer) breakLocked(why string, notify bool) {
 		p.conn = nil
 		c.nc.Close()
 		close(c.closed)
+		if c.release != nil {
+			c.release()
+		}
 		p.t.log.Info("connection closed", slog.String("peer", p.id.String()), slog.String("why", why))
 	}
 	for _, om := range p.queue {
@@ -105,13 +109,17 @@ func (p *peer) breakLocked(why string, notify bool) {
 }
 
 // install makes nc the peer's connection, replacing (and breaking) any older
-// one, and starts its reader and writer.
-func (p *peer) install(nc net.Conn, br *bufio.Reader) {
+// one, and starts its reader and writer. release, if set, is called once
+// when the connection ends.
+func (p *peer) install(nc net.Conn, br *bufio.Reader, release func()) {
 	t := p.t
 	p.mu.Lock()
 	if t.isClosed() {
 		p.mu.Unlock()
 		nc.Close()
+		if release != nil {
+			release()
+		}
 		return
 	}
 	if p.conn != nil {
@@ -120,7 +128,7 @@ func (p *peer) install(nc net.Conn, br *bufio.Reader) {
 		p.breakLocked("replaced by a new connection", true)
 	}
 	p.gen++
-	c := &conn{nc: nc, gen: p.gen, closed: make(chan struct{})}
+	c := &conn{nc: nc, gen: p.gen, closed: make(chan struct{}), release: release}
 	p.conn = c
 	p.mu.Unlock()
 	t.log.Info("connected", slog.String("peer", p.id.String()), slog.String("remote", nc.RemoteAddr().String()))

@@ -1,12 +1,12 @@
 package transport
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -40,6 +40,22 @@ type Config struct {
 	QueueMax int
 	// DialTimeout bounds a dial plus its handshake (default 2s).
 	DialTimeout time.Duration
+
+	// Secret is the ensemble's shared secret (every server has the same).
+	// With one, a connection is installed only after both sides proved they
+	// know it (an HMAC-SHA256 challenge–response over both ids and fresh
+	// nonces, see auth.go); a server with a different secret or none is
+	// refused. Without one the quorum port is open to anyone who reaches it.
+	Secret []byte
+	// HandshakeTimeout bounds an incoming connection's handshake (default 5s).
+	HandshakeTimeout time.Duration
+	// MaxHandshakes bounds the incoming handshakes in flight (default 64);
+	// past it new connections are refused at once.
+	MaxHandshakes int
+	// MaxConnsPerAddr bounds the incoming connections, handshaking or
+	// established, from one remote IP (default len(Peers)+8: every server
+	// may run on one host, as serve's loopback ensembles do, plus redials).
+	MaxConnsPerAddr int
 }
 
 // Inbound is what Recv yields: a message from a peer, or the news that the
@@ -72,6 +88,9 @@ type Transport struct {
 	mu     sync.Mutex // guards seq
 	seq    uint64
 	closed bool
+
+	gate     gate // incoming connections in handshake and per remote address
+	refusals logLimiter
 }
 
 // inboxMax bounds the messages read but not yet taken by Recv's reader.
@@ -94,15 +113,24 @@ func New(cfg Config) (*Transport, error) {
 	def(&cfg.BackoffMin, 10*time.Millisecond)
 	def(&cfg.BackoffMax, 500*time.Millisecond)
 	def(&cfg.DialTimeout, 2*time.Second)
+	def(&cfg.HandshakeTimeout, 5*time.Second)
 	if cfg.QueueMax <= 0 {
 		cfg.QueueMax = 1024
 	}
+	if cfg.MaxHandshakes <= 0 {
+		cfg.MaxHandshakes = 64
+	}
+	if cfg.MaxConnsPerAddr <= 0 {
+		cfg.MaxConnsPerAddr = len(cfg.Peers) + 8
+	}
+	cfg.Secret = slices.Clone(cfg.Secret)
 	t := &Transport{
 		cfg: cfg, log: cfg.Log.With(slog.String("server", cfg.ID.String())), start: time.Now(),
 		peers: map[core.NodeID]*peer{}, slots: make(chan struct{}, inboxMax),
 		out: make(chan Inbound), done: make(chan struct{}),
 	}
 	t.inbox.ready = make(chan struct{}, 1)
+	t.gate.perAddr = map[string]int{}
 	if t.cfg.Clock == nil {
 		t.cfg.Clock = func() int64 { return time.Since(t.start).Milliseconds() }
 	}
@@ -148,6 +176,9 @@ func validate(cfg Config) error {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			return fmt.Errorf("transport: address of %v: %w", id, err)
 		}
+	}
+	if n := len(cfg.Secret); n > 0 && n < MinSecret {
+		return fmt.Errorf("transport: secret of %d bytes, want at least %d", n, MinSecret)
 	}
 	return nil
 }
@@ -272,85 +303,6 @@ func (t *Transport) pump() {
 	}
 }
 
-// ---- accepting ----
-
-func (t *Transport) acceptLoop() {
-	defer t.wg.Done()
-	for {
-		nc, err := t.ln.Accept()
-		if err != nil {
-			if t.isClosed() {
-				return
-			}
-			t.log.Warn("accept failed", slog.Any("error", err))
-			select {
-			case <-time.After(50 * time.Millisecond):
-			case <-t.done:
-				return
-			}
-			continue
-		}
-		t.wg.Add(1)
-		go t.handshakeIn(nc)
-	}
-}
-
-// handshakeIn checks an incoming connection's Hello and answers it.
-func (t *Transport) handshakeIn(nc net.Conn) {
-	defer t.wg.Done()
-	remote := nc.RemoteAddr().String()
-	nc.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	br := bufio.NewReader(nc)
-	refuse := func(why string) {
-		t.log.Warn("refusing connection", slog.String("remote", remote), slog.String("why", why))
-		nc.Write(AppendFrame(nil, FrameReject, []byte(why)))
-		nc.Close()
-	}
-	f, err := ReadFrame(br)
-	if err != nil {
-		if errors.Is(err, ErrFrame) {
-			refuse(err.Error())
-		} else {
-			t.log.Debug("handshake failed", slog.String("remote", remote), slog.Any("error", err))
-			nc.Close()
-		}
-		return
-	}
-	if f.Type != FrameHello {
-		refuse("expected hello, got " + f.Type.String())
-		return
-	}
-	id, err := parseHello(f.Body)
-	if err != nil {
-		refuse(err.Error())
-		return
-	}
-	p := t.peers[id]
-	switch {
-	case id == t.cfg.ID:
-		refuse(fmt.Sprintf("server id %d is this server's own id", id))
-		return
-	case p == nil:
-		refuse(fmt.Sprintf("unknown server id %d (this ensemble: %v)", id, t.ids))
-		return
-	case id < t.cfg.ID:
-		refuse(fmt.Sprintf("%v must not dial %v: the larger id dials (QuorumCnxManager)", id, t.cfg.ID))
-		return
-	}
-	if p.fullyCut() {
-		t.log.Debug("refusing connection on a cut link", slog.String("peer", id.String()))
-		nc.Write(AppendFrame(nil, FrameReject, []byte("link cut")))
-		nc.Close()
-		return
-	}
-	if _, err := nc.Write(AppendFrame(nil, FrameHello, helloBody(t.cfg.ID))); err != nil {
-		nc.Close()
-		return
-	}
-	nc.SetDeadline(time.Time{})
-	p.install(nc, br)
-}
-
 // ---- dialing ----
 
 // dialLoop keeps a connection to a peer with a smaller id up.
@@ -418,51 +370,6 @@ func (p *peer) dialLoop() {
 			return
 		}
 	}
-}
-
-type rejected string
-
-func (r rejected) Error() string { return "refused: " + string(r) }
-
-func (p *peer) dial() error {
-	t := p.t
-	nc, err := net.DialTimeout("tcp", p.addr, t.cfg.DialTimeout)
-	if err != nil {
-		return err
-	}
-	nc.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	if _, err := nc.Write(AppendFrame(nil, FrameHello, helloBody(t.cfg.ID))); err != nil {
-		nc.Close()
-		return err
-	}
-	br := bufio.NewReader(nc)
-	f, err := ReadFrame(br)
-	if err != nil {
-		nc.Close()
-		return err
-	}
-	switch f.Type {
-	case FrameReject:
-		nc.Close()
-		return rejected(rejectText(f.Body))
-	case FrameHello:
-	default:
-		nc.Close()
-		return fmt.Errorf("%w: expected hello, got %s", ErrFrame, f.Type)
-	}
-	id, err := parseHello(f.Body)
-	if err != nil {
-		nc.Close()
-		return err
-	}
-	if id != p.id {
-		nc.Close()
-		t.log.Warn("wrong server at address", slog.String("addr", p.addr), slog.String("want", p.id.String()), slog.String("got", id.String()))
-		return fmt.Errorf("server at %s is %v, not %v", p.addr, id, p.id)
-	}
-	nc.SetDeadline(time.Time{})
-	p.install(nc, br)
-	return nil
 }
 
 // ---- links ----

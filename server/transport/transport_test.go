@@ -22,9 +22,13 @@ type mesh struct {
 	t      *testing.T
 	addrs  map[core.NodeID]string
 	tr     map[core.NodeID]*Transport
+	tweak  func(id core.NodeID, cfg *Config)
 	mu     sync.Mutex
 	events []core.Event
 }
+
+// testSecret is the shared secret of the test meshes.
+var testSecret = []byte("zabplay test secret, 32 bytes..")
 
 func testLogger() *slog.Logger {
 	if testing.Verbose() {
@@ -33,8 +37,12 @@ func testLogger() *slog.Logger {
 	return nil
 }
 
-func newMesh(t *testing.T, n int) *mesh {
-	m := &mesh{t: t, addrs: map[core.NodeID]string{}, tr: map[core.NodeID]*Transport{}}
+func newMesh(t *testing.T, n int) *mesh { return newMeshWith(t, n, nil) }
+
+// newMeshWith starts n transports with testSecret; tweak, if set, changes
+// each one's config.
+func newMeshWith(t *testing.T, n int, tweak func(id core.NodeID, cfg *Config)) *mesh {
+	m := &mesh{t: t, addrs: map[core.NodeID]string{}, tr: map[core.NodeID]*Transport{}, tweak: tweak}
 	lns := map[core.NodeID]net.Listener{}
 	for i := 1; i <= n; i++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -54,11 +62,15 @@ func newMesh(t *testing.T, n int) *mesh {
 }
 
 func (m *mesh) start(id core.NodeID, ln net.Listener) {
-	tr, err := New(Config{ID: id, Peers: m.addrs, Listener: ln, Log: testLogger(), OnEvent: func(e core.Event) {
+	cfg := Config{ID: id, Peers: m.addrs, Listener: ln, Log: testLogger(), Secret: testSecret, OnEvent: func(e core.Event) {
 		m.mu.Lock()
 		m.events = append(m.events, e)
 		m.mu.Unlock()
-	}})
+	}}
+	if m.tweak != nil {
+		m.tweak(id, &cfg)
+	}
+	tr, err := New(cfg)
 	require.NoError(m.t, err)
 	m.tr[id] = tr
 }
@@ -161,38 +173,29 @@ func TestCorruptFrameClosesConnection(t *testing.T) {
 	m := newMesh(t, 2)
 	m.waitConnected(1, 2)
 	// Pretend to be s3 is refused: unknown id.
-	nc, err := net.Dial("tcp", m.addrs[1])
-	require.NoError(t, err)
-	nc.Write(AppendFrame(nil, FrameHello, helloBody(3)))
-	f, err := ReadFrame(bufio.NewReader(nc))
-	require.NoError(t, err)
-	assert.Equal(t, FrameReject, f.Type)
-	assert.Contains(t, string(f.Body), "unknown server id 3")
-	nc.Close()
+	_, _, err := rawDial(m.addrs[1], 3, 1, testSecret)
+	assert.ErrorContains(t, err, "unknown server id 3")
 
 	// A bad protocol version is refused.
-	nc, err = net.Dial("tcp", m.addrs[1])
+	nc, err := net.Dial("tcp", m.addrs[1])
 	require.NoError(t, err)
 	nc.Write([]byte{Version + 1, byte(FrameHello), 0, 0, 0, 1, 2})
-	f, err = ReadFrame(bufio.NewReader(nc))
+	f, err := ReadFrame(bufio.NewReader(nc))
 	require.NoError(t, err)
 	assert.Equal(t, FrameReject, f.Type)
 	assert.Contains(t, string(f.Body), "protocol version")
 	nc.Close()
 
-	// Impersonate s2 (replacing its connection), then send garbage.
+	// Impersonate s2 with the secret (replacing its connection), then send garbage.
 	for _, garbage := range [][]byte{
 		AppendFrame(nil, FrameMsg, []byte{0xff, 0xff}),
 		{Version, 99, 0, 0, 0, 0},
+		{Version, byte(FrameMsg), 0xff, 0, 0, 0}, // over MaxFrame
+		AppendFrame(nil, FrameHello, newHello(true, 2, 1).body()),
 		AppendFrame(nil, FrameMsg, mustBody(t, ping(2, 3, 1))), // to the wrong server
 	} {
-		nc, err = net.Dial("tcp", m.addrs[1])
+		nc, br, err := rawDial(m.addrs[1], 2, 1, testSecret)
 		require.NoError(t, err)
-		nc.Write(AppendFrame(nil, FrameHello, helloBody(2)))
-		br := bufio.NewReader(nc)
-		f, err = ReadFrame(br)
-		require.NoError(t, err)
-		require.Equal(t, FrameHello, f.Type)
 		nc.Write(garbage)
 		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 		_, err = io.ReadAll(br)
