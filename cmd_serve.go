@@ -28,10 +28,19 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	addr := fs.String("addr", ":8080", "listen address")
 	debug := fs.Bool("debug", false, "log every request (at debug level)")
 	maxEns := fs.Int("max-ensembles", 20, "live ensembles running at once, in all")
-	maxPer := fs.Int("max-ensembles-per-client", 3, "live ensembles running at once per client (remote address)")
+	maxPer := fs.Int("max-ensembles-per-client", 3, "live ensembles running at once per client (IPv4 address or IPv6 /64; see --trusted-proxy)")
 	idle := fs.Duration("ensemble-idle", 10*time.Minute, "stop a live ensemble with no viewer and no action for this long")
+	lifetime := fs.Duration("ensemble-lifetime", time.Hour, "stop a live ensemble this long after it started, even while watched")
 	mode := fs.String("ensemble-mode", "inprocess", "how live servers run: inprocess (each a node.Node in serve) or process (each a zabplay node child process: crash is SIGKILL, pause is SIGSTOP; Linux)")
-	origins := fs.String("allowed-origins", "", "more websocket origins for /api/ensembles/{id}/events, comma-separated host[:port] patterns (the page's own host is always allowed)")
+	origins := fs.String("allowed-origins", "", "more origins allowed to use /api/ensembles (websockets, POST, DELETE), comma-separated host[:port] patterns (the page's own host is always allowed)")
+	proxies := fs.String("trusted-proxy", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (the rightmost hop that is not one of them); without it the client is the remote address")
+	ensRate := fs.Float64("ensemble-rate", 10, "actions a second on one live ensemble (bursts of twice that, at least 5); over it: 429 with Retry-After")
+	clientRate := fs.Float64("client-rate", 20, "actions (and creates) a second from one client, over all its ensembles (bursts of twice that, at least 5)")
+	maxViewers := fs.Int("max-viewers", 100, "websockets watching one live ensemble")
+	maxViewersPer := fs.Int("max-viewers-per-client", 20, "websockets open from one client, over all ensembles")
+	maxZnodes := fs.Int("max-znodes", 1000, "znodes in one live ensemble; a create over it is refused")
+	maxData := fs.Int("max-data-bytes", 256<<10, "bytes of znode values in one live ensemble; a write over it is refused")
+	snapCount := fs.Int("snapcount", 1000, "txns each live server logs between snapshots")
 	if err := fs.Parse(args); err != nil {
 		return errQuiet
 	}
@@ -43,6 +52,24 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if *idle < time.Second {
 		return fmt.Errorf("serve: --ensemble-idle %v: want at least 1s", *idle)
+	}
+	if *lifetime < time.Minute {
+		return fmt.Errorf("serve: --ensemble-lifetime %v: want at least 1m", *lifetime)
+	}
+	if !(*ensRate > 0) || !(*clientRate > 0) {
+		return fmt.Errorf("serve: --ensemble-rate %v and --client-rate %v: want more than 0", *ensRate, *clientRate)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"max-viewers", *maxViewers}, {"max-viewers-per-client", *maxViewersPer}, {"max-znodes", *maxZnodes}, {"max-data-bytes", *maxData}, {"snapcount", *snapCount}} {
+		if f.v < 1 {
+			return fmt.Errorf("serve: --%s %d: want at least 1", f.name, f.v)
+		}
+	}
+	trusted, err := ensemble.ParseTrustedProxies(*proxies)
+	if err != nil {
+		return fmt.Errorf("serve: --trusted-proxy: %w", err)
 	}
 	ensMode, err := ensemble.ParseMode(*mode)
 	if err != nil {
@@ -68,7 +95,9 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 			slog.String("fix", "go tool -modfile=tools/go.mod task serve"))
 	}
 	ens, err := ensemble.New(ensemble.Options{Log: log, MaxEnsembles: *maxEns, MaxPerClient: *maxPer, Idle: *idle,
-		Mode: ensMode, AllowedOrigins: allowed})
+		Mode: ensMode, AllowedOrigins: allowed, MaxLifetime: *lifetime, EnsembleRate: *ensRate, ClientRate: *clientRate,
+		MaxViewers: *maxViewers, MaxViewersPerClient: *maxViewersPer, MaxZnodes: *maxZnodes, MaxDataBytes: *maxData,
+		SnapCount: *snapCount, TrustedProxies: trusted})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -77,14 +106,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", ens.Handler())
-	mux.Handle("/", site.Handler(site.Options{Log: log, Lessons: ls}))
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(serveRoutes(ens.Handler(), site.Handler(site.Options{Log: log, Lessons: ls})), log, serveTimeouts)
 	// Stopping the ensembles ends their websockets (hijacked, so Shutdown
 	// does not wait for them) and fails actions still waiting for a server.
 	srv.RegisterOnShutdown(func() { ens.Close() })
@@ -108,6 +130,43 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	return nil
+}
+
+// serveRoutes mounts the live ensembles' API under /api/ (with the pages'
+// security headers) and the site everywhere else.
+func serveRoutes(api, pages http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", site.SecurityHeaders(api))
+	mux.Handle("/", pages)
+	return mux
+}
+
+// httpTimeouts bound how long a connection may hold serve's resources.
+type httpTimeouts struct {
+	// readHeader: to send a request's headers; read: the whole request, body
+	// included; write: to answer (a websocket clears it, and the read
+	// deadline, when it upgrades); idle: a kept-alive connection between
+	// requests.
+	readHeader, read, write, idle time.Duration
+}
+
+// serveTimeouts are serve's: an action waits at most 5s for its server, a
+// State build at most 50ms, so 60s to answer is generous.
+var serveTimeouts = httpTimeouts{readHeader: 10 * time.Second, read: 30 * time.Second, write: 60 * time.Second, idle: 2 * time.Minute}
+
+// newHTTPServer is serve's http.Server: slow or idle connections are closed
+// (they would otherwise hold a file descriptor each for as long as a client
+// likes).
+func newHTTPServer(h http.Handler, log *slog.Logger, t httpTimeouts) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 func displayAddr(a string) string {

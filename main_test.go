@@ -102,8 +102,13 @@ func TestServeEnsembles(t *testing.T) {
 	require.NotEmpty(t, addr, "serve printed %q", line[:n])
 	go io.Copy(io.Discard, pr)
 
+	token := ""
 	post := func(path, body string) (int, string) {
-		resp, err := http.Post(addr+path, "application/json", strings.NewReader(body))
+		req, err := http.NewRequest("POST", addr+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
@@ -114,6 +119,9 @@ func TestServeEnsembles(t *testing.T) {
 	id := regexp.MustCompile(`"id":"(e-[0-9a-f]+)"`).FindStringSubmatch(body)
 	require.Len(t, id, 2, body)
 	assert.Contains(t, body, `"live":true`)
+	tok := regexp.MustCompile(`"token":"([A-Za-z0-9_-]+)"`).FindStringSubmatch(body)
+	require.Len(t, tok, 2, body)
+	token = tok[1]
 	code, body = post("/api/ensembles", `{"voters":1}`)
 	assert.Equal(t, 429, code, body)
 	code, body = post("/api/ensembles/"+id[1]+"/actions", `{"text":"explode"}`)

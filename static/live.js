@@ -13,6 +13,7 @@
 // TEXT is every user-visible string of this module (one place, to translate).
 export const TEXT = {
   busy: 'The server is already running as many live ensembles as it allows. Staying simulated; try again in a few minutes.',
+  slow: (s) => `too many actions at once: try again in ${s} s`,
   absent: 'This site has no live servers (simulated only). Staying simulated.',
   unreachable: 'Could not reach the server to start live servers. Staying simulated.',
   failed: (why) => `Live servers did not start: ${why}. Staying simulated.`,
@@ -49,8 +50,8 @@ export async function createLive({voters = 3, observers = 0, linkDelayMs = 300} 
   if (resp.status === 404 || resp.status === 405 || resp.status === 501) return {error: TEXT.absent, reason: 'absent'};
   const body = await readJSON(resp);
   if (!resp.ok) return {error: TEXT.failed((body && body.error) || `HTTP ${resp.status}`), reason: 'error'};
-  if (!body || !body.id || !body.state) return {error: TEXT.failed(TEXT.badAnswer), reason: 'error'};
-  return new LiveSim(base, body.id, body.state);
+  if (!body || !body.id || !body.token || !body.state) return {error: TEXT.failed(TEXT.badAnswer), reason: 'error'};
+  return new LiveSim(base, body.id, body.token, body.state);
 }
 
 async function readJSON(resp) {
@@ -63,9 +64,12 @@ async function readJSON(resp) {
 
 /** One live ensemble, seen through its websocket. */
 export class LiveSim {
-  constructor(base, id, state) {
+  constructor(base, id, token, state) {
     this.live = true;
     this.id = id;
+    // token is the capability the create answered: acting and DELETE send it
+    // (Authorization: Bearer); watching needs none. Kept in memory only.
+    this.token = token;
     this.url = new URL(base.replace(/\/$/, '') + '/' + encodeURIComponent(id), location.href).href;
     this.pending = []; // events since the last frame
     this.all = []; // events for exportTrace
@@ -103,14 +107,17 @@ export class LiveSim {
     if (this.ended) return {error: this.ended};
     let resp;
     try {
-      resp = await fetch(this.url + '/actions', {method: 'POST', headers: {'Content-Type': 'application/json'},
+      resp = await fetch(this.url + '/actions', {method: 'POST', headers: this.headers(),
         body: JSON.stringify({text: String(text)})});
     } catch {
       return {error: TEXT.network};
     }
     const body = await readJSON(resp);
     if (resp.status === 404) { this.end(TEXT.gone); return {error: TEXT.gone}; }
+    if (resp.status === 429 && !(body && body.error)) return {error: TEXT.slow(resp.headers.get('Retry-After') || '1')};
     if (!resp.ok || !body || body.error) return {error: (body && body.error) || TEXT.actFailed('HTTP ' + resp.status)};
+    // The answer carries no state (the websocket brings the action's events):
+    // refresh soon for the rest (links, logs, actions).
     if (body.state) this.take(body.state, false);
     this.refreshSoon();
     return {events: [], state: this.view(), reply: body.reply || null};
@@ -130,7 +137,13 @@ export class LiveSim {
     this.stop();
     if (this.ended) return Promise.resolve(); // the server already stopped it
     // keepalive: the DELETE still goes out when the page is being unloaded.
-    return fetch(this.url, {method: 'DELETE', keepalive: true}).then(() => {}, () => {});
+    return fetch(this.url, {method: 'DELETE', keepalive: true, headers: this.headers()}).then(() => {}, () => {});
+  }
+
+  // headers are what a change needs: JSON (the server refuses other types
+  // from a page) and the ensemble's token.
+  headers() {
+    return {'Content-Type': 'application/json', 'Authorization': 'Bearer ' + this.token};
   }
 
   stop() {

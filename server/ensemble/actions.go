@@ -259,6 +259,9 @@ func (e *Ensemble) Act(ctx context.Context, text string) (*core.Reply, error) {
 		e.mu.Unlock()
 		e.applyFaults(e.allIDs()...)
 	case "delay":
+		if len(ms) == 2 && ms[0] == ms[1] {
+			return nil, bad("delay %v-%v: a link joins two different servers", ms[0].id, ms[1].id)
+		}
 		record = e.setDelay(ms, a.ms)
 	}
 	e.record(record, a.verb)
@@ -477,10 +480,19 @@ func (e *Ensemble) request(ctx context.Context, a action) (*core.Reply, error) {
 		}
 	}
 	text += " via " + m.id.String()
+	res, err := e.reserve(a.req)
+	if err != nil {
+		return nil, err
+	}
 	e.record(text, a.verb)
 	ctx, cancel := context.WithTimeout(ctx, RequestWait)
 	defer cancel()
 	rep, err := n.Request(ctx, core.Request{Request: a.req})
+	if err != nil {
+		e.release(res, nil)
+	} else {
+		e.release(res, &rep)
+	}
 	switch {
 	case errors.Is(err, node.ErrStopped):
 		return nil, fmt.Errorf("%v stopped before it answered: %w", m.id, ErrTimeout)

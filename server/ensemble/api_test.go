@@ -169,6 +169,7 @@ func TestReaperWithFakeClock(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	o := testOptions(t)
 	o.Idle = time.Minute
+	o.MaxLifetime = 10 * time.Hour // TestLifetime
 	o.Now = func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()

@@ -69,6 +69,7 @@ type member struct {
 type Ensemble struct {
 	ID     string
 	client string
+	token  string // the capability token acting and DELETE take
 	spec   Spec
 	dir    string
 	log    *slog.Logger
@@ -88,11 +89,18 @@ type Ensemble struct {
 	actionsTotal int
 	viewers      int
 	lastActive   time.Time // the manager's clock
+	created      time.Time // the manager's clock
+	bucket       bucket    // the actions' rate limit
+	reserved     []*reservation
 	stopped      bool
 }
 
+// Token is the capability token that acting on the ensemble and deleting it
+// take (README.md: Authorization: Bearer TOKEN).
+func (e *Ensemble) Token() string { return e.token }
+
 func newEnsemble(id, client string, spec Spec, dir string, opts *Options, now time.Time) (*Ensemble, error) {
-	e := &Ensemble{ID: id, client: client, spec: spec, dir: dir, opts: opts, start: time.Now(), lastActive: now,
+	e := &Ensemble{ID: id, client: client, spec: spec, dir: dir, opts: opts, start: time.Now(), lastActive: now, created: now,
 		log: opts.Log.With(slog.String("ensemble", id))}
 	e.stream = newStream(e.start)
 	size := spec.Voters + spec.Observers
@@ -193,6 +201,7 @@ func (e *Ensemble) boot(m *member, ln net.Listener, first *core.Event) error {
 	n, err := node.Start(node.Config{
 		ID: m.id, Peers: e.peers(), Observers: e.observerIDs(), Listener: ln, Store: disk, Restore: durable,
 		TickMs: o.TickMs, ClockMs: o.ClockMs, InitLimit: o.InitLimit, SyncLimit: o.SyncLimit, Log: e.log,
+		SnapCount: o.SnapCount,
 	})
 	if err != nil {
 		ln.Close()

@@ -29,8 +29,11 @@ type api struct {
 	srv *httptest.Server
 }
 
+// testOptions are fast timings and no rate limits or caps but the ensemble
+// counts (the tests of the limits set their own).
 func testOptions(t *testing.T) Options {
-	o := Options{Root: t.TempDir(), TickMs: 100, ClockMs: 10, InitLimit: 10, SyncLimit: 5}
+	o := Options{Root: t.TempDir(), TickMs: 100, ClockMs: 10, InitLimit: 10, SyncLimit: 5,
+		EnsembleRate: -1, ClientRate: -1, MaxViewers: -1, MaxViewersPerClient: -1, MaxZnodes: -1, MaxDataBytes: -1}
 	if testing.Verbose() && os.Getenv("ENSEMBLE_LOG") != "" {
 		o.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
@@ -48,16 +51,51 @@ func newAPI(t *testing.T, o Options) *api {
 	return &api{t: t, m: m, srv: srv}
 }
 
-// do sends a request and decodes the JSON answer into out (if not nil).
+// testTokens are the ensembles' tokens (id → token) learned from the create
+// answers the tests got: do and loadClient.do send them, as live.js does.
+var testTokens sync.Map
+
+// asOwner sets what live.js sends: Content-Type on POST and DELETE, and the
+// ensemble's token when the path names one this test created.
+func asOwner(req *http.Request, path string) {
+	if req.Method == http.MethodPost || req.Method == http.MethodDelete {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if rest, ok := strings.CutPrefix(path, "/api/ensembles/"); ok {
+		id, _, _ := strings.Cut(rest, "/")
+		if tok, ok := testTokens.Load(id); ok {
+			req.Header.Set("Authorization", "Bearer "+tok.(string))
+		}
+	}
+}
+
+// learnToken keeps the token of a create's answer.
+func learnToken(method, path string, code int, b []byte) {
+	if method != http.MethodPost || path != "/api/ensembles" || code != http.StatusCreated {
+		return
+	}
+	var c struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}
+	if json.Unmarshal(b, &c) == nil && c.ID != "" {
+		testTokens.Store(c.ID, c.Token)
+	}
+}
+
+// do sends a request as the ensemble's owner (asOwner) and decodes the JSON
+// answer into out (if not nil).
 func (a *api) do(method, path, body string, out any) int {
 	a.t.Helper()
 	req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
 	require.NoError(a.t, err)
+	asOwner(req, path)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(a.t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(a.t, err)
+	learnToken(method, path, resp.StatusCode, b)
 	if out != nil && len(b) > 0 {
 		require.NoError(a.t, json.Unmarshal(b, out), "%s %s: %s", method, path, b)
 	}
@@ -85,9 +123,12 @@ func (a *api) state(id string) State {
 	return c.State
 }
 
+// actResult is an action's answer, with (after a 200) State filled from a
+// GET that follows it (the answer itself carries no State).
 type actResult struct {
 	OK    bool        `json:"ok"`
 	Reply *core.Reply `json:"reply"`
+	Seq   uint64      `json:"seq"`
 	State State       `json:"state"`
 	Error string      `json:"error"`
 }
@@ -97,6 +138,9 @@ func (a *api) act(id, text string) (int, actResult) {
 	b, _ := json.Marshal(map[string]string{"text": text})
 	var r actResult
 	code := a.do("POST", "/api/ensembles/"+id+"/actions", string(b), &r)
+	if code == http.StatusOK {
+		r.State = a.state(id)
+	}
 	return code, r
 }
 

@@ -1,14 +1,21 @@
 package ensemble
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
+	"mime"
 	"net/http"
+	"net/url"
+	"path"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +32,8 @@ const (
 	writeTimeout = 10 * time.Second
 )
 
-// Handler serves the API of README.md under /api/ensembles.
+// Handler serves the API of README.md under /api/ensembles. Unknown paths
+// are 404 and known paths with another method 405 (with Allow), as JSON.
 func (m *Manager) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/ensembles", m.serveCreate)
@@ -33,57 +41,193 @@ func (m *Manager) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/ensembles/{id}", m.serveDelete)
 	mux.HandleFunc("POST /api/ensembles/{id}/actions", m.serveAction)
 	mux.HandleFunc("GET /api/ensembles/{id}/events", m.serveEvents)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		httpjson.Error(w, http.StatusNotFound, fmt.Errorf("no API at %s %s", r.Method, r.URL.Path))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pat := mux.Handler(r); pat == "" {
+			var allow []string
+			for _, meth := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+				r2 := r.Clone(r.Context())
+				r2.Method = meth
+				if _, p := mux.Handler(r2); p != "" {
+					allow = append(allow, meth)
+					if meth == http.MethodGet {
+						allow = append(allow, http.MethodHead)
+					}
+				}
+			}
+			if len(allow) == 0 {
+				httpjson.Error(w, http.StatusNotFound, fmt.Errorf("no API at %s", clip(r.URL.Path, 80)))
+				return
+			}
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			httpjson.Error(w, http.StatusMethodNotAllowed, fmt.Errorf("%s is not allowed here: want %s",
+				clip(r.Method, 20), strings.Join(allow, " or ")))
+			return
+		}
+		if r.Method == http.MethodPost || r.Method == http.MethodDelete {
+			if code, err := m.crossSite(r); err != nil {
+				httpjson.Error(w, code, err)
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
 	})
-	return mux
 }
 
-// clientOf is who a request counts against for the per-client cap.
-func clientOf(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// crossSite refuses a POST or DELETE that a page of another site could have
+// sent: its Content-Type must be application/json (a form or a "simple"
+// fetch cannot set it without a CORS preflight, which this API never
+// grants), and its Origin, when it has one, this host or an allowed origin.
+func (m *Manager) crossSite(r *http.Request) (int, error) {
+	ct := r.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		return http.StatusUnsupportedMediaType, fmt.Errorf("Content-Type %q: want application/json", clip(ct, 40))
 	}
-	return host
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return 0, nil // not from a browser page (browsers send Origin on POST and DELETE)
+	}
+	u, err := url.Parse(origin)
+	if err == nil && u.Host != "" {
+		if strings.EqualFold(u.Host, r.Host) {
+			return 0, nil
+		}
+		for _, p := range m.opts.AllowedOrigins {
+			if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
+				return 0, nil
+			}
+		}
+	}
+	return http.StatusForbidden, fmt.Errorf("a page of %q may not change live ensembles here (same origin or --allowed-origins only)", clip(origin, 80))
+}
+
+// authorize checks the request's capability token against e's in constant
+// time (hashing both first, so their lengths do not show either).
+func authorize(e *Ensemble, r *http.Request) error {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if h == "" || !ok || !strings.EqualFold(scheme, "Bearer") {
+		return errors.New("acting on a live ensemble or deleting it takes the token its create answered " +
+			"(Authorization: Bearer TOKEN); watching it takes none")
+	}
+	got, want := sha256.Sum256([]byte(strings.TrimSpace(tok))), sha256.Sum256([]byte(e.token))
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		return errors.New("wrong token for this ensemble: only the page that started it may act on it or delete it")
+	}
+	return nil
+}
+
+// fail answers an error, its message clipped so that no more than ~80
+// bytes of any input come back.
+func fail(w http.ResponseWriter, code int, err error) {
+	var rl *ErrRate
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(rl.RetryAfter)))
+	}
+	httpjson.Error(w, code, errors.New(clipMessage(err.Error())))
 }
 
 // decode reads one JSON object of at most BodyMax bytes, with no unknown
-// fields and nothing after it.
+// fields and nothing after it. Its errors name the field and what was
+// wanted, never Go's types.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, BodyMax))
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, BodyMax))
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &mb):
+		return fmt.Errorf("request body over %d bytes", BodyMax)
+	case err != nil:
+		return fmt.Errorf("reading the request body: %v", err)
+	}
+	t := bytes.TrimSpace(b)
+	switch {
+	case len(t) == 0:
+		return errors.New("empty request body: want a JSON object")
+	case t[0] != '{':
+		return fmt.Errorf("request body %q: want a JSON object", clip(string(t), 20))
+	}
+	dec := json.NewDecoder(bytes.NewReader(t))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mb *http.MaxBytesError
-		switch {
-		case errors.As(err, &mb):
-			return fmt.Errorf("request body over %d bytes", BodyMax)
-		case errors.Is(err, io.EOF):
-			return errors.New("empty request body: want a JSON object")
-		}
-		return fmt.Errorf("malformed JSON body: %v", err)
+		return jsonError(err)
 	}
 	if dec.More() {
 		return errors.New("malformed JSON body: more than one value")
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return fmt.Errorf("request body over %d bytes", BodyMax)
-		}
 		return errors.New("malformed JSON body: trailing data")
 	}
 	return nil
 }
 
+// jsonError says what is wrong with a body in the API's words.
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("malformed JSON body at byte %d", se.Offset)
+	case errors.As(err, &te):
+		want := "another type"
+		switch te.Type.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint32, reflect.Uint64:
+			want = "a whole number"
+		case reflect.String:
+			want = "a string"
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		}
+		if te.Field == "" {
+			return fmt.Errorf("malformed JSON body: a %s where %s was wanted", te.Value, want)
+		}
+		return fmt.Errorf("malformed JSON body: %q is a %s, want %s", clip(te.Field, 40), te.Value, want)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("malformed JSON body: it ends too soon")
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Errorf("malformed JSON body: unknown field %s", clip(f, 40))
+	}
+	return errors.New("malformed JSON body")
+}
+
+// clipMessage shortens every quoted string and every word of msg longer
+// than 80 bytes: an error names the bad input, but never echoes 16 KB of it.
+func clipMessage(msg string) string {
+	const keep = 60
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		if msg[i] == '"' {
+			if q, err := strconv.QuotedPrefix(msg[i:]); err == nil {
+				if s, err := strconv.Unquote(q); err == nil && len(q) > 80 {
+					q = strconv.Quote(clip(s, keep)) + fmt.Sprintf(" (%d bytes)", len(s))
+				}
+				b.WriteString(q)
+				i += len(q)
+				continue
+			}
+		}
+		j := i + 1
+		for j < len(msg) && msg[j] != ' ' && msg[j] != '"' {
+			j++
+		}
+		if w := msg[i:j]; len(w) > 80 {
+			b.WriteString(clip(w, keep))
+		} else {
+			b.WriteString(w)
+		}
+		i = j
+	}
+	return b.String()
+}
+
 func (m *Manager) serveCreate(w http.ResponseWriter, r *http.Request) {
+	client := m.clientOf(r)
 	var body struct {
 		Voters      *int `json:"voters"`
 		Observers   *int `json:"observers"`
 		LinkDelayMs *int `json:"linkDelayMs"`
 	}
 	if err := decode(w, r, &body); err != nil {
-		httpjson.Error(w, http.StatusBadRequest, err)
+		fail(w, http.StatusBadRequest, err)
 		return
 	}
 	spec := Spec{Voters: 3}
@@ -96,20 +240,28 @@ func (m *Manager) serveCreate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := spec.Validate(); err != nil {
-		httpjson.Error(w, http.StatusBadRequest, err)
+		fail(w, http.StatusBadRequest, err)
 		return
 	}
-	e, err := m.Create(clientOf(r), spec)
+	if err := m.allow(nil, client); err != nil {
+		fail(w, http.StatusTooManyRequests, err)
+		return
+	}
+	e, err := m.Create(client, spec)
 	switch {
 	case errors.Is(err, ErrCap):
-		httpjson.Error(w, http.StatusTooManyRequests, err)
+		fail(w, http.StatusTooManyRequests, err)
 		return
 	case err != nil:
 		m.opts.Log.Error("create ensemble", slog.Any("error", err))
-		httpjson.Error(w, http.StatusServiceUnavailable, err)
+		fail(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	httpjson.Write(w, http.StatusCreated, withID{e.ID, e.stateJSON()})
+	httpjson.Write(w, http.StatusCreated, struct {
+		ID    string          `json:"id"`
+		Token string          `json:"token"`
+		State json.RawMessage `json:"state"`
+	}{e.ID, e.token, e.stateJSON()})
 }
 
 // withID is the answer of create and GET, with the State already encoded.
@@ -121,7 +273,21 @@ type withID struct {
 func (m *Manager) lookup(w http.ResponseWriter, r *http.Request) *Ensemble {
 	e, err := m.Get(r.PathValue("id"))
 	if err != nil {
-		httpjson.Error(w, http.StatusNotFound, err)
+		fail(w, http.StatusNotFound, err)
+		return nil
+	}
+	return e
+}
+
+// owned looks the ensemble up and checks the request's token: 404 unknown,
+// 403 without its token.
+func (m *Manager) owned(w http.ResponseWriter, r *http.Request) *Ensemble {
+	e := m.lookup(w, r)
+	if e == nil {
+		return nil
+	}
+	if err := authorize(e, r); err != nil {
+		fail(w, http.StatusForbidden, err)
 		return nil
 	}
 	return e
@@ -134,27 +300,44 @@ func (m *Manager) serveGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Manager) serveDelete(w http.ResponseWriter, r *http.Request) {
-	if err := m.Delete(r.PathValue("id"), "deleted"); err != nil {
-		httpjson.Error(w, http.StatusNotFound, err)
+	e := m.owned(w, r)
+	if e == nil {
+		return
+	}
+	if err := m.Delete(e.ID, "deleted"); err != nil {
+		fail(w, http.StatusNotFound, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// ActionAnswer is the answer to an action: small (the State is not in it:
+// the viewer's websocket brings the action's events, GET the State). Seq is
+// the stream's position when the action was done.
+type ActionAnswer struct {
+	OK    bool        `json:"ok"`
+	Reply *core.Reply `json:"reply"`
+	Seq   uint64      `json:"seq"`
+}
+
 func (m *Manager) serveAction(w http.ResponseWriter, r *http.Request) {
-	e := m.lookup(w, r)
+	e := m.owned(w, r)
 	if e == nil {
+		return
+	}
+	if err := m.allow(e, m.clientOf(r)); err != nil {
+		fail(w, http.StatusTooManyRequests, err)
 		return
 	}
 	var body struct {
 		Text *string `json:"text"`
 	}
 	if err := decode(w, r, &body); err != nil {
-		httpjson.Error(w, http.StatusBadRequest, err)
+		fail(w, http.StatusBadRequest, err)
 		return
 	}
 	if body.Text == nil {
-		httpjson.Error(w, http.StatusBadRequest, errors.New(`missing "text": want one statement, e.g. {"text":"crash s2"}`))
+		fail(w, http.StatusBadRequest, errors.New(`missing "text": want one statement, e.g. {"text":"crash s2"}`))
 		return
 	}
 	e.touch(m.opts.Now())
@@ -162,23 +345,17 @@ func (m *Manager) serveAction(w http.ResponseWriter, r *http.Request) {
 	var ea *ErrAction
 	switch {
 	case errors.As(err, &ea):
-		httpjson.Error(w, http.StatusBadRequest, err)
+		fail(w, http.StatusBadRequest, err)
 		return
 	case errors.Is(err, ErrTimeout):
-		httpjson.Error(w, http.StatusGatewayTimeout, err)
+		fail(w, http.StatusGatewayTimeout, err)
 		return
 	case err != nil:
-		m.opts.Log.Error("action", slog.String("ensemble", e.ID), slog.String("text", *body.Text), slog.Any("error", err))
-		httpjson.Error(w, http.StatusInternalServerError, err)
+		m.opts.Log.Error("action", slog.String("ensemble", e.ID), slog.String("text", clip(*body.Text, 80)), slog.Any("error", err))
+		fail(w, http.StatusInternalServerError, err)
 		return
 	}
-	// The State is built once for every answer waiting (stateBuilds); so
-	// is its JSON. The body is a Result.
-	httpjson.Write(w, http.StatusOK, struct {
-		OK    bool            `json:"ok"`
-		Reply *core.Reply     `json:"reply"`
-		State json.RawMessage `json:"state"`
-	}{true, rep, e.stateJSON()})
+	httpjson.Write(w, http.StatusOK, ActionAnswer{OK: true, Reply: rep, Seq: e.stream.position()})
 }
 
 // watch registers v and returns the snapshot it starts from. NB: v is added
@@ -204,15 +381,11 @@ func (e *Ensemble) watch(v *viewer, add bool) State {
 	return e.stateFrom(d)
 }
 
-func (e *Ensemble) unwatch(v *viewer, now time.Time) {
+func (e *Ensemble) unwatch(v *viewer) {
 	s := e.stream
 	s.vmu.Lock()
 	delete(s.viewers, v)
 	s.vmu.Unlock()
-	e.mu.Lock()
-	e.viewers--
-	e.lastActive = now
-	e.mu.Unlock()
 }
 
 func (m *Manager) serveEvents(w http.ResponseWriter, r *http.Request) {
@@ -220,18 +393,26 @@ func (m *Manager) serveEvents(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		return
 	}
+	client := m.clientOf(r)
+	if err := m.addViewer(e, client); err != nil {
+		fail(w, http.StatusTooManyRequests, err)
+		return
+	}
+	defer m.removeViewer(e, client)
+	// The server's read and write deadlines are for plain requests; a
+	// websocket lives as long as its viewer (its writes have their own
+	// timeout).
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
+	rc.SetWriteDeadline(time.Time{})
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: m.opts.AllowedOrigins})
 	if err != nil {
 		m.opts.Log.Debug("websocket refused", slog.Any("error", err))
 		return
 	}
 	defer c.CloseNow()
-	e.mu.Lock()
-	e.viewers++
-	e.lastActive = m.opts.Now()
-	e.mu.Unlock()
 	v := newViewer(m.opts.ViewerBuffer)
-	defer func() { e.unwatch(v, m.opts.Now()) }()
+	defer e.unwatch(v)
 	ctx := c.CloseRead(r.Context())
 	send := func(v any) error {
 		b, err := json.Marshal(v)

@@ -308,12 +308,14 @@ func (c *loadClient) do(method, path, body string) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	asOwner(req, path)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
+	learnToken(method, path, resp.StatusCode, b)
 	return resp.StatusCode, b, err
 }
 

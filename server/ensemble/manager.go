@@ -2,10 +2,13 @@ package ensemble
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"net/netip"
 	"os"
 	"sort"
 	"sync"
@@ -39,11 +42,34 @@ type Options struct {
 	// Close).
 	Root string
 	// MaxEnsembles and MaxPerClient cap the ensembles running at once, in
-	// all and per client (remote address); defaults 20 and 3.
+	// all and per client (see TrustedProxies); defaults 20 and 3.
 	MaxEnsembles, MaxPerClient int
 	// Idle is how long an ensemble with no viewer and no action lives
 	// (default 10m).
 	Idle time.Duration
+	// MaxLifetime is how long an ensemble lives at most, even while watched
+	// (default 1h).
+	MaxLifetime time.Duration
+	// EnsembleRate and ClientRate are the actions a second allowed on one
+	// ensemble and from one client (token buckets with a burst of two
+	// seconds' worth, at least 5); defaults 10 and 20; below zero, no limit.
+	// A create counts as an action of its client.
+	EnsembleRate, ClientRate float64
+	// MaxViewers and MaxViewersPerClient cap the websockets watching one
+	// ensemble and those of one client (defaults 100 and 20; below zero, no
+	// limit).
+	MaxViewers, MaxViewersPerClient int
+	// MaxZnodes and MaxDataBytes cap an ensemble's tree: znodes, and the
+	// bytes of their values (defaults 1000 and 256 KiB; below zero, no limit).
+	// A write over a cap is refused before it reaches a server.
+	MaxZnodes, MaxDataBytes int
+	// SnapCount is the txns each server logs between snapshots (default
+	// 1000; ZooKeeper's 100000 keeps a long log on disk and in memory).
+	SnapCount int
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed: a
+	// request from one counts against the rightmost address of that header
+	// that is not a trusted proxy. IPv6 clients count by /64.
+	TrustedProxies []netip.Prefix
 	// Mode is how servers run (default InProcess).
 	Mode Mode
 	// AllowedOrigins are more websocket origins (host[:port] patterns, as
@@ -75,6 +101,28 @@ func (o *Options) defaults() {
 	}
 	def(&o.MaxEnsembles, 20)
 	def(&o.MaxPerClient, 3)
+	def(&o.SnapCount, 1000)
+	lim := func(p *int, v int) {
+		switch {
+		case *p == 0:
+			*p = v
+		case *p < 0:
+			*p = math.MaxInt
+		}
+	}
+	lim(&o.MaxViewers, 100)
+	lim(&o.MaxViewersPerClient, 20)
+	lim(&o.MaxZnodes, 1000)
+	lim(&o.MaxDataBytes, 256<<10)
+	if o.EnsembleRate == 0 {
+		o.EnsembleRate = 10
+	}
+	if o.ClientRate == 0 {
+		o.ClientRate = 20
+	}
+	if o.MaxLifetime <= 0 {
+		o.MaxLifetime = time.Hour
+	}
 	def(&o.TickMs, 200)
 	def(&o.ClockMs, 10)
 	def(&o.InitLimit, 10)
@@ -100,9 +148,12 @@ type Manager struct {
 	root    string
 	ownRoot bool
 
+	limits limiter
+
 	mu        sync.Mutex
 	ensembles map[string]*Ensemble
 	starting  map[string]int // creates in progress, by client
+	viewers   map[string]int // websockets open, by client
 	closed    bool
 	stopReap  chan struct{}
 	closeOnce sync.Once
@@ -123,9 +174,10 @@ func New(opts Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{opts: opts, root: opts.Root, ensembles: map[string]*Ensemble{}, starting: map[string]int{},
-		stopReap: make(chan struct{}), reapDone: make(chan struct{})}
+		viewers: map[string]int{}, stopReap: make(chan struct{}), reapDone: make(chan struct{})}
 	if m.root == "" {
-		dir, err := os.MkdirTemp("", "zabplay-ensembles-")
+		removeStaleRoots(os.TempDir(), opts.Log)
+		dir, err := makeRoot(os.TempDir())
 		if err != nil {
 			return nil, err
 		}
@@ -138,13 +190,23 @@ func New(opts Options) (*Manager, error) {
 // Root is the directory holding the ensembles' data dirs.
 func (m *Manager) Root() string { return m.root }
 
+// newID is an ensemble id: 128 random bits, in hex (the id is a link anyone
+// may share to watch; it cannot be guessed).
 func newID() string {
-	var b [3]byte
+	var b [16]byte
 	rand.Read(b[:])
 	return "e-" + hex.EncodeToString(b[:])
 }
 
-// Create starts an ensemble for client.
+// newToken is an ensemble's capability token: 256 random bits, base64url.
+func newToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// Create starts an ensemble for client. Its Token is what acting on it and
+// deleting it take.
 func (m *Manager) Create(client string, spec Spec) (*Ensemble, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -193,6 +255,7 @@ func (m *Manager) Create(client string, spec Spec) (*Ensemble, error) {
 		delete(m.ensembles, id)
 		return nil, fmt.Errorf("starting the ensemble: %w", err)
 	}
+	e.token = newToken()
 	if m.closed {
 		delete(m.ensembles, id)
 		go m.destroy(e, "the server is shutting down")
@@ -252,36 +315,48 @@ func (m *Manager) IDs() []string {
 }
 
 // Reap stops every ensemble with no viewer and no action for Options.Idle,
-// as of the manager's clock, and returns their ids.
+// and every one older than Options.MaxLifetime, as of the manager's clock,
+// and returns their ids.
 func (m *Manager) Reap() []string {
 	now := m.opts.Now()
 	m.mu.Lock()
-	var idle []*Ensemble
+	type gone struct {
+		e   *Ensemble
+		why string
+	}
+	var out []gone
 	for id, e := range m.ensembles {
 		if e == nil {
 			continue
 		}
 		e.mu.Lock()
-		gone := e.viewers == 0 && now.Sub(e.lastActive) >= m.opts.Idle
+		idle := e.viewers == 0 && now.Sub(e.lastActive) >= m.opts.Idle
+		old := now.Sub(e.created) >= m.opts.MaxLifetime
 		e.mu.Unlock()
-		if gone {
-			idle = append(idle, e)
-			delete(m.ensembles, id)
+		switch {
+		case old:
+			out = append(out, gone{e, fmt.Sprintf("this live ensemble reached the longest it may run (%v): start a new one", m.opts.MaxLifetime)})
+		case idle:
+			out = append(out, gone{e, fmt.Sprintf("idle for %v", m.opts.Idle)})
+		default:
+			continue
 		}
+		delete(m.ensembles, id)
 	}
 	m.mu.Unlock()
 	var ids []string
-	for _, e := range idle {
-		m.destroy(e, fmt.Sprintf("idle for %v", m.opts.Idle))
-		ids = append(ids, e.ID)
+	for _, g := range out {
+		m.destroy(g.e, g.why)
+		ids = append(ids, g.e.ID)
 	}
 	sort.Strings(ids)
+	m.pruneBuckets()
 	return ids
 }
 
 func (m *Manager) reapLoop() {
 	defer close(m.reapDone)
-	t := time.NewTicker(max(m.opts.Idle/10, time.Second))
+	t := time.NewTicker(min(max(m.opts.Idle/10, time.Second), max(m.opts.MaxLifetime/10, time.Second)))
 	defer t.Stop()
 	for {
 		select {

@@ -191,6 +191,7 @@ func (e *Ensemble) nodeArgs(m *member) []string {
 	if len(obs) > 0 {
 		args = append(args, "--observers", strings.Join(obs, ","))
 	}
+	args = append(args, "--snapcount", strconv.Itoa(o.SnapCount))
 	return args
 }
 

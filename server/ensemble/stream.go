@@ -27,11 +27,18 @@ const clockSlackMs = 5
 
 // checkMax is how many events the ensemble's checker observes before it stops
 // (its trace grows with the run; a long session must not grow without end).
-const checkMax = 500_000
+// The checker gets each event without its values (checkerEvent), so this
+// bounds it to some tens of MB.
+const checkMax = 300_000
 
 // historyMax bounds the committed txns kept to draw the tree of a server
-// behind the stream, and the proposed txns kept for the log tails.
-const historyMax = 50_000
+// behind the stream, and the proposed txns kept for the log tails;
+// historyBytesMax bounds their texts (a txn's text holds its value).
+const (
+	historyMax      = 8192
+	historyBytesMax = 4 << 20
+	proposalsMax    = 1024
+)
 
 // input is what a source's reader hands the merger: one event of a server's
 // hub, or the end of that source.
@@ -81,7 +88,9 @@ type stream struct {
 	proposals []txnText                 // proposed or delivered txn texts, by zxid; never changed in place
 	delivered map[core.NodeID]core.Zxid // each running server's last delivered txn (to prune proposals)
 	history   []txnText                 // committed txns, by zxid; never changed in place
+	histBytes int                       // the texts' bytes in history
 	tree      *liveTree                 // the tree history leaves
+	applied   core.Zxid                 // the last txn tree applied
 	checker   *check.Checker
 	checked   int
 	violation *sim.StateViolation
@@ -112,6 +121,13 @@ func newStream(start time.Time) *stream {
 	go s.merge()
 	go s.fanout()
 	return s
+}
+
+// position is the number of events emitted so far (the seq of the next).
+func (s *stream) position() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
 }
 
 // now is the ensemble's clock: ms since it started.
@@ -338,7 +354,7 @@ func (s *stream) emitLocked(e core.Event) {
 	s.track(e)
 	if s.checked < checkMax {
 		s.checked++
-		s.checker.Observe(e)
+		s.checker.Observe(checkerEvent(e))
 		if s.violation == nil && !s.checker.OK() {
 			v := s.checker.Violations()[0]
 			s.violation = &sim.StateViolation{Property: v.Property, Text: v.Text, At: v.At}
@@ -386,12 +402,45 @@ func (s *stream) track(e core.Event) {
 		}
 		t := txnText{zxid: e.Zxid, text: e.Text}
 		s.tree.apply(&t)
-		if n >= historyMax {
+		s.applied = e.Zxid
+		if n >= historyMax || s.histBytes > historyBytesMax {
 			// A new array: snapshots keep reading the old one.
-			s.history = append(make([]txnText, 0, historyMax), s.history[n-historyMax/2:]...)
+			k := n / 2
+			for _, x := range s.history[:k] {
+				s.histBytes -= x.size()
+			}
+			s.history = append(make([]txnText, 0, historyMax), s.history[k:]...)
 		}
 		s.history = append(s.history, t)
+		s.histBytes += t.size()
 	}
+}
+
+// checkerEvent is e as the checker needs it: it compares hashes and digests,
+// never values, so the texts (which hold a write's value) are cut short and
+// the requests' and replies' data dropped; a 4 KB write then costs the
+// checker's trace a few hundred bytes per event, not several KB.
+func checkerEvent(e core.Event) core.Event {
+	e.Text = clip(e.Text, 64)
+	if e.Req != nil && e.Req.Data != "" {
+		r := *e.Req
+		r.Data = ""
+		e.Req = &r
+	}
+	if e.Reply != nil && e.Reply.Data != "" {
+		r := *e.Reply
+		r.Data = ""
+		e.Reply = &r
+	}
+	return e
+}
+
+// treeStats is what the ensemble's caps need of the tree: its znodes, its
+// values' bytes, the last txn it applied, and the size of path's value.
+func (s *stream) treeStats(path string) (count, bytes int, applied core.Zxid, old int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.tree.nodes), s.tree.bytes, s.applied, len(s.tree.nodes[path].Data)
 }
 
 // propose records a txn's text. Appending past the end never changes what a
@@ -444,7 +493,8 @@ func (s *stream) truncate(removed []core.Removed) {
 // last sim.StateLogTail txns up to what it logged, which is at least what
 // it delivered, so the txns before the last sim.StateLogTail up to the
 // lowest delivered zxid are no one's. (A server that restarts with an older
-// log shows fewer: see README.md.) historyMax bounds them all the same.
+// log shows fewer: see README.md.) proposalsMax bounds them all the same (a
+// server cut off from the leader delivers nothing).
 func (s *stream) prune() {
 	low, first := core.Zxid(0), true
 	for _, z := range s.delivered {
@@ -453,7 +503,7 @@ func (s *stream) prune() {
 		}
 	}
 	i := sort.Search(len(s.proposals), func(i int) bool { return s.proposals[i].zxid > low })
-	cut := max(i-sim.StateLogTail, len(s.proposals)-historyMax, 0)
+	cut := max(i-sim.StateLogTail, len(s.proposals)-proposalsMax, 0)
 	if cut > 0 {
 		// NB: no clear: snapshots may still read them. The next append
 		// that grows the array leaves them behind.

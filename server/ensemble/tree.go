@@ -26,6 +26,9 @@ type txnText struct {
 	existed bool      // whether path existed before it
 }
 
+// size is roughly what t holds in memory.
+func (t *txnText) size() int { return 64 + len(t.text) + len(t.prev.Data) + len(t.prev.Path) }
+
 // parseTxn reads a txn's text as ztree.Txn.String writes it: create and
 // setData give the znode after it, delete only the path.
 func parseTxn(text string) (op, path string, n sim.ZNode, ok bool) {
@@ -61,6 +64,7 @@ func hidden(path string) bool { return path == "/zookeeper" || strings.HasPrefix
 type liveTree struct {
 	nodes map[string]sim.ZNode
 	paths []string // sorted, without the hidden ones
+	bytes int      // the values' bytes, for the ensemble's cap
 }
 
 func newLiveTree() *liveTree { return &liveTree{nodes: map[string]sim.ZNode{}} }
@@ -76,12 +80,14 @@ func (lt *liveTree) apply(t *txnText) {
 	switch op {
 	case "create", "setData":
 		lt.nodes[path] = n
+		lt.bytes += len(n.Data) - len(t.prev.Data)
 		if !t.existed {
 			lt.index(path, true)
 		}
 	case "delete":
 		if t.existed {
 			delete(lt.nodes, path)
+			lt.bytes -= len(t.prev.Data)
 			lt.index(path, false)
 		}
 	}
