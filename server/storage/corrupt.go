@@ -30,7 +30,8 @@ type CorruptError struct {
 	// Offset is the byte offset of the damage in File, -1 when it is the
 	// whole file (a snapshot, a missing segment).
 	Offset int64
-	// LastGood is the last zxid read intact before the damage (0: none).
+	// LastGood is the last zxid read intact from the log before the damage
+	// (0: none, or not a log file).
 	// Zxid is the zxid the damaged record claims, if its bytes hold one
 	// (unverified: its CRC failed), or a snapshot's zxid from its name; 0
 	// if unreadable.
@@ -56,7 +57,7 @@ func (e *CorruptError) Error() string {
 	}
 	if e.LastGood != 0 {
 		fmt.Fprintf(&b, "; the last good zxid before it is %v", e.LastGood)
-	} else {
+	} else if e.Offset >= 0 {
 		b.WriteString("; no good txn before it")
 	}
 	fmt.Fprintf(&b, ". This server refuses to start: repairing this could drop txns it acknowledged. "+

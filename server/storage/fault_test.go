@@ -252,7 +252,7 @@ func TestResetThenFallback(t *testing.T) {
 	require.Equal(t, p, ce.File)
 	require.Equal(t, int64(-1), ce.Offset)
 	require.Equal(t, reset.Zxid, ce.Zxid)
-	require.ErrorContains(t, err, "the log after the newest valid snapshot stops before")
+	require.ErrorContains(t, err, "the log after the newest valid snapshot stops at")
 	for dir, names := range before {
 		require.Equal(t, names, files(t, join(d.dir, dir)), "nothing moved in %s", dir)
 	}
@@ -348,7 +348,7 @@ func TestEpochFileErrors(t *testing.T) {
 		dir := setup(t)
 		require.NoError(t, os.Remove(join(dir, "acceptedEpoch")))
 		_, _, err := Open(dir, nil)
-		require.ErrorContains(t, err, join(dir, "acceptedEpoch")+" is missing")
+		require.ErrorContains(t, err, join(dir, "acceptedEpoch")+" is corrupt: the file is missing")
 	})
 	t.Run("missing currentEpoch with data reads 0", func(t *testing.T) {
 		dir := setup(t)

@@ -36,7 +36,7 @@ func (d *Disk) recover() (core.Durable, error) {
 	} else if len(d.segs) > 0 && d.segs[0].seq != 1 {
 		why := fmt.Sprintf("no valid snapshot, and the log starts at segment %d, not 1", d.segs[0].seq)
 		if len(bad) > 0 {
-			return dur, d.snapCorrupt(bad[0], 0, why)
+			return dur, d.snapCorrupt(bad[0], why)
 		}
 		return dur, &CorruptError{Dir: d.dir, File: d.segs[0].path, Offset: -1,
 			Reason: why + ": the segments before it are missing"}
@@ -52,8 +52,8 @@ func (d *Disk) recover() (core.Durable, error) {
 				b = x
 			}
 		}
-		return dur, d.snapCorrupt(b, ce.LastGood, fmt.Sprintf("the log after the newest valid snapshot stops before %s: %s",
-			ce.File, ce.Reason))
+		return dur, d.snapCorrupt(b, fmt.Sprintf("the log after the newest valid snapshot stops at %v, before %s: %s",
+			ce.LastGood, ce.File, ce.Reason))
 	}
 	if err != nil {
 		return dur, err
@@ -67,8 +67,11 @@ func (d *Disk) recover() (core.Durable, error) {
 		// only it had (a SNAP from the leader, say): falling back would
 		// drop them.
 		if b.zxid > reach {
-			return dur, d.snapCorrupt(b, reach, fmt.Sprintf("the newest valid snapshot and the log after it reach only %v", reach))
+			return dur, d.snapCorrupt(b, fmt.Sprintf("the newest valid snapshot and the log after it reach only %v", reach))
 		}
+	}
+	if err := d.loadEpochs(&dur, dur.Snap != nil || len(log) > 0); err != nil {
+		return dur, err
 	}
 	// Every check passed: repair what a crash leaves.
 	if err := d.setAsideSnaps(bad, reach); err != nil {
@@ -88,10 +91,6 @@ func (d *Disk) recover() (core.Durable, error) {
 		return dur, err
 	}
 	if err := syncDir(d.logDir); err != nil {
-		return dur, err
-	}
-	hasData := dur.Snap != nil || len(dur.Log) > 0
-	if err := d.loadEpochs(&dur, hasData); err != nil {
 		return dur, err
 	}
 	last = core.Zxid(0)
@@ -199,8 +198,8 @@ func (d *Disk) loadSnaps() ([]*snapFile, []badSnap, error) {
 }
 
 // snapCorrupt is the error for a bad snapshot that nothing covers.
-func (d *Disk) snapCorrupt(b badSnap, reach core.Zxid, why string) *CorruptError {
-	return &CorruptError{Dir: d.dir, File: b.path, Offset: -1, Zxid: b.zxid, LastGood: reach,
+func (d *Disk) snapCorrupt(b badSnap, why string) *CorruptError {
+	return &CorruptError{Dir: d.dir, File: b.path, Offset: -1, Zxid: b.zxid,
 		Reason: fmt.Sprintf("snapshot fails its check (%v), and %s", b.why, why)}
 }
 
@@ -411,31 +410,32 @@ func (d *Disk) cutTornTail(t *tornTail) error {
 func (d *Disk) loadEpochs(dur *core.Durable, hasData bool) error {
 	var ok [2]bool
 	var err error
-	if dur.AcceptedEpoch, ok[0], err = readEpoch(filepath.Join(d.dir, "acceptedEpoch")); err != nil {
+	if dur.AcceptedEpoch, ok[0], err = d.readEpoch("acceptedEpoch"); err != nil {
 		return err
 	}
-	if dur.CurrentEpoch, ok[1], err = readEpoch(filepath.Join(d.dir, "currentEpoch")); err != nil {
+	if dur.CurrentEpoch, ok[1], err = d.readEpoch("currentEpoch"); err != nil {
 		return err
 	}
 	switch {
 	case !ok[0] && (hasData || ok[1]):
-		return fmt.Errorf("zab: storage: %s is missing but the data dir holds data: the epoch this server promised is lost",
-			filepath.Join(d.dir, "acceptedEpoch"))
+		return &CorruptError{Dir: d.dir, File: filepath.Join(d.dir, "acceptedEpoch"), Offset: -1,
+			Reason: "the file is missing but the data dir holds data: the epoch this server promised is lost"}
 	case !ok[1] && hasData:
 		// A crash after acceptedEpoch and the sync data, before currentEpoch:
 		// the core raises currentEpoch to the last zxid's epoch, as
 		// ZooKeeper does when the file is missing.
 		d.log.Warn("storage: currentEpoch file missing, reading 0", "file", filepath.Join(d.dir, "currentEpoch"))
 	case dur.CurrentEpoch > dur.AcceptedEpoch:
-		return fmt.Errorf("zab: storage: %s: the current epoch %d is after the accepted epoch %d",
-			filepath.Join(d.dir, "currentEpoch"), dur.CurrentEpoch, dur.AcceptedEpoch)
+		return &CorruptError{Dir: d.dir, File: filepath.Join(d.dir, "currentEpoch"), Offset: -1,
+			Reason: fmt.Sprintf("the current epoch %d is after the accepted epoch %d", dur.CurrentEpoch, dur.AcceptedEpoch)}
 	}
 	return nil
 }
 
-// readEpoch reads one epoch file: (0, false) if it does not exist, an error
-// naming it if it does not hold an epoch.
-func readEpoch(path string) (core.Epoch, bool, error) {
+// readEpoch reads one epoch file: (0, false) if it does not exist, a
+// *CorruptError naming it if it does not hold an epoch.
+func (d *Disk) readEpoch(name string) (core.Epoch, bool, error) {
+	path := filepath.Join(d.dir, name)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, false, nil
@@ -445,7 +445,7 @@ func readEpoch(path string) (core.Epoch, bool, error) {
 	}
 	e, err := parseEpoch(b)
 	if err != nil {
-		return 0, false, fmt.Errorf("zab: storage: %s: %v", path, err)
+		return 0, false, &CorruptError{Dir: d.dir, File: path, Offset: -1, Reason: err.Error()}
 	}
 	return e, true, nil
 }
