@@ -41,7 +41,7 @@ func startLiveSite(t *testing.T, opts ensemble.Options) (string, *ensemble.Manag
 	}
 	t.Cleanup(func() { m.Close() })
 	mux := http.NewServeMux()
-	mux.Handle("/api/", m.Handler())
+	mux.Handle("/api/", site.SecurityHeaders(m.Handler()))
 	mux.Handle("/", site.Handler(site.Options{Static: fsys, Lessons: ls}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

@@ -176,10 +176,14 @@ func jsonError(err error) error {
 		case reflect.Struct, reflect.Map:
 			want = "an object"
 		}
-		if te.Field == "" {
-			return fmt.Errorf("malformed JSON body: a %s where %s was wanted", te.Value, want)
+		got := "a " + te.Value
+		if te.Value != "" && strings.ContainsAny(te.Value[:1], "aeiou") {
+			got = "an " + te.Value
 		}
-		return fmt.Errorf("malformed JSON body: %q is a %s, want %s", clip(te.Field, 40), te.Value, want)
+		if te.Field == "" {
+			return fmt.Errorf("malformed JSON body: %s where %s was wanted", got, want)
+		}
+		return fmt.Errorf("malformed JSON body: %q is %s, want %s", clip(te.Field, 40), got, want)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("malformed JSON body: it ends too soon")
 	}
@@ -401,7 +405,8 @@ func (m *Manager) serveEvents(w http.ResponseWriter, r *http.Request) {
 	defer m.removeViewer(e, client)
 	// The server's read and write deadlines are for plain requests; a
 	// websocket lives as long as its viewer (its writes have their own
-	// timeout).
+	// timeout). NB: net/http's Hijack clears them too (Go 1.26); cleared here
+	// so that a websocket never depends on it.
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
