@@ -13,7 +13,7 @@ import (
 )
 
 // dirState is every file under a data dir with its bytes.
-func dirState(t *testing.T, dir string) map[string]string {
+func dirState(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, sub := range []string{"", "log", "snap"} {

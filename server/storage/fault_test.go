@@ -29,7 +29,7 @@ func history(t *testing.T, opt Options, n int) (*Disk, *core.Durable, *gen) {
 }
 
 // recordOffsets returns the offset of every record in a segment file.
-func recordOffsets(t *testing.T, path string) []int {
+func recordOffsets(t testing.TB, path string) []int {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var offs []int

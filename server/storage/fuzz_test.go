@@ -3,6 +3,7 @@ package storage
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -49,9 +50,14 @@ func FuzzDecodeSnap(f *testing.F) {
 }
 
 // FuzzRecover writes fuzzed bytes over the files of a small data directory
-// (the last log segment, or the newest snapshot, or an epoch file) and opens
-// it: Open must never panic, and whatever it recovers must be an older state
-// of the history: a known snapshot and a prefix of the log after it.
+// (the last log segment, or the first, or the newest snapshot, or an epoch
+// file) and opens it. Open must never panic, and either
+//   - refuses with a *CorruptError, leaving every file as it was (a segment
+//     too short for a header or all zeros excepted: a torn creation), or
+//   - recovers an older state of the history: a known snapshot and a prefix
+//     of the log after it; and when the damage is in the last segment, that
+//     prefix holds every record that lies whole before the first changed
+//     byte (only a torn tail may be cut, never a record that is intact).
 func FuzzRecover(f *testing.F) {
 	base := f.TempDir()
 	opt := Options{SegmentBytes: 600}
@@ -72,8 +78,9 @@ func FuzzRecover(f *testing.F) {
 	g.persist(f, d, oracle, g.appendW(2))
 	require.NoError(f, d.Close())
 	all := allEntries(f, base)
+	lastSeg := d.segs[len(d.segs)-1].path
 	targets := []string{
-		d.segs[len(d.segs)-1].path,
+		lastSeg,
 		d.segs[0].path,
 		d.snaps[len(d.snaps)-1].path,
 		filepath.Join(base, "currentEpoch"),
@@ -83,15 +90,34 @@ func FuzzRecover(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(uint8(i), b)
 		f.Add(uint8(i), b[:len(b)/2])
+		if i == 0 {
+			offs := recordOffsets(f, p)
+			mid := append([]byte(nil), b...)
+			mid[offs[len(offs)/2]+20] ^= 4 // a flipped bit with records after it
+			f.Add(uint8(i), mid)
+			f.Add(uint8(i), append(append([]byte(nil), b...), make([]byte, 512)...)) // zeros to EOF
+		}
 	}
+	lastOrig, err := os.ReadFile(lastSeg)
+	require.NoError(f, err)
+	lastOffs := recordOffsets(f, lastSeg)
 	f.Fuzz(func(t *testing.T, which uint8, content []byte) {
 		dir := t.TempDir()
 		copyDir(t, base, dir)
-		rel, err := filepath.Rel(base, targets[int(which)%len(targets)])
+		target := targets[int(which)%len(targets)]
+		rel, err := filepath.Rel(base, target)
 		require.NoError(t, err)
 		mustWriteFile(t, filepath.Join(dir, rel), content)
+		before := dirState(t, dir)
 		d, dur, err := OpenWith(dir, nil, opt)
 		if err != nil {
+			var ce *CorruptError
+			require.ErrorAs(t, err, &ce, "every refusal is a *CorruptError")
+			after := dirState(t, dir)
+			if strings.HasPrefix(rel, "log") && (len(content) < segHeaderSize || allZero(content)) {
+				delete(before, rel)
+			}
+			require.Equal(t, before, after, "a refusal leaves the files in place")
 			return
 		}
 		defer d.Close()
@@ -113,6 +139,29 @@ func FuzzRecover(f *testing.F) {
 		require.LessOrEqual(t, len(dur.Log), len(want))
 		if len(dur.Log) > 0 {
 			require.Equal(t, want[:len(dur.Log)], dur.Log, "a prefix of the log after the snapshot")
+		}
+		if target != lastSeg {
+			return
+		}
+		same := 0 // bytes the fuzzed last segment shares with the original
+		for same < len(content) && same < len(lastOrig) && content[same] == lastOrig[same] {
+			same++
+		}
+		var intact core.Zxid // the last original record whole in that prefix
+		for i, off := range lastOffs {
+			end := len(lastOrig)
+			if i+1 < len(lastOffs) {
+				end = lastOffs[i+1]
+			}
+			if end <= same {
+				e, _, err := decodeRecord(lastOrig[off:])
+				require.NoError(t, err)
+				intact = e.Zxid
+			}
+		}
+		if intact > from {
+			require.NotEmpty(t, dur.Log)
+			require.GreaterOrEqual(t, dur.Log[len(dur.Log)-1].Zxid, intact, "an intact record was cut")
 		}
 	})
 }
