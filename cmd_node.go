@@ -18,6 +18,7 @@ import (
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/server/node"
 	"github.com/zabplay/zabplay/server/storage"
+	"github.com/zabplay/zabplay/server/transport"
 )
 
 // nodeFlags are the validated flags of `zabplay node`.
@@ -28,6 +29,8 @@ type nodeFlags struct {
 	data      string
 	admin     string
 	origins   []string
+	hosts     []string
+	secret    string
 	tick      time.Duration
 	clock     time.Duration
 	initLimit int
@@ -54,6 +57,8 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
 	fs.StringVar(&f.data, "data", "", "data directory: txn log, snapshots, epoch files (required)")
 	fs.StringVar(&f.admin, "admin", "127.0.0.1:0", "admin HTTP address; a host-less :PORT binds to loopback (say 0.0.0.0:PORT to expose it)")
 	origins := fs.String("origins", "", "more websocket origins allowed on /events, comma-separated host[:port] patterns (localhost is always allowed)")
+	hosts := fs.String("admin-hosts", "", "more names the admin's Host header may carry, comma-separated (IP addresses and localhost are always allowed; others get 403, a guard against DNS rebinding)")
+	fs.StringVar(&f.secret, "secret-file", "", "file holding the ensemble's shared secret (the same on every server, at least 16 bytes, e.g. head -c 32 /dev/urandom | base64 > zab.secret): only servers that prove they know it may connect to the quorum port; without it the quorum port is open to anyone who reaches it")
 	fs.DurationVar(&f.tick, "tick", 200*time.Millisecond, "ZooKeeper's tickTime")
 	fs.DurationVar(&f.clock, "clock", 10*time.Millisecond, "how often the core's clock ticks; must divide tick/2")
 	fs.IntVar(&f.initLimit, "init", 10, "initLimit, in ticks")
@@ -90,6 +95,14 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
 	}
 	if *origins != "" {
 		f.origins = strings.Split(*origins, ",")
+	}
+	for _, h := range strings.Split(*hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			if strings.ContainsAny(h, ":/[]") {
+				return f, fmt.Errorf("node: --admin-hosts %q: want host names without port or scheme, e.g. laptop3.local", h)
+			}
+			f.hosts = append(f.hosts, h)
+		}
 	}
 	if f.tick <= 0 || f.clock <= 0 || f.tick%time.Millisecond != 0 || f.clock%time.Millisecond != 0 {
 		return f, fmt.Errorf("node: --tick %v and --clock %v must be whole positive milliseconds", f.tick, f.clock)
@@ -198,6 +211,24 @@ func loopbackDefault(addr string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// loadNodeSecret reads --secret-file, or says loudly that there is none.
+func loadNodeSecret(f nodeFlags, log *slog.Logger) ([]byte, error) {
+	if f.secret == "" {
+		log.Warn("QUORUM PORT OPEN TO ANYONE: no --secret-file, so any program that reaches " + f.peers[f.id] +
+			" can join this ensemble as a server, forge its messages and corrupt its data. Give every server the same secret: " +
+			"head -c 32 /dev/urandom | base64 > zab.secret; chmod 600 zab.secret; zabplay node --secret-file zab.secret ...")
+		return nil, nil
+	}
+	secret, exposed, err := transport.LoadSecret(f.secret)
+	if err != nil {
+		return nil, fmt.Errorf("node: --secret-file: %w", err)
+	}
+	if exposed {
+		log.Warn("the secret file can be read by other users: chmod 600 "+f.secret, slog.String("file", f.secret))
+	}
+	return secret, nil
+}
+
 // nodeCmd runs one live server until ctx is done.
 func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parseNodeFlags(args, stderr)
@@ -209,12 +240,16 @@ func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	secret, err := loadNodeSecret(f, log)
+	if err != nil {
+		return err
+	}
 	disk, durable, err := storage.Open(f.data, log)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
 	cfg := node.Config{
-		ID: f.id, Peers: f.peers, Observers: f.observers, Store: disk, Restore: durable,
+		ID: f.id, Peers: f.peers, Observers: f.observers, Secret: secret, Store: disk, Restore: durable,
 		TickMs: int(f.tick / time.Millisecond), ClockMs: int(f.clock / time.Millisecond),
 		InitLimit: f.initLimit, SyncLimit: f.syncLimit, SnapCount: f.snapCount, Seed: f.seed, Log: log,
 	}
@@ -244,7 +279,7 @@ func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	origins := append([]string{"localhost:*", "127.0.0.1:*", "[::1]:*"}, f.origins...)
 	srv := &http.Server{
-		Handler:           n.Handler(origins),
+		Handler:           n.Handler(node.AdminOptions{Origins: origins, Addr: ln.Addr().String(), Hosts: f.hosts}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +43,7 @@ func TestNodeFlagErrors(t *testing.T) {
 		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--admin", "nope"}, "--admin"},
 		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--tick", "0s"}, "--tick"},
 		{[]string{"--id", "1", "--peers", peers, "--data", "d", "extra"}, "unexpected argument"},
+		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--admin-hosts", "laptop3.local:8081"}, "without port"},
 	} {
 		_, err := parseNodeFlags(c.args, io.Discard)
 		if assert.Error(t, err, "%v", c.args) {
@@ -55,6 +58,54 @@ func TestNodeFlagErrors(t *testing.T) {
 	// A tick the core refuses is reported before anything starts.
 	err = run(context.Background(), []string{"node", "--id", "1", "--peers", peers, "--data", t.TempDir(), "--tick", "30ms", "--clock", "20ms"}, os.Getenv, io.Discard, io.Discard)
 	assert.ErrorContains(t, err, "multiple of 2*clock")
+
+	// A secret file that is missing or too short stops the node before it starts.
+	err = run(context.Background(), []string{"node", "--id", "1", "--peers", peers, "--data", t.TempDir(), "--secret-file", "/nonexistent/zab.secret"}, os.Getenv, io.Discard, io.Discard)
+	assert.ErrorContains(t, err, "--secret-file")
+	short := filepath.Join(t.TempDir(), "short")
+	require.NoError(t, os.WriteFile(short, []byte("hunter2\n"), 0o600))
+	err = run(context.Background(), []string{"node", "--id", "1", "--peers", peers, "--data", t.TempDir(), "--secret-file", short}, os.Getenv, io.Discard, io.Discard)
+	assert.ErrorContains(t, err, "7 bytes, want at least 16")
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestNodeWithoutSecretWarns: without --secret-file the node says, before it
+// listens, that its quorum port is open.
+func TestNodeWithoutSecretWarns(t *testing.T) {
+	addr := freePorts(t, 1)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	lines := make(chan string, 1)
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"node", "--id", "1", "--peers", "1=" + addr, "--data", t.TempDir()}, os.Getenv, &lineWriter{line: lines}, &stderr)
+	}()
+	select {
+	case <-lines:
+	case err := <-done:
+		t.Fatalf("node: %v", err)
+	}
+	assert.Contains(t, stderr.String(), "QUORUM PORT OPEN TO ANYONE")
+	assert.Contains(t, stderr.String(), addr)
+	cancel()
+	require.NoError(t, <-done)
 }
 
 // freePorts returns n loopback addresses that were free a moment ago.
@@ -93,15 +144,20 @@ func TestNodeEnsemble(t *testing.T) {
 	for i, a := range addrs {
 		peers = append(peers, fmt.Sprintf("%d=%s", i+1, a))
 	}
+	secret := filepath.Join(t.TempDir(), "zab.secret")
+	require.NoError(t, os.WriteFile(secret, []byte("a classroom secret, shared by all\n"), 0o600))
 	ctx, cancel := context.WithCancel(context.Background())
 	var admins []string
 	var dones []chan error
+	var stderrs []*syncBuffer
 	for i := range addrs {
 		lines := make(chan string, 1)
 		w := &lineWriter{line: lines}
 		done := make(chan error, 1)
-		args := []string{"node", "--id", fmt.Sprint(i + 1), "--peers", strings.Join(peers, ","), "--data", t.TempDir(), "--tick", "100ms"}
-		go func() { done <- run(ctx, args, os.Getenv, w, io.Discard) }()
+		stderr := &syncBuffer{}
+		stderrs = append(stderrs, stderr)
+		args := []string{"node", "--id", fmt.Sprint(i + 1), "--peers", strings.Join(peers, ","), "--data", t.TempDir(), "--tick", "100ms", "--secret-file", secret}
+		go func() { done <- run(ctx, args, os.Getenv, w, stderr) }()
 		select {
 		case line := <-lines:
 			admin := regexp.MustCompile(`admin (http://\S+)`).FindStringSubmatch(line)
@@ -153,5 +209,9 @@ func TestNodeEnsemble(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("a node did not stop")
 		}
+	}
+	for i, stderr := range stderrs {
+		assert.NotContains(t, stderr.String(), "QUORUM PORT OPEN", "s%d has a secret", i+1)
+		assert.NotContains(t, stderr.String(), "refusing connection", "s%d", i+1)
 	}
 }

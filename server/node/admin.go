@@ -34,10 +34,12 @@ const RequestTimeout = 10 * time.Second
 //	                  sets that direction's faults (fields left out are zero)
 //	DELETE /faults    heals every link
 //
-// Websocket origins other than the admin's own host must match one of
-// originPatterns (path.Match on host[:port], as coder/websocket does); nil
-// allows localhost, 127.0.0.1 and [::1] on any port.
-func (n *Node) Handler(originPatterns []string) http.Handler {
+// Every request's Host must name this admin (AdminOptions: a guard against
+// DNS rebinding, 403 otherwise), and POST and DELETE need Content-Type
+// application/json (415 otherwise), which a browser cannot send cross-site
+// without a CORS preflight this API never grants.
+func (n *Node) Handler(o AdminOptions) http.Handler {
+	originPatterns := o.Origins
 	if originPatterns == nil {
 		originPatterns = []string{"localhost:*", "127.0.0.1:*", "[::1]:*"}
 	}
@@ -51,7 +53,7 @@ func (n *Node) Handler(originPatterns []string) http.Handler {
 		n.Heal()
 		httpjson.Write(w, http.StatusOK, n.Links())
 	})
-	return mux
+	return n.guard(o, mux)
 }
 
 // RequestBody is the JSON of POST /request.

@@ -28,6 +28,10 @@ type Config struct {
 	Observers []core.NodeID
 	// Listener, if set, is the quorum listener (tests listen on port 0).
 	Listener net.Listener
+	// Secret is the ensemble's shared secret: only servers that prove they
+	// know it may connect (transport.Config.Secret). Without one the quorum
+	// port is open to anyone who reaches it.
+	Secret []byte
 	// Store makes writes durable; Restore is what it held at start.
 	Store   Store
 	Restore core.Durable
@@ -145,7 +149,7 @@ func Start(cfg Config) (*Node, error) {
 	n.hub.sink = cfg.EventSink
 	n.sessions = int64(cfg.ID)<<56 | (n.start.UnixMilli()&(1<<36-1))<<16
 	tr, err := transport.New(transport.Config{
-		ID: cfg.ID, Peers: cfg.Peers, Listener: cfg.Listener, Log: cfg.Log,
+		ID: cfg.ID, Peers: cfg.Peers, Listener: cfg.Listener, Log: cfg.Log, Secret: cfg.Secret,
 		OnEvent: n.hub.Publish, Clock: n.hub.Now,
 	})
 	if err != nil {
@@ -154,7 +158,7 @@ func Start(cfg Config) (*Node, error) {
 	n.tr = tr
 	n.core = core.NewNode(cc)
 	n.log.Info("server starting", slog.Uint64("seed", cfg.Seed), slog.String("quorum", tr.Addr().String()),
-		slog.Int("clockMs", cc.ClockMs), slog.Int("tickMs", cc.TickMs))
+		slog.Int("clockMs", cc.ClockMs), slog.Int("tickMs", cc.TickMs), slog.Bool("secret", len(cfg.Secret) > 0))
 	n.saveStatus()
 	n.wg.Add(2)
 	go n.loop()

@@ -25,6 +25,9 @@ import (
 	"github.com/zabplay/zabplay/server/transport"
 )
 
+// testSecret is the shared secret of the test ensembles.
+var testSecret = []byte("the node tests' shared secret")
+
 // ensemble is N live servers on loopback ports, in this process.
 type ensemble struct {
 	t         *testing.T
@@ -71,7 +74,7 @@ func (e *ensemble) start(id core.NodeID, ln net.Listener) {
 		}, 5*time.Second, 10*time.Millisecond)
 	}
 	n, err := Start(Config{
-		ID: id, Peers: e.addrs, Observers: e.observers, Listener: ln, Store: e.stores[id], Restore: e.stores[id].Durable(),
+		ID: id, Peers: e.addrs, Observers: e.observers, Listener: ln, Secret: testSecret, Store: e.stores[id], Restore: e.stores[id].Durable(),
 		TickMs: 100, ClockMs: 10, InitLimit: 10, SyncLimit: 5, Seed: uint64(id) * 7919, Log: testLog(e.t),
 	})
 	require.NoError(e.t, err)
@@ -279,7 +282,7 @@ func TestAdminAPI(t *testing.T) {
 	e := newEnsemble(t, 3)
 	e.waitSynced(10 * time.Second)
 	f := e.follower()
-	srv := httptest.NewServer(e.nodes[f].Handler(nil))
+	srv := httptest.NewServer(e.nodes[f].Handler(AdminOptions{}))
 	defer srv.Close()
 
 	// Events: subscribe, then write.
@@ -345,6 +348,7 @@ func TestAdminAPI(t *testing.T) {
 	code, _ = post("/faults", `{"peer":9,"cut":true}`)
 	assert.Equal(t, 400, code)
 	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/faults", nil)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -3,17 +3,35 @@
 // Each pair of servers keeps one connection. As in ZooKeeper's
 // QuorumCnxManager the larger sid wins: the server with the higher id dials,
 // and a connection that arrives from a smaller id is refused with a log line.
-// Every connection opens with a handshake naming the sender's id and the
-// protocol version; unknown ids and other versions are refused.
+// Every connection opens with a handshake (auth.go) naming both servers' ids
+// and carrying a fresh nonce from each side; unknown ids and other versions
+// are refused. With a shared secret (Config.Secret, `zabplay node
+// --secret-file`) each side then sends an HMAC-SHA256 of both ids and both
+// nonces under the secret, the dialer first: a connection is installed only
+// when both proved they know it, and a recorded handshake replayed later
+// fails (the other side's nonce is new). ZooKeeper's quorum SASL plays this
+// part. Without a secret the quorum port is open to anyone who reaches it.
 //
 // Wire format: every frame is
 //
 //	version (1 byte, = Version) | type (1 byte) | length (4 bytes, big endian) | body (length bytes)
 //
-// with frame types Hello (uvarint sender id, both ways), Reject (a UTF-8
-// reason, then the sender closes) and Msg (uvarint trace id, then the message
-// in the binary encoding of AppendMessage). A malformed frame closes its
-// connection with a log line; it never panics the process.
+// with frame types Hello (flags, uvarint sender id, uvarint expected id, a
+// 32-byte nonce), Auth (32 bytes of HMAC-SHA256), Reject (a UTF-8 reason,
+// then the sender closes) and Msg (uvarint trace id, then the message in the
+// binary encoding of AppendMessage). A malformed frame closes its connection
+// with a log line; it never panics the process.
+//
+// Nothing a stranger sends costs more than a few dozen bytes: each frame
+// type has its own bound (MaxBody: the handshake frames their real size, a
+// Msg 64 MiB, since a SNAP carries the whole tree), a frame of a type the
+// handshake does not expect is refused from its header, and a large body is
+// read as it arrives instead of allocated from the length its header
+// claims. A handshake has a deadline (Config.HandshakeTimeout), and the
+// handshakes in flight and the connections from one remote IP are capped
+// (Config.MaxHandshakes, Config.MaxConnsPerAddr); past a cap a connection is
+// refused at once. Refusals are logged, at most ten lines a second, the rest
+// counted in the next line.
 //
 // A connection that breaks is reported as an Inbound with Lost set, ordered
 // after every message that arrived on it and before any message of the next
