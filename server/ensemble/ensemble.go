@@ -76,6 +76,7 @@ type Ensemble struct {
 	opts   *Options
 	start  time.Time
 	stream *stream
+	secret []byte // the quorum's shared secret, random per ensemble
 
 	act sync.Mutex // one fault action at a time (client requests run beside them)
 
@@ -114,6 +115,12 @@ func newEnsemble(id, client string, spec Spec, dir string, opts *Options, now ti
 		}
 		e.stop("failed to start")
 		return nil, err
+	}
+	e.secret = transport.NewSecret()
+	if opts.Mode == Process { // the children read it from a 0600 file, never from their command line
+		if err := transport.WriteSecretFile(e.secretFile(), e.secret); err != nil {
+			return fail(err)
+		}
 	}
 	for i := 0; i < size; i++ {
 		id := core.NodeID(i + 1)
@@ -199,7 +206,7 @@ func (e *Ensemble) boot(m *member, ln net.Listener, first *core.Event) error {
 	}
 	o := e.opts
 	n, err := node.Start(node.Config{
-		ID: m.id, Peers: e.peers(), Observers: e.observerIDs(), Listener: ln, Store: disk, Restore: durable,
+		ID: m.id, Peers: e.peers(), Observers: e.observerIDs(), Listener: ln, Secret: e.secret, Store: disk, Restore: durable,
 		TickMs: o.TickMs, ClockMs: o.ClockMs, InitLimit: o.InitLimit, SyncLimit: o.SyncLimit, Log: e.log,
 		SnapCount: o.SnapCount,
 	})

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,6 +171,9 @@ func (e *Ensemble) bootProcess(m *member, ln net.Listener, first *core.Event) er
 	return nil
 }
 
+// secretFile holds the ensemble's quorum secret for its children (mode 0600).
+func (e *Ensemble) secretFile() string { return filepath.Join(e.dir, "quorum.secret") }
+
 // nodeArgs are the `zabplay node` arguments of member m.
 func (e *Ensemble) nodeArgs(m *member) []string {
 	var peers, obs []string
@@ -185,7 +189,7 @@ func (e *Ensemble) nodeArgs(m *member) []string {
 	}
 	o := e.opts
 	args := []string{"node", "--id", strconv.Itoa(int(m.id)), "--peers", strings.Join(peers, ","),
-		"--data", m.dir, "--admin", admin, "--events-fd", "3",
+		"--data", m.dir, "--admin", admin, "--events-fd", "3", "--secret-file", e.secretFile(),
 		"--tick", strconv.Itoa(o.TickMs) + "ms", "--clock", strconv.Itoa(o.ClockMs) + "ms",
 		"--init", strconv.Itoa(o.InitLimit), "--sync", strconv.Itoa(o.SyncLimit)}
 	if len(obs) > 0 {
@@ -335,6 +339,7 @@ func (p *proc) call(ctx context.Context, method, path string, body, out any) (in
 	if err != nil {
 		return 0, err
 	}
+	req.Header.Set("Content-Type", "application/json") // the node admin requires it on POST and DELETE
 	resp, err := p.client.Do(req)
 	if err != nil {
 		return 0, err
