@@ -31,6 +31,9 @@ type nodeFlags struct {
 	origins   []string
 	hosts     []string
 	secret    string
+	handshake time.Duration
+	maxHS     int
+	maxPerIP  int
 	tick      time.Duration
 	clock     time.Duration
 	initLimit int
@@ -58,6 +61,9 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
 	fs.StringVar(&f.admin, "admin", "127.0.0.1:0", "admin HTTP address; a host-less :PORT binds to loopback (say 0.0.0.0:PORT to expose it)")
 	origins := fs.String("origins", "", "more websocket origins allowed on /events, comma-separated host[:port] patterns (localhost is always allowed)")
 	hosts := fs.String("admin-hosts", "", "more names the admin's Host header may carry, comma-separated (IP addresses and localhost are always allowed; others get 403, a guard against DNS rebinding)")
+	fs.DurationVar(&f.handshake, "handshake-timeout", 5*time.Second, "how long a connection to the quorum port may take to authenticate")
+	fs.IntVar(&f.maxHS, "max-handshakes", 64, "incoming quorum connections authenticating at once; past it new ones are refused")
+	fs.IntVar(&f.maxPerIP, "max-conns-per-ip", 0, "incoming quorum connections (authenticating or established) from one IP address (0: the number of servers + 8)")
 	fs.StringVar(&f.secret, "secret-file", "", "file holding the ensemble's shared secret (the same on every server, at least 16 bytes, e.g. head -c 32 /dev/urandom | base64 > zab.secret): only servers that prove they know it may connect to the quorum port; without it the quorum port is open to anyone who reaches it")
 	fs.DurationVar(&f.tick, "tick", 200*time.Millisecond, "ZooKeeper's tickTime")
 	fs.DurationVar(&f.clock, "clock", 10*time.Millisecond, "how often the core's clock ticks; must divide tick/2")
@@ -109,6 +115,9 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
 	}
 	if f.eventsFd != 0 && f.eventsFd < 3 {
 		return f, fmt.Errorf("node: --events-fd %d: want an inherited descriptor, 3 or more", f.eventsFd)
+	}
+	if f.handshake <= 0 || f.maxHS < 1 || f.maxPerIP < 0 {
+		return f, fmt.Errorf("node: --handshake-timeout %v, --max-handshakes %d, --max-conns-per-ip %d: want positive values (0 allowed for --max-conns-per-ip)", f.handshake, f.maxHS, f.maxPerIP)
 	}
 	if f.snapCount < 1 {
 		return f, fmt.Errorf("node: --snapcount %d: want at least 1", f.snapCount)
@@ -252,6 +261,7 @@ func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ID: f.id, Peers: f.peers, Observers: f.observers, Secret: secret, Store: disk, Restore: durable,
 		TickMs: int(f.tick / time.Millisecond), ClockMs: int(f.clock / time.Millisecond),
 		InitLimit: f.initLimit, SyncLimit: f.syncLimit, SnapCount: f.snapCount, Seed: f.seed, Log: log,
+		HandshakeTimeout: f.handshake, MaxHandshakes: f.maxHS, MaxConnsPerAddr: f.maxPerIP,
 	}
 	if f.eventsFd != 0 {
 		sink := os.NewFile(uintptr(f.eventsFd), "events")

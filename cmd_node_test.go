@@ -44,6 +44,8 @@ func TestNodeFlagErrors(t *testing.T) {
 		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--tick", "0s"}, "--tick"},
 		{[]string{"--id", "1", "--peers", peers, "--data", "d", "extra"}, "unexpected argument"},
 		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--admin-hosts", "laptop3.local:8081"}, "without port"},
+		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--max-handshakes", "0"}, "--max-handshakes 0"},
+		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--handshake-timeout", "0s"}, "--handshake-timeout 0s"},
 	} {
 		_, err := parseNodeFlags(c.args, io.Discard)
 		if assert.Error(t, err, "%v", c.args) {

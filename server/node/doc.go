@@ -21,5 +21,13 @@
 // {"kind":"gap","dropped":N,"t":T} marker.
 //
 // Handler serves the admin HTTP API: GET /status, GET /events (websocket),
-// POST /request, and the teaching faults GET/POST/DELETE /faults.
+// POST /request, and the teaching faults GET/POST/DELETE /faults. It answers
+// only requests whose Host names the admin (an IP address of its listener,
+// loopback, localhost or a name in AdminOptions.Hosts: a page whose DNS
+// name was rebound to this machine gets 403), and POST and DELETE only with
+// Content-Type application/json (415 otherwise), which a cross-site page
+// cannot send without a CORS preflight the admin never grants.
+//
+// Config.Secret is the ensemble's shared secret: the transport lets in only
+// servers that prove they know it (see package transport).
 package node

@@ -32,6 +32,12 @@ type Config struct {
 	// know it may connect (transport.Config.Secret). Without one the quorum
 	// port is open to anyone who reaches it.
 	Secret []byte
+	// HandshakeTimeout, MaxHandshakes and MaxConnsPerAddr bound the quorum
+	// port's incoming connections (transport.Config); zero means the
+	// transport's default.
+	HandshakeTimeout time.Duration
+	MaxHandshakes    int
+	MaxConnsPerAddr  int
 	// Store makes writes durable; Restore is what it held at start.
 	Store   Store
 	Restore core.Durable
@@ -150,6 +156,7 @@ func Start(cfg Config) (*Node, error) {
 	n.sessions = int64(cfg.ID)<<56 | (n.start.UnixMilli()&(1<<36-1))<<16
 	tr, err := transport.New(transport.Config{
 		ID: cfg.ID, Peers: cfg.Peers, Listener: cfg.Listener, Log: cfg.Log, Secret: cfg.Secret,
+		HandshakeTimeout: cfg.HandshakeTimeout, MaxHandshakes: cfg.MaxHandshakes, MaxConnsPerAddr: cfg.MaxConnsPerAddr,
 		OnEvent: n.hub.Publish, Clock: n.hub.Now,
 	})
 	if err != nil {
