@@ -225,7 +225,7 @@ func loadNodeSecret(f nodeFlags, log *slog.Logger) ([]byte, error) {
 	if f.secret == "" {
 		log.Warn("QUORUM PORT OPEN TO ANYONE: no --secret-file, so any program that reaches " + f.peers[f.id] +
 			" can join this ensemble as a server, forge its messages and corrupt its data. Give every server the same secret: " +
-			"head -c 32 /dev/urandom | base64 > zab.secret; chmod 600 zab.secret; zabplay node --secret-file zab.secret ...")
+			"(umask 077; head -c 32 /dev/urandom | base64 > zab.secret), copy the file to every server, zabplay node --secret-file zab.secret ...")
 		return nil, nil
 	}
 	secret, exposed, err := transport.LoadSecret(f.secret)
