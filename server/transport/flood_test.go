@@ -183,3 +183,43 @@ func TestFloodKeepsMemoryBounded(t *testing.T) {
 	}
 	firstRecv(t, m.tr[2], s1, ping(2, 1, 1000))
 }
+
+// TestOversizedFrames: a frame over its type's bound closes the connection
+// at its header, with a reason, before any of its body is read.
+func TestOversizedFrames(t *testing.T) {
+	m := newMesh(t, 2)
+	m.waitConnected(1, 2)
+
+	// A stranger's Hello claiming 64 MiB, and an Auth longer than a MAC.
+	for typ, want := range map[FrameType]string{
+		FrameHello: "hello frame of 67108864 bytes (max 39)",
+		FrameAuth:  "auth frame of 67108864 bytes (max 32)",
+		FrameMsg:   "expected hello, got a msg frame",
+	} {
+		nc, err := net.Dial("tcp", m.addrs[1])
+		require.NoError(t, err)
+		nc.Write(floodHeader(typ))
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		f, err := ReadFrame(nc)
+		require.NoError(t, err, "%s", typ)
+		assert.Equal(t, FrameReject, f.Type)
+		assert.Contains(t, string(f.Body), want)
+		nc.Close()
+	}
+
+	// A server with the secret (here the test, as s2) sends a Msg over
+	// MaxFrame: s1 closes the connection and its core is told it broke.
+	require.NoError(t, m.tr[2].Close()) // the real s2 goes, so it cannot redial
+	require.True(t, recv(t, m.tr[1]).Lost)
+	nc, br, err := rawDial(m.addrs[1], 2, 1, testSecret)
+	require.NoError(t, err)
+	defer nc.Close()
+	nc.Write(binary.BigEndian.AppendUint32([]byte{Version, byte(FrameMsg)}, MaxFrame+1))
+	in := recv(t, m.tr[1])
+	assert.True(t, in.Lost)
+	assert.Contains(t, in.Why, "msg frame of 67108865 bytes (max 67108864)")
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.Copy(io.Discard, br)
+	var ne net.Error
+	assert.False(t, errors.As(err, &ne) && ne.Timeout(), "s1 closed the connection: %v", err)
+}
