@@ -102,7 +102,7 @@ func scanTail(b []byte) tailScan {
 			r.exhausted = true
 			return r
 		}
-		if e, _, err := decodeRecord(b[p:]); err == nil {
+		if e, k, err := decodeRecord(b[p:]); err == nil || k > 0 { // k > 0: the CRC holds
 			r.found, r.off, r.zxid = true, p, e.Zxid
 			return r
 		}

@@ -197,6 +197,22 @@ func TestCorruptionThatIsNoCrash(t *testing.T) {
 		require.Equal(t, oracle.Log[len(oracle.Log)-1].Zxid, ce.LastGood)
 		require.Contains(t, ce.Reason, "does not follow")
 	})
+	t.Run("a last record of an unknown version, CRC valid", func(t *testing.T) {
+		d, oracle, _ := history(t, opt, 12)
+		require.NoError(t, d.Close())
+		seg := lastSegPath(t, d)
+		offs := recordOffsets(t, seg)
+		b, err := os.ReadFile(seg)
+		require.NoError(t, err)
+		last := offs[len(offs)-1]
+		b[last+recHeaderSize] = 2 // a newer format, say
+		binary.LittleEndian.PutUint32(b[last+4:], crc(b[last+recHeaderSize:]))
+		mustWriteFile(t, seg, b)
+		ce := requireRefuses(t, d.dir, opt)
+		require.Equal(t, int64(last), ce.Offset)
+		require.Equal(t, oracle.Log[len(oracle.Log)-2].Zxid, ce.LastGood)
+		require.Contains(t, ce.Reason, "a record with a valid CRC does not decode: unknown record version 2")
+	})
 	t.Run("a segment missing from the middle", func(t *testing.T) {
 		d, _, _ := history(t, opt, 12)
 		require.NoError(t, d.Close())

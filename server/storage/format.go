@@ -103,7 +103,8 @@ func appendRecord(b []byte, e *core.Entry) []byte {
 var errTorn = errors.New("torn record")
 
 // decodeRecord reads the record at the start of b and returns it with its
-// size on disk. It never panics; errTorn means b ends inside the record.
+// size on disk. It never panics; errTorn means b ends inside the record. An
+// error with a size > 0 means the CRC holds but the body does not decode.
 func decodeRecord(b []byte) (core.Entry, int, error) {
 	if len(b) < recHeaderSize {
 		return core.Entry{}, 0, errTorn

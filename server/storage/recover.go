@@ -334,6 +334,12 @@ func (d *Disk) replay(snap *core.Snapshot) ([]core.Entry, core.Zxid, *tornTail, 
 				return nil, 0, nil, &CorruptError{Dir: d.dir, File: s.path, Offset: int64(off), LastGood: last, Zxid: e.Zxid,
 					Reason: fmt.Sprintf("a record with a valid CRC holds zxid %v, which does not follow %v", e.Zxid, last)}
 			}
+			if err != nil && n > 0 {
+				// The CRC holds: whole bytes a crash did not tear (a record of a
+				// newer format, say). Never cut.
+				return nil, 0, nil, &CorruptError{Dir: d.dir, File: s.path, Offset: int64(off), LastGood: last,
+					Zxid: scanTail(b[off:]).claimsZxid, Reason: fmt.Sprintf("a record with a valid CRC does not decode: %v", err)}
+			}
 			if err != nil {
 				t, cerr := d.classify(i, b, off, last, err)
 				if cerr != nil {
