@@ -203,7 +203,8 @@ func TestEnsembleRefusesFlippedBit(t *testing.T) {
 	require.NoError(t, e.nodes[f].Close())
 	delete(e.nodes, f)
 	d := &Disk{dir: e.dirs[f], logDir: join(e.dirs[f], "log")}
-	require.NoError(t, d.loadSegs())
+	_, err := d.loadSegs()
+	require.NoError(t, err)
 	seg := d.segs[len(d.segs)-1]
 	offs := recordOffsets(t, seg.path)
 	require.Greater(t, len(offs), 4, "records in the follower's last segment")

@@ -211,7 +211,8 @@ func TestCorruptSnapshot(t *testing.T) {
 // allEntries reads every record of every segment in dir, in seq order.
 func allEntries(t testing.TB, dir string) []core.Entry {
 	d := &Disk{logDir: join(dir, "log")}
-	require.NoError(t, d.loadSegs())
+	_, err := d.loadSegs()
+	require.NoError(t, err)
 	var out []core.Entry
 	for _, s := range d.segs {
 		b, err := os.ReadFile(s.path)

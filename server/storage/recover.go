@@ -17,15 +17,64 @@ import (
 // leaves every file as it was.
 func (d *Disk) recover() (core.Durable, error) {
 	var dur core.Durable
-	if err := d.removeTemps(); err != nil {
-		return dur, err
-	}
-	snapFiles, bad, err := d.loadSnaps()
+	fix, err := d.check(&dur)
 	if err != nil {
 		return dur, err
 	}
-	if err := d.loadSegs(); err != nil {
+	// Every check passed: repair what a crash leaves.
+	if err := d.removeTemps(); err != nil {
 		return dur, err
+	}
+	for _, p := range fix.headless {
+		d.log.Warn("storage: removing a log segment without a header (a crash cut its creation short)", "file", p)
+		if err := os.Remove(p); err != nil {
+			return dur, fmt.Errorf("zab: storage: %w", err)
+		}
+	}
+	if err := d.setAsideSnaps(fix.bad, fix.reach); err != nil {
+		return dur, err
+	}
+	if err := d.cutTornTail(fix.tail); err != nil {
+		return dur, err
+	}
+	if err := d.purge(); err != nil {
+		return dur, err
+	}
+	if err := d.reopenTail(); err != nil {
+		return dur, err
+	}
+	if err := syncDir(d.logDir); err != nil {
+		return dur, err
+	}
+	last := core.Zxid(0)
+	if n := len(dur.Log); n > 0 {
+		last = dur.Log[n-1].Zxid
+	} else if dur.Snap != nil {
+		last = dur.Snap.TxnZxid
+	}
+	d.log.Info("storage: recovered", "acceptedEpoch", dur.AcceptedEpoch, "currentEpoch", dur.CurrentEpoch,
+		"snapshot", snapLabel(dur.Snap), "logged", len(dur.Log), "lastZxid", last, "segments", len(d.segs))
+	return dur, nil
+}
+
+// repairs is what check found that a crash explains.
+type repairs struct {
+	headless []string  // log segments without a header: remove
+	bad      []badSnap // snapshots that fail their check, covered: set aside
+	reach    core.Zxid // how far the recovered history goes
+	tail     *tornTail // a torn log tail: cut
+}
+
+// check reads everything into dur without changing a file, and returns the
+// repairs to make, or a *CorruptError.
+func (d *Disk) check(dur *core.Durable) (*repairs, error) {
+	snapFiles, bad, err := d.loadSnaps()
+	if err != nil {
+		return nil, err
+	}
+	headless, err := d.loadSegs()
+	if err != nil {
+		return nil, err
 	}
 	var base *snapFile
 	d.liveFrom = 1
@@ -36,10 +85,13 @@ func (d *Disk) recover() (core.Durable, error) {
 	} else if len(d.segs) > 0 && d.segs[0].seq != 1 {
 		why := fmt.Sprintf("no valid snapshot, and the log starts at segment %d, not 1", d.segs[0].seq)
 		if len(bad) > 0 {
-			return dur, d.snapCorrupt(bad[0], why)
+			return nil, d.snapCorrupt(bad[0], why)
 		}
-		return dur, &CorruptError{Dir: d.dir, File: d.segs[0].path, Offset: -1,
+		return nil, &CorruptError{Dir: d.dir, File: d.segs[0].path, Offset: -1,
 			Reason: why + ": the segments before it are missing"}
+	}
+	for _, f := range snapFiles {
+		d.nextSnap = max(d.nextSnap, f.seq+1)
 	}
 	log, last, tail, err := d.replay(dur.Snap)
 	var ce *CorruptError
@@ -52,11 +104,11 @@ func (d *Disk) recover() (core.Durable, error) {
 				b = x
 			}
 		}
-		return dur, d.snapCorrupt(b, fmt.Sprintf("the log after the newest valid snapshot stops at %v, before %s: %s",
+		return nil, d.snapCorrupt(b, fmt.Sprintf("the log after the newest valid snapshot stops at %v, before %s: %s",
 			ce.LastGood, ce.File, ce.Reason))
 	}
 	if err != nil {
-		return dur, err
+		return nil, err
 	}
 	reach := last
 	if base != nil {
@@ -67,41 +119,14 @@ func (d *Disk) recover() (core.Durable, error) {
 		// only it had (a SNAP from the leader, say): falling back would
 		// drop them.
 		if b.zxid > reach {
-			return dur, d.snapCorrupt(b, fmt.Sprintf("the newest valid snapshot and the log after it reach only %v", reach))
+			return nil, d.snapCorrupt(b, fmt.Sprintf("the newest valid snapshot and the log after it reach only %v", reach))
 		}
 	}
-	if err := d.loadEpochs(&dur, dur.Snap != nil || len(log) > 0); err != nil {
-		return dur, err
-	}
-	// Every check passed: repair what a crash leaves.
-	if err := d.setAsideSnaps(bad, reach); err != nil {
-		return dur, err
-	}
-	if err := d.cutTornTail(tail); err != nil {
-		return dur, err
-	}
 	dur.Log = log
-	for _, f := range snapFiles {
-		d.nextSnap = max(d.nextSnap, f.seq+1)
+	if err := d.loadEpochs(dur, dur.Snap != nil || len(log) > 0); err != nil {
+		return nil, err
 	}
-	if err := d.purge(); err != nil {
-		return dur, err
-	}
-	if err := d.reopenTail(); err != nil {
-		return dur, err
-	}
-	if err := syncDir(d.logDir); err != nil {
-		return dur, err
-	}
-	last = core.Zxid(0)
-	if n := len(dur.Log); n > 0 {
-		last = dur.Log[n-1].Zxid
-	} else if dur.Snap != nil {
-		last = dur.Snap.TxnZxid
-	}
-	d.log.Info("storage: recovered", "acceptedEpoch", dur.AcceptedEpoch, "currentEpoch", dur.CurrentEpoch,
-		"snapshot", snapLabel(dur.Snap), "logged", len(dur.Log), "lastZxid", last, "segments", len(d.segs))
-	return dur, nil
+	return &repairs{headless: headless, bad: bad, reach: reach, tail: tail}, nil
 }
 
 func snapLabel(s *core.Snapshot) string {
@@ -224,41 +249,39 @@ func sortSnapFiles(f []*snapFile) {
 	}
 }
 
-// loadSegs reads every segment header. A file too short to hold a header, or
-// holding only zeros, is a segment whose creation a crash cut short (its size
-// reached the disk, its bytes did not): removed; if it was not the newest,
-// replay finds its seq missing. Any other bad header is a *CorruptError.
-func (d *Disk) loadSegs() error {
+// loadSegs reads every segment header, and returns the files too short to
+// hold a header or holding only zeros: segments whose creation a crash cut
+// short (their size reached the disk, their bytes did not), to remove; if one
+// was not the newest, replay finds its seq missing. Any other bad header is a
+// *CorruptError.
+func (d *Disk) loadSegs() ([]string, error) {
 	paths, err := listed(d.logDir, "log.")
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var headless []string
 	for _, p := range paths {
 		seq, size, herr, err := readSegHeader(p)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if herr != nil && size >= segHeaderSize {
 			b, err := os.ReadFile(p)
 			if err != nil {
-				return fmt.Errorf("zab: storage: %w", err)
+				return nil, fmt.Errorf("zab: storage: %w", err)
 			}
 			if !allZero(b) {
-				return &CorruptError{Dir: d.dir, File: p, Offset: 0, Reason: "bad log segment header: " + herr.Error()}
+				return nil, &CorruptError{Dir: d.dir, File: p, Offset: 0, Reason: "bad log segment header: " + herr.Error()}
 			}
 		}
 		if herr != nil {
-			d.log.Warn("storage: removing a log segment without a header (a crash cut its creation short)",
-				"file", p, "bytes", size)
-			if err := os.Remove(p); err != nil {
-				return fmt.Errorf("zab: storage: %w", err)
-			}
+			headless = append(headless, p)
 			continue
 		}
 		d.segs = append(d.segs, segment{seq: seq, path: p, size: size})
 	}
 	sortSegs(d.segs)
-	return nil
+	return headless, nil
 }
 
 // readSegHeader returns a segment's size and either its seq or why its
