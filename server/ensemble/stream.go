@@ -27,9 +27,11 @@ const clockSlackMs = 5
 
 // checkMax is how many events the ensemble's checker observes before it stops
 // (its trace grows with the run; a long session must not grow without end).
-// The checker gets each event without its values (checkerEvent), so this
-// bounds it to some tens of MB.
-const checkMax = 300_000
+// The checker gets each event without its values (checkerEvent): about 2 KB
+// a write on 3 servers, so this bounds it to about 10 MB (some 4,500 writes
+// on 3 servers, 7 minutes at the default rate limit). NB: a core/check that
+// could forget settled history would let it watch a whole run.
+const checkMax = 100_000
 
 // historyMax bounds the committed txns kept to draw the tree of a server
 // behind the stream, and the proposed txns kept for the log tails;
