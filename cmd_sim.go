@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -98,6 +99,7 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 			fmt.Fprintf(stdout, "\n%sreplay: go run . sim --seed %d %s --trace out.jsonl\n", check.Report(f.Violations, f.Seed), f.Seed, replay)
 		}
+		fmt.Fprint(stdout, coverageReport(res.Coverage))
 		fmt.Fprintf(stdout, "seeds=%d violations=%d events/s=%.0f\n", res.Seeds, res.Violations, res.EventsPerSecond())
 		if res.Violations > 0 {
 			return errQuiet
@@ -106,6 +108,30 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fs.Usage()
 	return errQuiet
+}
+
+// coverageReport prints how often each sync mode, fault and sync trap
+// happened, one line per group, so a campaign shows what it exercised.
+func coverageReport(cov map[string]int) string {
+	groups := map[string][]string{}
+	var order []string
+	keys := make([]string, 0, len(cov))
+	for k := range cov {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g, name, _ := strings.Cut(k, ": ")
+		if groups[g] == nil {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], fmt.Sprintf("%s=%d", name, cov[k]))
+	}
+	var b strings.Builder
+	for _, g := range order {
+		fmt.Fprintf(&b, "coverage %s: %s\n", g, strings.Join(groups[g], " "))
+	}
+	return b.String()
 }
 
 func replaySeed(seed uint64, co sim.CampaignOptions, trace io.Writer, stdout io.Writer) error {

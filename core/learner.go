@@ -139,8 +139,11 @@ func (n *Node) syncWithLeader(m Message) {
 			}
 		case MsgTrunc:
 			lr.syncMode = "TRUNC"
-			if n.snap != nil && n.snap.Zxid > m.Zxid {
-				n.fatal("TRUNC to " + m.Zxid.String() + " below the snapshot at " + n.snap.Zxid.String())
+			// ZKDatabase.truncateLog can keep the snapshot when its last txn
+			// is at or below the target; the snapshot's own zxid may be an
+			// epoch start (e, 0) above it, which is no reason to refuse.
+			if n.snap != nil && n.snap.TxnZxid > m.Zxid {
+				n.fatal("TRUNC to " + m.Zxid.String() + " below the snapshot's last txn " + n.snap.TxnZxid.String())
 				return
 			}
 			removed := n.truncateLog(m.Zxid)
@@ -250,23 +253,28 @@ func (n *Node) onNewLeader(m Message) {
 		n.sendAfterDurable(ack)
 		n.afterDurable(gated{act: gateLearnerAppend})
 	case bugs.Has(BugZK4646):
-		n.learnerPersistCommitted()
+		if !n.learnerPersistCommitted() {
+			return
+		}
 		n.setCurrentEpoch(lr.newEpoch)
 		n.send(ack)
 	default:
-		n.learnerPersistCommitted()
+		if !n.learnerPersistCommitted() {
+			return
+		}
 		n.setCurrentEpoch(lr.newEpoch)
 		n.sendAfterDurable(ack)
 	}
 }
 
 // learnerPersistCommitted logs and applies the txns committed during sync.
-func (n *Node) learnerPersistCommitted() {
+// It reports false when that went fatal: the learner is gone.
+func (n *Node) learnerPersistCommitted() bool {
 	lr := n.learn
 	for _, z := range lr.packetsCommitted {
 		if len(lr.packetsNotLogged) == 0 || lr.packetsNotLogged[0].Zxid != z {
 			n.fatal("committed sync txn " + z.String() + " is not the head of the pending proposals")
-			return
+			return false
 		}
 		t := lr.packetsNotLogged[0]
 		lr.packetsNotLogged = lr.packetsNotLogged[1:]
@@ -274,6 +282,7 @@ func (n *Node) learnerPersistCommitted() {
 		n.syncApply(t)
 	}
 	lr.packetsCommitted = lr.packetsCommitted[:0]
+	return true
 }
 
 func (n *Node) onUpToDate() {
@@ -304,6 +313,11 @@ func (n *Node) onUpToDate() {
 		}
 		for _, z := range lr.packetsCommitted {
 			n.followerCommit(z)
+			if n.learn != lr {
+				// The commit went fatal: the learner is gone, and so is
+				// the rest of this sync.
+				return
+			}
 		}
 	}
 	lr.packetsNotLogged, lr.packetsCommitted = nil, nil

@@ -87,15 +87,18 @@ func (n *Node) syncFollower(h *handler, peerLast Zxid) (string, Zxid) {
 
 func (q *syncQueue) add(m Message) { q.msgs = append(q.msgs, m) }
 
-// logCanSync checks LearnerHandler's txn-log path: the log must hold peerLast
-// (or start right after a new-epoch zxid), and the bytes to send must stay
-// under SnapshotSizeFactor × the snapshot size.
+// logCanSync checks LearnerHandler's txn-log path: the log must start at or
+// before peerLast, and the bytes to send must stay under SnapshotSizeFactor ×
+// the snapshot size. ZKDatabase.getProposalsFromTxnLog reads the log without
+// fast-forwarding and gives up when its first txn is above peerLast: the txns
+// between them are only in the snapshot, so the leader sends SNAP. That holds
+// for a learner at an epoch start (e, 0) too: the leader's log may begin in a
+// later epoch while e's committed txns live only in its snapshot.
 func (n *Node) logCanSync(peerLast, minC Zxid) bool {
 	if len(n.log) == 0 {
 		return false
 	}
-	first := n.log[0].Zxid
-	if first > peerLast && !(peerLast.Counter() == 0 && first.Epoch() > peerLast.Epoch()) {
+	if n.log[0].Zxid > peerLast {
 		return false
 	}
 	bytes := 0

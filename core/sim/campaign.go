@@ -21,10 +21,14 @@ const (
 	FaultCut       = "cut"
 	FaultPause     = "pause"
 	FaultBreak     = "break"
+	// FaultSync arms a trap: when the next sync packet of a kind chosen now
+	// (DIFF, TRUNC, SNAP, NEWLEADER or UPTODATE) reaches a learner, the learner or its leader crashes a few
+	// milliseconds later, in the middle of the sync, and restarts later.
+	FaultSync = "sync"
 )
 
 // AllFaults lists every fault kind inside ZAB's model.
-var AllFaults = []string{FaultCrash, FaultPartition, FaultCut, FaultPause, FaultBreak}
+var AllFaults = []string{FaultCrash, FaultPartition, FaultCut, FaultPause, FaultBreak, FaultSync}
 
 // ParseFaults reads "all", "none" or a comma list of fault kinds.
 func ParseFaults(s string) ([]string, error) {
@@ -70,7 +74,8 @@ type SeedResult struct {
 	Violations []check.Violation
 	Pending    string // liveness failure: why the ensemble did not recover
 	Steps      uint64
-	SimTime    time.Duration // wall time of the simulation and trace checks, without porcupine
+	SimTime    time.Duration  // wall time of the simulation and trace checks, without porcupine
+	Coverage   map[string]int // how often each sync mode, fault and sync trap happened
 }
 
 // Failed reports whether the seed found a problem.
@@ -84,6 +89,7 @@ type CampaignResult struct {
 	Elapsed    time.Duration
 	SimTime    time.Duration // summed over workers
 	Failures   []SeedResult
+	Coverage   map[string]int // summed over seeds
 }
 
 // SimEventsPerSecond is simulated events per second of one core's
@@ -117,10 +123,20 @@ func SeedOptions(seed uint64, voters, observers int, bugs core.Bugs) Options {
 	o.LatencyMinMs = 1 + next(3)
 	o.LatencyMaxMs = o.LatencyMinMs + next(20)
 	o.FsyncMinMs = next(3)
-	o.FsyncMaxMs = o.FsyncMinMs + next(10)
+	// A slow disk now and then widens the windows between logging and
+	// acking (ZOOKEEPER-4643, 4646).
+	o.FsyncMaxMs = o.FsyncMinMs + []int{next(10), next(10), next(10), 50 + next(50), 200 + next(200)}[next(5)]
 	o.SyncLimit = 2 + next(4)
 	o.InitLimit = o.SyncLimit + next(6)
-	o.SnapCount = 100 + next(1000)
+	// Small committed-log windows and snapshot intervals too, so that SNAP,
+	// TRUNC and the txn-log path are all reached.
+	o.CommitLogCount = []int{2, 5, 20, 100, 500}[next(5)]
+	o.SnapCount = []int{3, 10, 50, 100 + next(1000), 100 + next(1000)}[next(5)]
+	// One seed in four starts each leader's counter near the end of its
+	// 32 bits, so the zxid rolls over (ZOOKEEPER-1277) during the run.
+	if next(4) == 0 {
+		o.InitialCounter = 0xffffffff - uint32(20+next(300))
+	}
 
 	return o
 }
@@ -144,12 +160,24 @@ func RunSeed(seed uint64, co CampaignOptions) SeedResult {
 		return SeedResult{Seed: seed, Pending: err.Error()}
 	}
 	c.faults = co.Faults
+	c.Coverage = map[string]int{}
+	if len(co.Faults) > 0 && c.rng.IntN(5) == 0 {
+		// A late joiner: one server starts with an empty disk while the
+		// others already run (ZOOKEEPER-1319's learner at zxid 0).
+		id := 1 + c.rng.IntN(c.Size())
+		c.Crash(core.NodeID(id))
+		c.count("fault: late joiner")
+		c.schedule(qev{at: c.between(1000, int(max(2000, co.DurationMs/2))), kind: evRestart, node: id})
+	}
+	if o.InitialCounter != 0 {
+		c.count("fault: counter rollover")
+	}
 	c.StartWorkload(3, 100)
 	if len(co.Faults) > 0 {
 		c.schedule(qev{at: 500 + c.between(0, 1000), kind: evFault})
 	}
 	c.RunUntil(co.DurationMs, func() bool { return !chk.OK() })
-	res := SeedResult{Seed: seed}
+	res := SeedResult{Seed: seed, Coverage: c.Coverage}
 	if chk.OK() {
 		// Liveness: stop faults and load, heal, restart, and wait.
 		c.faults = nil
@@ -188,7 +216,9 @@ func (c *Cluster) randomFault() {
 	}
 	n := c.Size()
 	pick := func() core.NodeID { return core.NodeID(1 + c.rng.IntN(n)) }
-	switch c.faults[c.rng.IntN(len(c.faults))] {
+	kind := c.faults[c.rng.IntN(len(c.faults))]
+	c.count("fault: " + kind)
+	switch kind {
 	case FaultCrash:
 		id := pick()
 		if c.Up(id) {
@@ -223,6 +253,8 @@ func (c *Cluster) randomFault() {
 		if a != b {
 			c.breakConn(int(a), int(b), "fault", false)
 		}
+	case FaultSync:
+		c.syncTrap = syncPackets[c.rng.IntN(len(syncPackets))]
 	}
 	c.schedule(qev{at: c.now + c.between(200, 2000), kind: evFault})
 }
@@ -239,6 +271,7 @@ func Campaign(co CampaignOptions) CampaignResult {
 	var simNs atomic.Int64
 	var mu sync.Mutex
 	var failures []SeedResult
+	coverage := map[string]int{}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	if co.Progress != nil {
@@ -256,6 +289,11 @@ func Campaign(co CampaignOptions) CampaignResult {
 				r := RunSeed(co.FirstSeed+uint64(i), co)
 				steps.Add(r.Steps)
 				simNs.Add(int64(r.SimTime))
+				mu.Lock()
+				for k, v := range r.Coverage {
+					coverage[k] += v
+				}
+				mu.Unlock()
 				if r.Failed() {
 					bad.Add(1)
 					mu.Lock()
@@ -269,7 +307,7 @@ func Campaign(co CampaignOptions) CampaignResult {
 	wg.Wait()
 	close(stop)
 	sort.Slice(failures, func(i, j int) bool { return failures[i].Seed < failures[j].Seed })
-	res := CampaignResult{Seeds: co.Seeds, Violations: len(failures), Steps: steps.Load(), Elapsed: time.Since(start), SimTime: time.Duration(simNs.Load()), Failures: failures}
+	res := CampaignResult{Seeds: co.Seeds, Violations: len(failures), Steps: steps.Load(), Elapsed: time.Since(start), SimTime: time.Duration(simNs.Load()), Failures: failures, Coverage: coverage}
 	if co.Progress != nil {
 		fmt.Fprintf(co.Progress, "\r%s\n", strings.Repeat(" ", 78))
 	}

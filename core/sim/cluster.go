@@ -63,13 +63,35 @@ type inflight struct {
 	msg          core.Message
 	id           uint64
 	sent, arrive int64
+	ch           channel
 	dead         bool
 }
 
+// channel is one of the two TCP connections a pair of ZooKeeper servers
+// keeps: election notifications travel on QuorumCnxManager's connection,
+// everything else on the learner's connection to its leader
+// (Learner/LearnerHandler). Each is FIFO on its own; closing the learner
+// connection (the core's Ready.Close) loses only what is in flight on it,
+// while a partition, a cut or a crash breaks both.
+type channel uint8
+
+const (
+	chQuorum   channel = iota // Learner ↔ LearnerHandler
+	chElection                // QuorumCnxManager: NOTIFICATION
+	nChannels
+)
+
+func channelOf(t core.MsgType) channel {
+	if t == core.MsgNotification {
+		return chElection
+	}
+	return chQuorum
+}
+
 type link struct {
-	cut      bool // this direction is partitioned or cut
-	lastAt   int64
-	inflight []*inflight
+	cut      bool             // this direction is partitioned or cut
+	lastAt   [nChannels]int64 // FIFO per connection
+	inflight []*inflight      // both connections, in send order
 }
 
 type server struct {
@@ -110,6 +132,11 @@ type Cluster struct {
 	proposed     map[writeKey]bool  // client writes a leader proposed
 	stopWorkload bool
 	faults       []string
+	// syncTrap is the sync packet the armed sync fault waits for (see
+	// FaultSync); 0 when disarmed.
+	syncTrap core.MsgType
+	// Coverage counts how often each sync mode, fault and trap happened.
+	Coverage map[string]int
 }
 
 // New builds an ensemble and starts every server.
@@ -290,6 +317,11 @@ func (c *Cluster) dispatch(e qev) {
 		c.Heal()
 	case evFault:
 		c.randomFault()
+	case evCrash:
+		if s := c.servers[e.node]; s.node != nil && s.gen == e.gen {
+			c.Crash(core.NodeID(e.node))
+			c.schedule(qev{at: c.now + c.between(50, 3000), kind: evRestart, node: e.node})
+		}
 	}
 }
 
@@ -307,6 +339,7 @@ func (c *Cluster) handleReady(i int) {
 		switch {
 		case ev.Kind == core.EvSyncMode && int(ev.Peer) < len(c.lastSync):
 			c.lastSync[ev.Peer] = ev.Mode
+			c.count("sync: " + ev.Mode)
 		case ev.Kind == core.EvRole:
 			// A server that changes role closes its client connections; each
 			// client reconnects with its lastZxidSeen.
@@ -327,7 +360,7 @@ func (c *Cluster) handleReady(i int) {
 		}
 	}
 	for _, p := range rd.Close {
-		c.breakConn(i, int(p), "closed by "+s.id.String(), true)
+		c.closeQuorumConn(i, int(p), "closed by "+s.id.String())
 	}
 	for k := range rd.Messages {
 		c.send(i, rd.Messages[k])
@@ -407,20 +440,21 @@ func (c *Cluster) send(from int, m core.Message) {
 	}
 	at := c.now + c.between(c.opts.LatencyMinMs, c.opts.LatencyMaxMs)
 	reorder := c.opts.ReorderPct > 0 && c.rng.IntN(100) < c.opts.ReorderPct
-	if at < l.lastAt && !reorder {
-		at = l.lastAt // FIFO: never overtake an earlier message on the link
+	ch := channelOf(m.Type)
+	if at < l.lastAt[ch] && !reorder {
+		at = l.lastAt[ch] // FIFO: never overtake an earlier message on the same connection
 	}
-	if at > l.lastAt {
-		l.lastAt = at
+	if at > l.lastAt[ch] {
+		l.lastAt[ch] = at
 	}
-	f := &inflight{msg: m, id: id, sent: c.now, arrive: at}
+	f := &inflight{msg: m, id: id, sent: c.now, arrive: at, ch: ch}
 	l.inflight = append(l.inflight, f)
 	if c.opts.Trace {
 		c.emit(core.Event{Kind: core.EvSend, Node: m.From, Peer: m.To, Msg: m.Type, ID: id, Arrive: at, Text: core.Describe(m)})
 	}
 	c.schedule(qev{at: at, kind: evDeliver, node: to, peer: from, msg: f, gen: c.servers[to].gen})
 	if c.opts.DuplicatePct > 0 && c.rng.IntN(100) < c.opts.DuplicatePct {
-		d := &inflight{msg: m, id: id, sent: c.now, arrive: at + 1}
+		d := &inflight{msg: m, id: id, sent: c.now, arrive: at + 1, ch: ch}
 		l.inflight = append(l.inflight, d)
 		c.schedule(qev{at: at + 1, kind: evDeliver, node: to, peer: from, msg: d, gen: c.servers[to].gen})
 	}
@@ -454,29 +488,84 @@ func (c *Cluster) deliver(e qev) {
 	}
 	s.node.Step(f.msg)
 	c.handleReady(e.node)
+	if c.syncTrap != 0 && f.msg.Type == c.syncTrap {
+		c.springSyncTrap(e.node, e.peer, f.msg.Type)
+	}
 }
 
-// breakConn breaks the connection between a and b: what is in flight either
-// way is lost and both ends (or only the far end, when a closed it) notice.
+// syncPackets are the packets the sync fault can wait for.
+var syncPackets = []core.MsgType{core.MsgDiff, core.MsgTrunc, core.MsgSnap, core.MsgNewLeader, core.MsgUpToDate}
+
+// springSyncTrap crashes the learner that just got a sync packet, or its
+// leader, a few milliseconds later: in the middle of the sync.
+func (c *Cluster) springSyncTrap(learner, leader int, t core.MsgType) {
+	c.syncTrap = 0
+	victims, who := []int{learner}, "learner"
+	switch c.rng.IntN(3) {
+	case 1:
+		victims, who = []int{leader}, "leader"
+	case 2:
+		victims, who = []int{learner, leader}, "both"
+	}
+	c.count("trap: " + who + " crashes after " + t.String())
+	at := c.now + c.between(0, 30)
+	for _, v := range victims {
+		c.schedule(qev{at: at, kind: evCrash, node: v, gen: c.servers[v].gen})
+	}
+}
+
+// count adds one to a coverage counter (campaign runs only).
+func (c *Cluster) count(what string) {
+	if c.Coverage != nil {
+		c.Coverage[what]++
+	}
+}
+
+// breakConn breaks both connections between a and b (a partition, a cut, a
+// crash): what is in flight either way is lost and both ends (or only the far
+// end, when a closed it) notice.
 func (c *Cluster) breakConn(a, b int, why string, closedByA bool) {
-	if a == b || b <= 0 || b >= len(c.servers) {
-		return
+	c.dropInflight(a, b, why, true)
+	if !closedByA {
+		c.notifyConnLost(a, b)
+	}
+	c.notifyConnLost(b, a)
+}
+
+// closeQuorumConn is a's core closing its learner connection to b: only what
+// is in flight on that connection is lost, and b notices. Election
+// notifications in flight between them still arrive, as they do on
+// QuorumCnxManager's own connection in ZooKeeper.
+func (c *Cluster) closeQuorumConn(a, b int, why string) {
+	if c.dropInflight(a, b, why, false) {
+		c.notifyConnLost(b, a)
+	}
+}
+
+// dropInflight loses the messages in flight between a and b either way, on
+// both connections or on the learner connection only. It reports whether a
+// and b are two servers.
+func (c *Cluster) dropInflight(a, b int, why string, both bool) bool {
+	if a == b || a <= 0 || b <= 0 || a >= len(c.servers) || b >= len(c.servers) {
+		return false
 	}
 	for _, p := range [2][2]int{{a, b}, {b, a}} {
 		l := &c.links[p[0]][p[1]]
+		keep := l.inflight[:0]
 		for _, f := range l.inflight {
+			if !both && f.ch != chQuorum {
+				keep = append(keep, f)
+				continue
+			}
 			f.dead = true
 			if c.opts.Trace {
 				c.emit(core.Event{Kind: core.EvDrop, Node: f.msg.From, Peer: f.msg.To, Msg: f.msg.Type, ID: f.id, Reason: "connection broken: " + why})
 			}
 		}
-		clear(l.inflight)
-		l.inflight = l.inflight[:0]
+		clear(l.inflight[len(keep):])
+		l.inflight = keep
 	}
-	if !closedByA {
-		c.notifyConnLost(a, b)
-	}
-	c.notifyConnLost(b, a)
+	return true
 }
 
 func (c *Cluster) notifyConnLost(at, peer int) {

@@ -1,6 +1,8 @@
 // Package sim runs ZAB ensembles of core.Nodes in virtual time: one seeded
-// random source, one event queue, FIFO links between servers (ZAB assumes TCP),
-// disks whose writes become durable only at fsync, and the faults of ZAB's
+// random source, one event queue, FIFO links between servers (ZAB assumes TCP;
+// as in ZooKeeper each pair keeps two connections, QuorumCnxManager's for
+// election notifications and the learner's for everything else, so a core
+// closing its learner connection loses nothing of the election), disks whose writes become durable only at fsync, and the faults of ZAB's
 // model: latency, broken connections, partitions and one-way cuts, crashes
 // that lose what was not fsynced, and pauses. Opt-in faults break the model
 // for lessons: reordering or duplicating inside a link, and losing an fsynced

@@ -13,6 +13,7 @@ const (
 	evRestart
 	evHeal
 	evFault
+	evCrash // a crash scheduled by the sync fault (node, gen)
 )
 
 // qev is one queued event. Events run in (at, seq) order, which makes the run
