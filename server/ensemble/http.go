@@ -373,7 +373,7 @@ func (e *Ensemble) watch(v *viewer, add bool) State {
 	s.vmu.Lock()
 	select {
 	case <-s.done:
-		v.end("the ensemble has stopped")
+		v.end(s.reason)
 	default:
 		if add {
 			s.viewers[v] = struct{}{}

@@ -111,6 +111,7 @@ type stream struct {
 	fmu      sync.Mutex
 	vmu      sync.Mutex
 	viewers  map[*viewer]struct{}
+	reason   string // why it stopped (under vmu), for a viewer that comes late
 }
 
 func newStream(start time.Time) *stream {
@@ -553,6 +554,9 @@ func (s *stream) close(reason string) {
 		return
 	default:
 	}
+	s.vmu.Lock()
+	s.reason = reason
+	s.vmu.Unlock()
 	close(s.done)
 	<-s.closed
 	<-s.fanned
