@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +35,9 @@ type nodeFlags struct {
 	handshake time.Duration
 	maxHS     int
 	maxPerIP  int
+	tlsCert   string
+	tlsKey    string
+	tlsCA     string
 	tick      time.Duration
 	clock     time.Duration
 	initLimit int
@@ -64,6 +68,9 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
 	fs.DurationVar(&f.handshake, "handshake-timeout", 5*time.Second, "how long a connection to the quorum port may take to authenticate")
 	fs.IntVar(&f.maxHS, "max-handshakes", 64, "incoming quorum connections authenticating at once; past it new ones are refused")
 	fs.IntVar(&f.maxPerIP, "max-conns-per-ip", 0, "incoming quorum connections (authenticating or established) from one IP address (0: the number of servers + 8)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "this server's certificate (PEM), signed by --tls-ca and naming this server's --peers host: makes the quorum mutual TLS 1.3 (with --tls-key and --tls-ca)")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
+	fs.StringVar(&f.tlsCA, "tls-ca", "", "the ensemble's CA certificate (PEM): every server's certificate must be signed by it")
 	fs.StringVar(&f.secret, "secret-file", "", "file holding the ensemble's shared secret (the same on every server, at least 16 bytes, e.g. head -c 32 /dev/urandom | base64 > zab.secret): only servers that prove they know it may connect to the quorum port; without it the quorum port is open to anyone who reaches it")
 	fs.DurationVar(&f.tick, "tick", 200*time.Millisecond, "ZooKeeper's tickTime")
 	fs.DurationVar(&f.clock, "clock", 10*time.Millisecond, "how often the core's clock ticks; must divide tick/2")
@@ -118,6 +125,9 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
 	}
 	if f.handshake <= 0 || f.maxHS < 1 || f.maxPerIP < 0 {
 		return f, fmt.Errorf("node: --handshake-timeout %v, --max-handshakes %d, --max-conns-per-ip %d: want positive values (0 allowed for --max-conns-per-ip)", f.handshake, f.maxHS, f.maxPerIP)
+	}
+	if n := btoi(f.tlsCert != "") + btoi(f.tlsKey != "") + btoi(f.tlsCA != ""); n != 0 && n != 3 {
+		return f, errors.New("node: --tls-cert, --tls-key and --tls-ca go together")
 	}
 	if f.snapCount < 1 {
 		return f, fmt.Errorf("node: --snapcount %d: want at least 1", f.snapCount)
@@ -220,8 +230,19 @@ func loopbackDefault(addr string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // loadNodeSecret reads --secret-file, or says loudly that there is none.
 func loadNodeSecret(f nodeFlags, log *slog.Logger) ([]byte, error) {
+	if f.secret == "" && f.tlsCA != "" {
+		log.Warn("no --secret-file: the quorum port lets in any server with a certificate of --tls-ca", slog.String("ca", f.tlsCA))
+		return nil, nil
+	}
 	if f.secret == "" {
 		log.Warn("QUORUM PORT OPEN TO ANYONE: no --secret-file, so any program that reaches " + f.peers[f.id] +
 			" can join this ensemble as a server, forge its messages and corrupt its data. Give every server the same secret: " +
@@ -253,6 +274,12 @@ func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	var tlsCfg *tls.Config
+	if f.tlsCA != "" {
+		if tlsCfg, err = transport.LoadTLS(f.tlsCert, f.tlsKey, f.tlsCA); err != nil {
+			return fmt.Errorf("node: %w", err)
+		}
+	}
 	disk, durable, err := storage.Open(f.data, log)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
@@ -261,7 +288,7 @@ func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ID: f.id, Peers: f.peers, Observers: f.observers, Secret: secret, Store: disk, Restore: durable,
 		TickMs: int(f.tick / time.Millisecond), ClockMs: int(f.clock / time.Millisecond),
 		InitLimit: f.initLimit, SyncLimit: f.syncLimit, SnapCount: f.snapCount, Seed: f.seed, Log: log,
-		HandshakeTimeout: f.handshake, MaxHandshakes: f.maxHS, MaxConnsPerAddr: f.maxPerIP,
+		HandshakeTimeout: f.handshake, MaxHandshakes: f.maxHS, MaxConnsPerAddr: f.maxPerIP, TLS: tlsCfg,
 	}
 	if f.eventsFd != 0 {
 		sink := os.NewFile(uintptr(f.eventsFd), "events")

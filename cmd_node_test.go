@@ -3,9 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -45,6 +52,7 @@ func TestNodeFlagErrors(t *testing.T) {
 		{[]string{"--id", "1", "--peers", peers, "--data", "d", "extra"}, "unexpected argument"},
 		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--admin-hosts", "laptop3.local:8081"}, "without port"},
 		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--max-handshakes", "0"}, "--max-handshakes 0"},
+		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--tls-ca", "ca.crt"}, "go together"},
 		{[]string{"--id", "1", "--peers", peers, "--data", "d", "--handshake-timeout", "0s"}, "--handshake-timeout 0s"},
 	} {
 		_, err := parseNodeFlags(c.args, io.Discard)
@@ -141,13 +149,54 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 // TestNodeEnsemble runs three `zabplay node` commands (with on-disk storage)
 // and writes through the admin API of each.
 func TestNodeEnsemble(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "zab.secret")
+	require.NoError(t, os.WriteFile(secret, []byte("a classroom secret, shared by all\n"), 0o600))
+	t.Run("secret", func(t *testing.T) { nodeEnsemble(t, "--secret-file", secret) })
+	t.Run("secret and mutual TLS", func(t *testing.T) {
+		ca, cert, key := testPKI(t, "127.0.0.1")
+		nodeEnsemble(t, "--secret-file", secret, "--tls-ca", ca, "--tls-cert", cert, "--tls-key", key)
+	})
+}
+
+// testPKI writes a CA and one certificate for ips (both ends of a
+// connection), and returns the three PEM files.
+func testPKI(t *testing.T, ips ...string) (caFile, certFile, keyFile string) {
+	dir := t.TempDir()
+	write := func(name, typ string, b []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b}), 0o600))
+		return p
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "classroom CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	require.NoError(t, err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "zab server"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	for _, ip := range ips {
+		tmpl.IPAddresses = append(tmpl.IPAddresses, net.ParseIP(ip))
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caTmpl, &key.PublicKey, caKey)
+	require.NoError(t, err)
+	kb, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	return write("ca.crt", "CERTIFICATE", caDER), write("s.crt", "CERTIFICATE", der), write("s.key", "EC PRIVATE KEY", kb)
+}
+
+// nodeEnsemble runs three `zabplay node` commands with the extra flags and
+// writes through each one's admin API.
+func nodeEnsemble(t *testing.T, extra ...string) {
 	addrs := freePorts(t, 3)
 	var peers []string
 	for i, a := range addrs {
 		peers = append(peers, fmt.Sprintf("%d=%s", i+1, a))
 	}
-	secret := filepath.Join(t.TempDir(), "zab.secret")
-	require.NoError(t, os.WriteFile(secret, []byte("a classroom secret, shared by all\n"), 0o600))
 	ctx, cancel := context.WithCancel(context.Background())
 	var admins []string
 	var dones []chan error
@@ -158,7 +207,7 @@ func TestNodeEnsemble(t *testing.T) {
 		done := make(chan error, 1)
 		stderr := &syncBuffer{}
 		stderrs = append(stderrs, stderr)
-		args := []string{"node", "--id", fmt.Sprint(i + 1), "--peers", strings.Join(peers, ","), "--data", t.TempDir(), "--tick", "100ms", "--secret-file", secret}
+		args := append([]string{"node", "--id", fmt.Sprint(i + 1), "--peers", strings.Join(peers, ","), "--data", t.TempDir(), "--tick", "100ms"}, extra...)
 		go func() { done <- run(ctx, args, os.Getenv, w, stderr) }()
 		select {
 		case line := <-lines:

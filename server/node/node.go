@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,8 @@ type Config struct {
 	// know it may connect (transport.Config.Secret). Without one the quorum
 	// port is open to anyone who reaches it.
 	Secret []byte
+	// TLS, if set, makes the quorum mutual TLS (transport.Config.TLS).
+	TLS *tls.Config
 	// HandshakeTimeout, MaxHandshakes and MaxConnsPerAddr bound the quorum
 	// port's incoming connections (transport.Config); zero means the
 	// transport's default.
@@ -156,7 +159,7 @@ func Start(cfg Config) (*Node, error) {
 	n.sessions = int64(cfg.ID)<<56 | (n.start.UnixMilli()&(1<<36-1))<<16
 	tr, err := transport.New(transport.Config{
 		ID: cfg.ID, Peers: cfg.Peers, Listener: cfg.Listener, Log: cfg.Log, Secret: cfg.Secret,
-		HandshakeTimeout: cfg.HandshakeTimeout, MaxHandshakes: cfg.MaxHandshakes, MaxConnsPerAddr: cfg.MaxConnsPerAddr,
+		HandshakeTimeout: cfg.HandshakeTimeout, MaxHandshakes: cfg.MaxHandshakes, MaxConnsPerAddr: cfg.MaxConnsPerAddr, TLS: cfg.TLS,
 		OnEvent: n.hub.Publish, Clock: n.hub.Now,
 	})
 	if err != nil {
@@ -165,7 +168,7 @@ func Start(cfg Config) (*Node, error) {
 	n.tr = tr
 	n.core = core.NewNode(cc)
 	n.log.Info("server starting", slog.Uint64("seed", cfg.Seed), slog.String("quorum", tr.Addr().String()),
-		slog.Int("clockMs", cc.ClockMs), slog.Int("tickMs", cc.TickMs), slog.Bool("secret", len(cfg.Secret) > 0))
+		slog.Int("clockMs", cc.ClockMs), slog.Int("tickMs", cc.TickMs), slog.Bool("secret", len(cfg.Secret) > 0), slog.Bool("tls", cfg.TLS != nil))
 	n.saveStatus()
 	n.wg.Add(2)
 	go n.loop()

@@ -27,6 +27,11 @@ func rawHello(addr string, h hello) (net.Conn, *bufio.Reader, hello, error) {
 	if err != nil {
 		return nil, nil, hello{}, err
 	}
+	return rawHelloOn(nc, h)
+}
+
+// rawHelloOn is rawHello on an open connection.
+func rawHelloOn(nc net.Conn, h hello) (net.Conn, *bufio.Reader, hello, error) {
 	nc.SetDeadline(time.Now().Add(5 * time.Second))
 	br := bufio.NewReader(nc)
 	if _, err := nc.Write(AppendFrame(nil, FrameHello, h.body())); err != nil {
@@ -53,8 +58,17 @@ func rawHello(addr string, h hello) (net.Conn, *bufio.Reader, hello, error) {
 // rawDial performs the dialer's side of the handshake by hand, as server
 // from with the given secret, and returns the authenticated connection.
 func rawDial(addr string, from, to core.NodeID, secret []byte) (net.Conn, *bufio.Reader, error) {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rawDialOn(nc, from, to, secret)
+}
+
+// rawDialOn is rawDial on an open connection.
+func rawDialOn(nc net.Conn, from, to core.NodeID, secret []byte) (net.Conn, *bufio.Reader, error) {
 	d := newHello(len(secret) > 0, from, to)
-	nc, br, a, err := rawHello(addr, d)
+	nc, br, a, err := rawHelloOn(nc, d)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,6 +12,12 @@
 // fails (the other side's nonce is new). ZooKeeper's quorum SASL plays this
 // part. Without a secret the quorum port is open to anyone who reaches it.
 //
+// Optionally (Config.TLS, `zabplay node --tls-cert --tls-key --tls-ca`)
+// every connection is mutual TLS 1.3 first, both certificates signed by the
+// ensemble's CA, and a dialer's certificate must name the host that Peers
+// gives the id it claims (tls.go); the handshake above then runs inside it.
+// ZooKeeper's quorum TLS (sslQuorum) plays this part.
+//
 // Wire format: every frame is
 //
 //	version (1 byte, = Version) | type (1 byte) | length (4 bytes, big endian) | body (length bytes)

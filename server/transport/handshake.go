@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -155,6 +156,17 @@ func (t *Transport) handshakeIn(nc net.Conn, ip string) {
 	defer t.handshakeDone()
 	remote := nc.RemoteAddr().String()
 	nc.SetDeadline(time.Now().Add(t.cfg.HandshakeTimeout))
+	var tc *tls.Conn
+	if t.tlsServer != nil {
+		var err error
+		if tc, err = t.tlsAccept(nc); err != nil {
+			t.logRefusal(remote, err.Error())
+			nc.Close()
+			t.release(ip)
+			return
+		}
+		nc = tc
+	}
 	br := bufio.NewReaderSize(nc, 4096)
 	refuse := func(why string) {
 		t.logRefusal(remote, why)
@@ -203,6 +215,12 @@ func (t *Transport) handshakeIn(nc net.Conn, ip string) {
 		refuse(fmt.Sprintf("server %v has no shared secret but the dialer has one: give every server the same --secret-file", t.cfg.ID))
 		return
 	}
+	if tc != nil {
+		if err := certSpeaksFor(tc, p.addr); err != nil {
+			refuse(fmt.Sprintf("the dialer cannot be server %v at %s: %v", d.from, p.addr, err))
+			return
+		}
+	}
 	if p.fullyCut() {
 		t.log.Debug("refusing connection on a cut link", slog.String("peer", d.from.String()))
 		nc.Write(AppendFrame(nil, FrameReject, []byte("link cut")))
@@ -249,6 +267,13 @@ func (p *peer) dial() error {
 	fail := func(err error) error {
 		nc.Close()
 		return err
+	}
+	if t.tlsClient != nil {
+		tc, err := t.tlsDial(nc, p.addr)
+		if err != nil {
+			return fail(err)
+		}
+		nc = tc
 	}
 	mine := len(t.cfg.Secret) > 0
 	d := newHello(mine, t.cfg.ID, p.id)

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -52,6 +53,10 @@ type Config struct {
 	// MaxHandshakes bounds the incoming handshakes in flight (default 64);
 	// past it new connections are refused at once.
 	MaxHandshakes int
+	// TLS, if set, makes every connection mutual TLS 1.3: it holds this
+	// server's certificate (Certificates) and the ensemble's CA (RootCAs);
+	// see tls.go for what each side checks. LoadTLS reads one from files.
+	TLS *tls.Config
 	// MaxConnsPerAddr bounds the incoming connections, handshaking or
 	// established, from one remote IP (default len(Peers)+8: every server
 	// may run on one host, as serve's loopback ensembles do, plus redials).
@@ -91,6 +96,8 @@ type Transport struct {
 
 	gate     gate // incoming connections in handshake and per remote address
 	refusals logLimiter
+
+	tlsServer, tlsClient *tls.Config // nil without Config.TLS
 }
 
 // inboxMax bounds the messages read but not yet taken by Recv's reader.
@@ -129,6 +136,10 @@ func New(cfg Config) (*Transport, error) {
 		peers: map[core.NodeID]*peer{}, slots: make(chan struct{}, inboxMax),
 		out: make(chan Inbound), done: make(chan struct{}),
 	}
+	var err error
+	if t.tlsServer, t.tlsClient, err = tlsConfigs(cfg.TLS); err != nil {
+		return nil, err
+	}
 	t.inbox.ready = make(chan struct{}, 1)
 	t.gate.perAddr = map[string]int{}
 	if t.cfg.Clock == nil {
@@ -136,7 +147,6 @@ func New(cfg Config) (*Transport, error) {
 	}
 	ln := cfg.Listener
 	if ln == nil {
-		var err error
 		if ln, err = net.Listen("tcp", cfg.Peers[cfg.ID]); err != nil {
 			return nil, fmt.Errorf("transport: %w", err)
 		}
