@@ -5,12 +5,14 @@
 // and a connection that arrives from a smaller id is refused with a log line.
 // Every connection opens with a handshake (auth.go) naming both servers' ids
 // and carrying a fresh nonce from each side; unknown ids and other versions
-// are refused. With a shared secret (Config.Secret, `zabplay node
-// --secret-file`) each side then sends an HMAC-SHA256 of both ids and both
-// nonces under the secret, the dialer first: a connection is installed only
-// when both proved they know it, and a recorded handshake replayed later
-// fails (the other side's nonce is new). ZooKeeper's quorum SASL plays this
-// part. Without a secret the quorum port is open to anyone who reaches it.
+// are refused. Each side then sends an HMAC-SHA256 of both ids and both
+// nonces under the shared secret (Config.Secret, `zabplay node
+// --secret-file`), the dialer first: a connection is installed only when
+// both proved they know it, and a recorded handshake replayed later fails
+// (the other side's nonce is new). ZooKeeper's quorum SASL plays this part.
+// Without a secret (on both sides: a server with one refuses a server
+// without) the MACs use an empty key and prove nothing: the quorum port is
+// open to anyone who reaches it.
 //
 // Optionally (Config.TLS, `zabplay node --tls-cert --tls-key --tls-ca`)
 // every connection is mutual TLS 1.3 first, both certificates signed by the
@@ -28,7 +30,8 @@
 // binary encoding of AppendMessage). A malformed frame closes its connection
 // with a log line; it never panics the process.
 //
-// Nothing a stranger sends costs more than a few dozen bytes: each frame
+// Nothing a stranger sends costs more than a few dozen bytes (with TLS, the
+// TLS handshake's own bound, 64 KiB a message, comes first): each frame
 // type has its own bound (MaxBody: the handshake frames their real size, a
 // Msg 64 MiB, since a SNAP carries the whole tree), a frame of a type the
 // handshake does not expect is refused from its header, and a large body is
