@@ -31,6 +31,8 @@
 // {"type":"gap","dropped":N} and a fresh snapshot; the ensemble never waits
 // for a viewer.
 //
-// Ids are random ("e-3f9a1c") and looked up in a map; nothing from a request
-// reaches the file system.
+// Ids are 128 random bits ("e-" and 32 hex digits) and looked up in a map;
+// nothing from a request reaches the file system. Acting on an ensemble and
+// deleting it take the capability token its create answered; watching it
+// takes none (README.md: ownership, cross-site requests, limits).
 package ensemble
