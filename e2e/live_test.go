@@ -138,6 +138,15 @@ func TestLiveLeaderDies(t *testing.T) {
 	}
 	p.wait("a leader", leaderJS(1)+` && `+w+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
 	p.shotWidget(1, "live-leader")
+	// The page holds the ensemble's token in memory only, and the server
+	// refuses an action without it (another page, or a guessed id, has none).
+	sim := w + `.__zw.sim`
+	if !eval[bool](p, sim+`.token?.length === 43 && ![...Object.values(sessionStorage), ...Object.values(localStorage), location.href].some(v => String(v).includes(`+sim+`.token))`) {
+		t.Errorf("the token is not kept in memory only")
+	}
+	eval[bool](p, `(window.__noToken = 0, fetch(`+sim+`.url + '/actions', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"text":"crash s1"}'}).then(r => { window.__noToken = r.status; }), true)`)
+	p.wait("an action without the token refused", `window.__noToken === 403`, 10*time.Second)
+	p.expectFailedLoad("/actions")
 	// A dropped websocket comes back by itself and says so.
 	p.wait("the websocket open", w+`.__zw.sim.ws?.readyState === 1`, 10*time.Second)
 	eval[bool](p, `(`+w+`.__zw.sim.ws.close(), true)`)
