@@ -2,8 +2,7 @@ package ztree
 
 import (
 	"encoding/binary"
-	"errors"
-	"sort"
+		"sort"
 	"strconv"
 )
 
@@ -56,11 +55,11 @@ func (t *Tree) MarshalBinary() ([]byte, error) { return t.AppendBinary(make([]by
 // child under an ephemeral node, a duplicate session, and trailing bytes.
 // The decoded tree is equal (reflect.DeepEqual) to a Clone of the encoded one.
 func (t *Tree) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
-	if v := d.byte(); d.err == nil && v != encodingVersion {
+	d := Decoder{b: b}
+	if v := d.Byte(); d.err == nil && v != encodingVersion {
 		return decodeError("unknown encoding version " + strconv.Itoa(int(v)))
 	}
-	count := d.count(9) // a node takes at least 9 bytes
+	count := d.Count(9) // a node takes at least 9 bytes
 	nt := &Tree{
 		nodes:      make(map[string]*Znode, count),
 		sessions:   map[int64]int32{},
@@ -68,11 +67,11 @@ func (t *Tree) UnmarshalBinary(b []byte) error {
 	}
 	prev := ""
 	for i := 0; i < count && d.err == nil; i++ {
-		p, data := d.string(), d.string()
+		p, data := d.String(), d.String()
 		var s Stat
-		s.Czxid, s.Mzxid, s.Pzxid = d.uvarint(), d.uvarint(), d.uvarint()
-		s.Version, s.Cversion = d.int32(), d.int32()
-		s.EphemeralOwner = d.varint()
+		s.Czxid, s.Mzxid, s.Pzxid = d.Uvarint(), d.Uvarint(), d.Uvarint()
+		s.Version, s.Cversion = d.Int32(), d.Int32()
+		s.EphemeralOwner = d.Varint()
 		if d.err != nil {
 			break
 		}
@@ -81,9 +80,9 @@ func (t *Tree) UnmarshalBinary(b []byte) error {
 		}
 		prev = p
 	}
-	nsess := d.count(2)
+	nsess := d.Count(2)
 	for i := 0; i < nsess && d.err == nil; i++ {
-		id, to := d.varint(), d.int32()
+		id, to := d.Varint(), d.Int32()
 		if _, dup := nt.sessions[id]; dup && d.err == nil {
 			return decodeError("session " + strconv.FormatInt(id, 10) + " listed twice")
 		}
@@ -150,23 +149,81 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func decodeError(why string) error { return errors.New("zab: ztree: " + why) }
+// AppendBinary appends the txn's binary encoding to b
+// (encoding.BinaryAppender): op, path, data, version, ephemeral owner, parent
+// cversion, err, session, timeout; integers as varints, strings as a uvarint
+// length and the bytes. It is the one encoding of a txn: the txn log on disk
+// and the quorum packets both use it, as ZooKeeper serializes a txn with the
+// same jute records for its log and its PROPOSALs.
+func (t *Txn) AppendBinary(b []byte) ([]byte, error) {
+	b = binary.AppendVarint(b, int64(t.Op))
+	b = appendString(b, t.Path)
+	b = appendString(b, t.Data)
+	b = binary.AppendVarint(b, int64(t.Version))
+	b = binary.AppendVarint(b, t.EphemeralOwner)
+	b = binary.AppendVarint(b, int64(t.ParentCVersion))
+	b = binary.AppendVarint(b, int64(t.Err))
+	b = binary.AppendVarint(b, t.Session)
+	return binary.AppendVarint(b, int64(t.Timeout)), nil
+}
 
-var errShort = decodeError("unexpected end of data")
+// DecodeTxn reads a txn encoded by Txn.AppendBinary.
+func (d *Decoder) DecodeTxn(t *Txn) {
+	t.Op = Op(d.Int8())
+	t.Path, t.Data = d.String(), d.String()
+	t.Version = d.Int32()
+	t.EphemeralOwner = d.Varint()
+	t.ParentCVersion = d.Int32()
+	t.Err = Err(d.Int32())
+	t.Session = d.Varint()
+	t.Timeout = d.Int32()
+}
 
-// decoder reads varints and strings; the first error sticks and every later
-// read returns zero.
-type decoder struct {
+// DecodeError is every decoding error of a Decoder; Why says what was wrong.
+type DecodeError struct{ Why string }
+
+func (e *DecodeError) Error() string { return "zab: ztree: " + e.Why }
+
+func decodeError(why string) error { return &DecodeError{Why: why} }
+
+// Decoder reads the varint encodings of this package (a tree, a txn) and the
+// formats built on them (the quorum packets of server/transport, the log
+// records of server/storage). The first error sticks: every later read returns
+// zero, so a caller reads a whole record and checks Err once. It never panics
+// and never allocates more than the input holds.
+type Decoder struct {
 	b   []byte
 	err error
 }
 
-func (d *decoder) byte() byte {
+// NewDecoder reads b.
+func NewDecoder(b []byte) *Decoder { return &Decoder{b: b} }
+
+// Err is the first error, or nil.
+func (d *Decoder) Err() error { return d.err }
+
+// Len is how many bytes are left.
+func (d *Decoder) Len() int { return len(d.b) }
+
+// Fail records err unless an error is already recorded.
+func (d *Decoder) Fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+}
+
+// Failf records a DecodeError saying why.
+func (d *Decoder) Failf(why string) { d.Fail(decodeError(why)) }
+
+func (d *Decoder) short() { d.Failf("unexpected end of data") }
+
+// Byte reads one byte.
+func (d *Decoder) Byte() byte {
 	if d.err != nil {
 		return 0
 	}
 	if len(d.b) == 0 {
-		d.err = errShort
+		d.short()
 		return 0
 	}
 	v := d.b[0]
@@ -174,62 +231,103 @@ func (d *decoder) byte() byte {
 	return v
 }
 
-func (d *decoder) uvarint() uint64 {
+// Uvarint reads an unsigned varint.
+func (d *Decoder) Uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
 	v, n := binary.Uvarint(d.b)
 	if n <= 0 {
-		d.err = decodeError("bad varint")
+		d.Failf("bad varint")
 		return 0
 	}
 	d.b = d.b[n:]
 	return v
 }
 
-func (d *decoder) varint() int64 {
+// Varint reads a signed varint.
+func (d *Decoder) Varint() int64 {
 	if d.err != nil {
 		return 0
 	}
 	v, n := binary.Varint(d.b)
 	if n <= 0 {
-		d.err = decodeError("bad varint")
+		d.Failf("bad varint")
 		return 0
 	}
 	d.b = d.b[n:]
 	return v
 }
 
-func (d *decoder) int32() int32 {
-	v := d.varint()
-	if int64(int32(v)) != v && d.err == nil {
-		d.err = decodeError("int32 out of range")
+// Uint32 reads an unsigned varint that must fit 32 bits.
+func (d *Decoder) Uint32() uint32 {
+	v := d.Uvarint()
+	if v > 1<<32-1 {
+		d.Failf("uint32 out of range")
+		return 0
+	}
+	return uint32(v)
+}
+
+// Int32 reads a signed varint that must fit 32 bits.
+func (d *Decoder) Int32() int32 {
+	v := d.Varint()
+	if int64(int32(v)) != v {
+		d.Failf("int32 out of range")
 		return 0
 	}
 	return int32(v)
 }
 
-// count reads a length and checks it against the bytes left, at least
+// Int8 reads a signed varint that must fit 8 bits.
+func (d *Decoder) Int8() int8 {
+	v := d.Varint()
+	if int64(int8(v)) != v {
+		d.Failf("int8 out of range")
+		return 0
+	}
+	return int8(v)
+}
+
+// Uint64BE reads 8 bytes, big endian.
+func (d *Decoder) Uint64BE() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) < 8 {
+		d.short()
+		return 0
+	}
+	v := binary.BigEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+// Count reads a length and checks it against the bytes left, at least
 // minBytes for each item, so that garbage cannot make us allocate much.
-func (d *decoder) count(minBytes int) int {
-	v := d.uvarint()
+func (d *Decoder) Count(minBytes int) int {
+	v := d.Uvarint()
 	if d.err == nil && v > uint64(len(d.b)/minBytes) {
-		d.err = decodeError("count " + strconv.FormatUint(v, 10) + " exceeds the data")
+		d.Failf("count " + strconv.FormatUint(v, 10) + " exceeds the data")
 		return 0
 	}
 	return int(v)
 }
 
-func (d *decoder) string() string {
-	n := d.uvarint()
+// Bytes reads a uvarint length and that many bytes (a sub-slice of the input).
+func (d *Decoder) Bytes() []byte {
+	n := d.Uvarint()
 	if d.err != nil {
-		return ""
+		return nil
 	}
 	if n > uint64(len(d.b)) {
-		d.err = errShort
-		return ""
+		d.short()
+		return nil
 	}
-	s := string(d.b[:n])
+	s := d.b[:n:n]
 	d.b = d.b[n:]
 	return s
 }
+
+// String reads what appendString wrote.
+func (d *Decoder) String() string { return string(d.Bytes()) }

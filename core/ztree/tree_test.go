@@ -589,3 +589,24 @@ func FuzzPrepApply(f *testing.F) {
 		checkInvariants(t, tr)
 	})
 }
+
+// A txn's one binary encoding round-trips every field, and the Decoder
+// refuses truncated input without panicking.
+func TestTxnEncoding(t *testing.T) {
+	in := Txn{Op: OpCreate, Path: "/a/b", Data: "你好 世界", Version: -3, EphemeralOwner: 1 << 40,
+		ParentCVersion: 7, Err: NodeExists, Session: -2, Timeout: 30000}
+	b, err := in.AppendBinary(nil)
+	require.NoError(t, err)
+	var out Txn
+	d := NewDecoder(b)
+	d.DecodeTxn(&out)
+	require.NoError(t, d.Err())
+	require.Zero(t, d.Len())
+	require.Equal(t, in, out)
+	for i := range b {
+		d := NewDecoder(b[:i])
+		var tr Txn
+		d.DecodeTxn(&tr)
+		require.Error(t, d.Err(), "truncated at %d", i)
+	}
+}

@@ -66,7 +66,7 @@ func TestFlippedBitMidLog(t *testing.T) {
 		at   int // offset in the record
 		why  string
 	}{
-		{"body", recHeaderSize + 40, "crc "},
+		{"body", recHeaderSize + recFixedSize + 2, "crc "},
 		{"crc", 5, "crc "},
 		{"length low bit", 0, "crc "},
 		{"length high bit", 3, "bad record length"},
@@ -205,13 +205,13 @@ func TestCorruptionThatIsNoCrash(t *testing.T) {
 		b, err := os.ReadFile(seg)
 		require.NoError(t, err)
 		last := offs[len(offs)-1]
-		b[last+recHeaderSize] = 2 // a newer format, say
+		b[last+recHeaderSize] = formatVersion + 1 // a newer format, say
 		binary.LittleEndian.PutUint32(b[last+4:], crc(b[last+recHeaderSize:]))
 		mustWriteFile(t, seg, b)
 		ce := requireRefuses(t, d.dir, opt)
 		require.Equal(t, int64(last), ce.Offset)
 		require.Equal(t, oracle.Log[len(oracle.Log)-2].Zxid, ce.LastGood)
-		require.Contains(t, ce.Reason, "a record with a valid CRC does not decode: unknown record version 2")
+		require.Contains(t, ce.Reason, fmt.Sprintf("a record with a valid CRC does not decode: unknown record version %d", formatVersion+1))
 	})
 	t.Run("a segment missing from the middle", func(t *testing.T) {
 		d, _, _ := history(t, opt, 12)
@@ -299,7 +299,7 @@ func TestCorruptErrorText(t *testing.T) {
 func TestScanTailBudget(t *testing.T) {
 	b := make([]byte, 8<<20)
 	for i := range b {
-		b[i] = 1 // every offset reads length 0x01010101 (16 MB) and version 1
+		b[i] = 1 // every offset reads length 0x01010101 (16 MB) and record version 1
 	}
 	binary.LittleEndian.PutUint32(b, 0x00100000) // 1 MB
 	old := tailScanBudget
@@ -317,4 +317,18 @@ func TestScanTailBudget(t *testing.T) {
 	}
 	r = scanTail(b)
 	require.True(t, r.exhausted, "the budget stops the scan")
+}
+
+// A data dir written in an older record format is refused with an error that
+// says so, and nothing in it is changed.
+func TestOlderFormatRefused(t *testing.T) {
+	d, _, _ := history(t, Options{}, 5)
+	require.NoError(t, d.Close())
+	seg := lastSegPath(t, d)
+	b, err := os.ReadFile(seg)
+	require.NoError(t, err)
+	binary.LittleEndian.PutUint32(b[4:], formatVersion-1)
+	mustWriteFile(t, seg, b)
+	ce := requireRefuses(t, d.dir, Options{})
+	require.ErrorContains(t, ce, fmt.Sprintf("format %d, written by an older zabplay (this one reads %d)", formatVersion-1, formatVersion))
 }

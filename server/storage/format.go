@@ -17,9 +17,8 @@ import (
 //	log segment  log/log.<first zxid, 16 hex>
 //	  header     "ZKLG" | version u32 | seq u64             (16 bytes)
 //	  record*    length u32 | crc32c(body) u32 | body
-//	  body v1    1 | zxid u64 | digest u64 | origin u8 | cxid u32 | op i8 | err i32 |
-//	             version i32 | pcv i32 | owner i64 | session i64 | timeout i32 |
-//	             uvarint len | path | uvarint len | data
+//	  body v2    2 | zxid u64 | digest u64 | origin u8 | cxid uvarint |
+//	             txn (ztree.Txn.AppendBinary: the same bytes a PROPOSAL carries)
 //
 //	snapshot     snap/snapshot.<zxid, 16 hex>
 //	             "ZKSN" | version u32 | seq u64 | logSeq u64 | zxid u64 | txnZxid u64 |
@@ -34,11 +33,13 @@ const (
 	logMagic  = "ZKLG"
 	snapMagic = "ZKSN"
 
-	formatVersion   = 1
+	// formatVersion 2: the txn in ztree's encoding (1 had fixed-width fields
+	// of its own; a data dir of format 1 is refused with a clear error).
+	formatVersion   = 2
 	segHeaderSize   = 16
 	recHeaderSize   = 8
-	recFixedSize    = 1 + 8 + 8 + 1 + 4 + 1 + 4 + 4 + 4 + 8 + 8 + 4
-	recMinBodySize  = recFixedSize + 2 // two empty strings
+	recFixedSize    = 1 + 8 + 8 + 1
+	recMinBodySize  = recFixedSize + 1 + 9 // cxid, then a txn of nine one-byte fields
 	snapHeaderSize  = 4 + 4 + 8*6
 	snapTrailerSize = 4
 )
@@ -67,6 +68,9 @@ func parseSegHeader(b []byte) (uint64, error) {
 		return 0, fmt.Errorf("bad magic %q", b[:4])
 	}
 	if v := binary.LittleEndian.Uint32(b[4:]); v != formatVersion {
+		if v < formatVersion {
+			return 0, fmt.Errorf("format %d, written by an older zabplay (this one reads %d)", v, formatVersion)
+		}
 		return 0, fmt.Errorf("unknown version %d", v)
 	}
 	return binary.LittleEndian.Uint64(b[8:]), nil
@@ -80,19 +84,8 @@ func appendRecord(b []byte, e *core.Entry) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Zxid))
 	b = binary.LittleEndian.AppendUint64(b, e.Digest)
 	b = append(b, byte(e.Origin))
-	b = binary.LittleEndian.AppendUint32(b, e.Cxid)
-	t := &e.Txn.Txn
-	b = append(b, byte(t.Op))
-	b = binary.LittleEndian.AppendUint32(b, uint32(t.Err))
-	b = binary.LittleEndian.AppendUint32(b, uint32(t.Version))
-	b = binary.LittleEndian.AppendUint32(b, uint32(t.ParentCVersion))
-	b = binary.LittleEndian.AppendUint64(b, uint64(t.EphemeralOwner))
-	b = binary.LittleEndian.AppendUint64(b, uint64(t.Session))
-	b = binary.LittleEndian.AppendUint32(b, uint32(t.Timeout))
-	b = binary.AppendUvarint(b, uint64(len(t.Path)))
-	b = append(b, t.Path...)
-	b = binary.AppendUvarint(b, uint64(len(t.Data)))
-	b = append(b, t.Data...)
+	b = binary.AppendUvarint(b, uint64(e.Cxid))
+	b, _ = e.Txn.Txn.AppendBinary(b)
 	body := b[start+recHeaderSize:]
 	binary.LittleEndian.PutUint32(b[start:], uint32(len(body)))
 	binary.LittleEndian.PutUint32(b[start+4:], crc(body))
@@ -133,35 +126,16 @@ func decodeBody(b []byte) (core.Entry, error) {
 	e.Zxid = core.Zxid(le.Uint64(b[1:]))
 	e.Digest = le.Uint64(b[9:])
 	e.Origin = core.NodeID(b[17])
-	e.Cxid = le.Uint32(b[18:])
-	t := &e.Txn.Txn
-	t.Op = ztree.Op(int8(b[22]))
-	t.Err = ztree.Err(int32(le.Uint32(b[23:])))
-	t.Version = int32(le.Uint32(b[27:]))
-	t.ParentCVersion = int32(le.Uint32(b[31:]))
-	t.EphemeralOwner = int64(le.Uint64(b[35:]))
-	t.Session = int64(le.Uint64(b[43:]))
-	t.Timeout = int32(le.Uint32(b[51:]))
-	rest := b[recFixedSize:]
-	var ok bool
-	if t.Path, rest, ok = readString(rest); !ok {
-		return core.Entry{}, errors.New("bad path length")
+	d := ztree.NewDecoder(b[recFixedSize:])
+	e.Cxid = d.Uint32()
+	d.DecodeTxn(&e.Txn.Txn)
+	if err := d.Err(); err != nil {
+		return core.Entry{}, fmt.Errorf("bad record body: %w", err)
 	}
-	if t.Data, rest, ok = readString(rest); !ok {
-		return core.Entry{}, errors.New("bad data length")
-	}
-	if len(rest) != 0 {
-		return core.Entry{}, fmt.Errorf("%d bytes after the record body", len(rest))
+	if d.Len() != 0 {
+		return core.Entry{}, fmt.Errorf("%d bytes after the record body", d.Len())
 	}
 	return e, nil
-}
-
-func readString(b []byte) (string, []byte, bool) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) {
-		return "", nil, false
-	}
-	return string(b[k : k+int(n)]), b[k+int(n):], true
 }
 
 // snapFile is a snapshot as it lies on disk: the core's snapshot plus the
