@@ -28,15 +28,27 @@ func (e *Ensemble) reserve(req ztree.Request) (*reservation, error) {
 		return nil, nil
 	}
 	o := e.opts
-	count, bytes, applied, old := e.stream.treeStats(req.Path)
+	var count, bytes, old int
+	var applied core.Zxid
+	for {
+		count, bytes, applied, old = e.stream.treeStats(req.Path)
+		e.mu.Lock()
+		// NB: reservations were pruned against the tree as of capsApplied;
+		// stats older than that would miss the txns pruned (a write past
+		// the cap got through that way).
+		if applied >= e.capsApplied {
+			e.capsApplied = applied
+			break
+		}
+		e.mu.Unlock()
+	}
+	defer e.mu.Unlock()
 	r := &reservation{at: time.Now()}
 	if req.Op == ztree.OpCreate {
 		r.nodes, r.bytes = 1, len(req.Data)
 	} else {
 		r.bytes = max(len(req.Data)-old, 0)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	kept := e.reserved[:0]
 	pn, pb := 0, 0
 	for _, x := range e.reserved {

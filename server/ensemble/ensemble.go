@@ -93,6 +93,7 @@ type Ensemble struct {
 	created      time.Time // the manager's clock
 	bucket       bucket    // the actions' rate limit
 	reserved     []*reservation
+	capsApplied  core.Zxid // the tree's last txn when reserved was last pruned
 	stopped      bool
 }
 
