@@ -32,7 +32,7 @@ import (
 // startSite serves the site in-process. The assets come from the static
 // folder on disk, so the test always runs the current playground.js and the
 // zab.wasm that the wasm task built.
-func startSite(t *testing.T) string {
+func startSite(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join("..", "static")
 	fsys := os.DirFS(dir)
@@ -49,7 +49,7 @@ func startSite(t *testing.T) string {
 }
 
 // chromiumPath finds the browser; CHROMIUM overrides.
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("CHROMIUM"); p != "" {
 		return p
@@ -65,14 +65,14 @@ func chromiumPath(t *testing.T) string {
 
 // page is one browser tab with the helpers the tests use.
 type page struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	mu  sync.Mutex
 	bad []string // uncaught exceptions and console errors
 }
 
 // newBrowser starts Chromium with the flags from shared/toolchain.md.
-func newBrowser(t *testing.T, width, height int) context.Context {
+func newBrowser(t testing.TB, width, height int) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
@@ -99,7 +99,7 @@ func newBrowser(t *testing.T, width, height int) context.Context {
 }
 
 // newPage opens a tab in the browser of bctx and navigates to url.
-func newPage(t *testing.T, bctx context.Context, url string, width, height int) *page {
+func newPage(t testing.TB, bctx context.Context, url string, width, height int) *page {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(bctx)
 	t.Cleanup(cancel)

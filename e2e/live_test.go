@@ -49,7 +49,7 @@ func startLiveSite(t *testing.T, opts ensemble.Options) (string, *ensemble.Manag
 }
 
 // waitFor polls a Go condition (no fixed sleeps).
-func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !ok() {
