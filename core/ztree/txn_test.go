@@ -132,3 +132,26 @@ func BenchmarkTxnHash(b *testing.B) {
 	}
 	_ = sink
 }
+
+func TestParseOp(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Op
+	}{
+		{"create", OpCreate}, {"delete", OpDelete}, {"set", OpSetData}, {"setData", OpSetData}, {"SETDATA", OpSetData},
+		{"get", OpGetData}, {"getdata", OpGetData}, {"sync", OpSync},
+	} {
+		got, err := ParseOp(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseOp(%q) = %v, %v, want %v", tc.in, got, err, tc.want)
+		}
+		if back, _ := ParseOp(got.ShortName()); back != got {
+			t.Errorf("ParseOp(%v.ShortName()) = %v", got, back)
+		}
+	}
+	for _, bad := range []string{"", "error", "createSession", "put"} {
+		if _, err := ParseOp(bad); err == nil {
+			t.Errorf("ParseOp(%q) accepted", bad)
+		}
+	}
+}

@@ -114,7 +114,7 @@ func parseAction(text string) (action, error) {
 	case "heal":
 	case "create", "set", "delete", "get", "sync":
 		a.refs = st.Refs
-		op, err := node.ParseOp(st.Op)
+		op, err := ztree.ParseOp(st.Op)
 		if err != nil {
 			return a, bad("%v", err)
 		}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -69,27 +67,9 @@ type RequestBody struct {
 	Sequential bool      `json:"sequential,omitempty"`
 }
 
-// ParseOp reads an op name: ZooKeeper's (create, delete, setData, getData,
-// sync) or the short set/get.
-func ParseOp(s string) (ztree.Op, error) {
-	switch strings.ToLower(s) {
-	case "create":
-		return ztree.OpCreate, nil
-	case "delete":
-		return ztree.OpDelete, nil
-	case "set", "setdata":
-		return ztree.OpSetData, nil
-	case "get", "getdata":
-		return ztree.OpGetData, nil
-	case "sync":
-		return ztree.OpSync, nil
-	}
-	return 0, fmt.Errorf("op %q: want create, delete, setData, getData or sync", s)
-}
-
 // Request builds the core request.
 func (b RequestBody) Request() (core.Request, error) {
-	op, err := ParseOp(b.Op)
+	op, err := ztree.ParseOp(b.Op)
 	if err != nil {
 		return core.Request{}, err
 	}
