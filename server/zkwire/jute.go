@@ -127,7 +127,8 @@ func (d *Decoder) Bool(field string) bool {
 	return false
 }
 
-// length reads a length or count field: -1 (null) or 0..remaining.
+// length reads a length or count field: -1 (null) or a count whose
+// elements, each at least minElem (>= 1) bytes, fit in what remains.
 func (d *Decoder) length(field string, minElem int) (n int, null bool) {
 	start := d.off
 	v := d.Int(field)
@@ -142,9 +143,13 @@ func (d *Decoder) length(field string, minElem int) (n int, null bool) {
 		d.Fail(field, fmt.Errorf("negative length %d", v))
 		return 0, false
 	}
-	if minElem > 0 && int64(v)*int64(minElem) > int64(d.Remaining()) {
+	if rem := d.Remaining(); int64(v)*int64(minElem) > int64(rem) {
 		d.off = start
-		d.Fail(field, fmt.Errorf("%w: %d elements of at least %d bytes, %d bytes left", ErrShort, v, minElem, d.Remaining()))
+		if minElem == 1 {
+			d.Fail(field, fmt.Errorf("%w: length %d, %d bytes left", ErrShort, v, rem))
+		} else {
+			d.Fail(field, fmt.Errorf("%w: %d elements of at least %d bytes, %d bytes left", ErrShort, v, minElem, rem))
+		}
 		return 0, false
 	}
 	return int(v), false
