@@ -12,6 +12,7 @@ import (
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/sim"
+	"github.com/zabplay/zabplay/core/view"
 )
 
 // maxPlayers bounds the players one page may hold.
@@ -188,11 +189,11 @@ func doSetBug(p *sim.Player, args []js.Value) any {
 func doExport(p *sim.Player, _ []js.Value) any {
 	st := p.State()
 	return reply(struct {
-		Config  sim.StateConfig `json:"config"`
-		Bugs    []string        `json:"bugs"`
-		Actions []sim.Action    `json:"actions"`
-		Dropped int             `json:"dropped"` // the run's first events, no longer kept
-		Events  []core.Event    `json:"events"`
+		Config  view.Config  `json:"config"`
+		Bugs    []string     `json:"bugs"`
+		Actions []sim.Action `json:"actions"`
+		Dropped int          `json:"dropped"` // the run's first events, no longer kept
+		Events  []core.Event `json:"events"`
 	}{st.Config, st.Bugs, st.Actions, p.Dropped(), p.Events()})
 }
 

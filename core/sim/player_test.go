@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/view"
 )
 
 func traceHash(t *testing.T, evs []core.Event) string {
@@ -105,7 +106,7 @@ func TestPlayerScenario(t *testing.T) {
 	leader := st.Servers[st.Leader-1]
 	for _, s := range st.Servers {
 		assert.Equal(t, leader.LastZxid, s.LastZxid, "%s in sync", s.Name)
-		assert.Contains(t, s.Tree, ZNode{Path: "/b", Data: "three", Version: 0}, s.Name)
+		assert.Contains(t, s.Tree, view.ZNode{Path: "/b", Data: "three", Version: 0}, s.Name)
 	}
 	assert.Nil(t, st.Violation)
 }

@@ -1,9 +1,11 @@
 package ensemble
 
 import (
+	"context"
 	"time"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/view"
 	"github.com/zabplay/zabplay/core/ztree"
 )
 
@@ -11,9 +13,17 @@ import (
 // stream never shows its txn (its events were lost).
 const reservationMax = 30 * time.Second
 
+// statsTries bounds how often reserve asks again for a tree at least as new
+// as the one reservations were last pruned against (statsPause apart).
+const (
+	statsTries = 50
+	statsPause = 10 * time.Millisecond
+)
+
 // reservation is a write's share of the ensemble's caps (Options.MaxZnodes,
-// MaxDataBytes), held from before it is sent until the stream's tree shows
-// its txn, so writes in flight together cannot pass a cap.
+// MaxDataBytes), held from before it is sent until the tree the caps are
+// checked against (the leader's: treeStats) holds its txn, so writes in
+// flight together cannot pass a cap.
 type reservation struct {
 	zxid  core.Zxid // the txn, once the server answered OK; 0 before
 	nodes int
@@ -30,17 +40,18 @@ func (e *Ensemble) reserve(req ztree.Request) (*reservation, error) {
 	o := e.opts
 	var count, bytes, old int
 	var applied core.Zxid
-	for {
-		count, bytes, applied, old = e.stream.treeStats(req.Path)
+	for try := 1; ; try++ {
+		count, bytes, applied, old = e.treeStats(req.Path)
 		e.mu.Lock()
 		// NB: reservations were pruned against the tree as of capsApplied;
 		// stats older than that would miss the txns pruned (a write past
-		// the cap got through that way).
-		if applied >= e.capsApplied {
-			e.capsApplied = applied
+		// the cap got through that way). A new leader catches up soon.
+		if applied >= e.capsApplied || try == statsTries {
+			e.capsApplied = max(e.capsApplied, applied)
 			break
 		}
 		e.mu.Unlock()
+		time.Sleep(statsPause)
 	}
 	defer e.mu.Unlock()
 	r := &reservation{at: time.Now()}
@@ -91,4 +102,58 @@ func (e *Ensemble) release(r *reservation, rep *core.Reply) {
 			return
 		}
 	}
+}
+
+// treeStats is what the caps need of the ensemble's tree: its znodes, its
+// values' bytes, the last txn it applied, and the size of path's value. It
+// is the view of the leader (the server of the latest established event,
+// while it still leads), else of the running server that applied the most;
+// when none answers, the last stats found.
+func (e *Ensemble) treeStats(path string) (count, bytes int, applied core.Zxid, old int) {
+	o := view.Options{Paths: []string{path}}
+	ask := func(m *member) (view.Server, bool) {
+		e.mu.Lock()
+		n := m.n
+		e.mu.Unlock()
+		if n == nil {
+			return view.Server{}, false
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), viewWait)
+		defer cancel()
+		st, err := n.Inspect(ctx, o)
+		if err != nil || st.View == nil {
+			return view.Server{}, false
+		}
+		return *st.View, true
+	}
+	var best view.Server
+	found := false
+	if id := e.stream.lastLeader(); id != 0 {
+		v, ok := ask(e.members[id-1])
+		best, found = v, ok && v.Role == core.Leading && v.Established
+	}
+	if !found {
+		for _, m := range e.members {
+			if v, ok := ask(m); ok && (!found || v.LastZxid > best.LastZxid) {
+				best, found = v, true
+			}
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !found {
+		s := e.lastStats
+		return s.count, s.bytes, s.applied, 0
+	}
+	if len(best.Asked) > 0 {
+		old = len(best.Asked[0].Data)
+	}
+	e.lastStats = treeStats{best.TreeCount, best.TreeBytes, best.LastZxid}
+	return best.TreeCount, best.TreeBytes, best.LastZxid, old
+}
+
+// treeStats are the counts of the tree the caps were last checked against.
+type treeStats struct {
+	count, bytes int
+	applied      core.Zxid
 }

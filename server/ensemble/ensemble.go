@@ -13,6 +13,7 @@ import (
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/sim"
+	"github.com/zabplay/zabplay/core/view"
 	"github.com/zabplay/zabplay/server/node"
 	"github.com/zabplay/zabplay/server/storage"
 	"github.com/zabplay/zabplay/server/transport"
@@ -39,10 +40,12 @@ func (s Spec) Validate() error {
 }
 
 // server is what the ensemble needs of a running server: a *node.Node in
-// this process, or a *proc (process.go) in a `zabplay node` child. Close is a
-// crash. A server that can really stop (SIGSTOP) also implements pauser.
+// this process, or a *proc (process.go) in a `zabplay node` child. Inspect
+// is its status with its view (core/view, what State shows of it). Close is
+// a crash. A server that can really stop (SIGSTOP) also implements pauser.
 type server interface {
 	Status() node.Status
+	Inspect(ctx context.Context, o view.Options) (node.Status, error)
 	Request(ctx context.Context, r core.Request) (core.Reply, error)
 	SetFaults(peer core.NodeID, d transport.Dir, f transport.Faults) error
 	Close() error
@@ -94,6 +97,7 @@ type Ensemble struct {
 	bucket       bucket    // the actions' rate limit
 	reserved     []*reservation
 	capsApplied  core.Zxid // the tree's last txn when reserved was last pruned
+	lastStats    treeStats // what treeStats last found
 	stopped      bool
 }
 

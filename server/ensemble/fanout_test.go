@@ -3,7 +3,6 @@ package ensemble
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zabplay/zabplay/core"
-	"github.com/zabplay/zabplay/core/sim"
 )
 
 func testEvents(from, n int) []pendingItem {
@@ -151,44 +149,4 @@ func TestMergerLossIsAGap(t *testing.T) {
 	s.mu.Lock()
 	assert.Equal(t, 7, s.gaps)
 	s.mu.Unlock()
-}
-
-// The tree of a server behind the stream, drawn by undoing the txns it
-// lacks from the stream's latest tree, is the tree a replay of its txns
-// builds.
-func TestTreeAtUndo(t *testing.T) {
-	for seed := int64(1); seed <= 5; seed++ {
-		rng := rand.New(rand.NewSource(seed))
-		lt := newLiveTree()
-		var history []txnText
-		paths := 50 + rng.Intn(600) // more or fewer than the top State copies
-		for i := 1; i <= 1500; i++ {
-			p := fmt.Sprintf("/p%d", rng.Intn(paths))
-			if rng.Intn(20) == 0 {
-				p = "/zookeeper/quota"
-			}
-			var text string
-			switch rng.Intn(4) {
-			case 0:
-				text = "delete " + p
-			case 1:
-				text = fmt.Sprintf("setData %s %q v=%d", p, fmt.Sprint(i), i%7)
-			default:
-				text = fmt.Sprintf("create %s %q", p, fmt.Sprint(i))
-			}
-			tx := txnText{zxid: core.Zxid(1<<32 | uint64(i)), text: text}
-			lt.apply(&tx)
-			history = append(history, tx)
-		}
-		top, more := lt.top(sim.StateTreeMax + treeSlack)
-		for _, back := range []int{0, 1, 2, 17, treeSlack - 1, treeSlack, treeSlack + 1, 1000, 1499, 1500} {
-			upTo := core.Zxid(0)
-			if back < len(history) {
-				upTo = history[len(history)-1-back].zxid
-			}
-			want := replayTree(history[:len(history)-back])
-			got := treeAt(history, top, more, upTo)
-			require.Equal(t, want, got, "seed %d, %d paths, %d txns back", seed, paths, back)
-		}
-	}
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/view"
 	"github.com/zabplay/zabplay/core/ztree"
 	"github.com/zabplay/zabplay/server/node"
 	"github.com/zabplay/zabplay/server/transport"
@@ -103,7 +104,8 @@ type proc struct {
 
 	mu      sync.Mutex
 	paused  bool
-	last    node.Status
+	last    node.Status       // what it said last
+	view    *view.Server      // the last whole view it gave (for while it is stopped)
 	pending []node.FaultsBody // faults set while paused, applied on resume
 	exit    string            // how it ended
 }
@@ -131,7 +133,7 @@ func (e *Ensemble) bootProcess(m *member, ln net.Listener, first *core.Event) er
 	defer cancel()
 	var st node.Status
 	for {
-		if st, err = p.fetchStatus(ctx); err == nil || ctx.Err() != nil {
+		if st, err = p.fetchStatus(ctx, statusOnly); err == nil || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -364,41 +366,58 @@ func (p *proc) call(ctx context.Context, method, path string, body, out any) (in
 	return resp.StatusCode, nil
 }
 
-func (p *proc) fetchStatus(ctx context.Context) (node.Status, error) {
+// fetchStatus is GET /status with the view o asks for.
+func (p *proc) fetchStatus(ctx context.Context, o view.Options) (node.Status, error) {
 	var st node.Status
-	_, err := p.call(ctx, "GET", "/status", nil, &st)
+	_, err := p.call(ctx, "GET", "/status?"+node.ViewQuery(o), nil, &st)
 	if err == nil {
 		p.mu.Lock()
 		p.last = st
+		if o.LogTail > 0 || o.TreeMax > 0 {
+			p.view = st.View
+		}
 		p.mu.Unlock()
 	}
 	return st, err
 }
 
-// Status is the child's GET /status. A paused child answers nothing: it is
-// what it said last (a stopped server believes what it believed). A child
-// that ended is down, with what its disk held as it last said.
+// statusOnly asks a child's status without its log tail or tree.
+var statusOnly = view.Options{}
+
+// Status is the child's GET /status (without its log and tree). A paused
+// child answers nothing: it is what it said last (a stopped server believes
+// what it believed). A child that ended is down, with what its disk held as
+// it last said.
 func (p *proc) Status() node.Status {
+	st, _ := p.Inspect(context.Background(), statusOnly)
+	return st
+}
+
+// Inspect is the child's GET /status with the view o asks for; a paused
+// child's is the one it gave as it stopped (Pause asks for view.Default).
+func (p *proc) Inspect(ctx context.Context, o view.Options) (node.Status, error) {
 	p.mu.Lock()
-	paused, last := p.paused, p.last
+	paused, last, whole := p.paused, p.last, p.view
 	p.mu.Unlock()
 	if paused {
-		return last
+		last.View = whole
+		return last, nil
 	}
 	if !p.gone() {
-		ctx, cancel := context.WithTimeout(context.Background(), procStatusWait)
-		st, err := p.fetchStatus(ctx)
+		ctx, cancel := context.WithTimeout(ctx, procStatusWait)
+		st, err := p.fetchStatus(ctx, o)
 		cancel()
 		if err == nil {
-			return st
+			return st, nil
 		}
 		if !p.gone() {
-			return last
+			last.View = whole // it answered before and may again
+			return last, err
 		}
 	}
-	last.Running, last.Role = false, core.Down
+	last.Running, last.Role, last.View = false, core.Down, nil
 	last.Error = "process ended: " + p.exitState()
-	return last
+	return last, node.ErrStopped
 }
 
 // Request is POST /request. A child that is gone (or going) answers
@@ -453,15 +472,15 @@ func (p *proc) postFaults(body node.FaultsBody) error {
 	return err
 }
 
-// Pause stops (SIGSTOP) or continues (SIGCONT) the child. Its status is read
-// just before it stops, and the faults set meanwhile are applied after it
+// Pause stops (SIGSTOP) or continues (SIGCONT) the child. Its status and
+// view are read just before it stops (what State shows while it is stopped), and the faults set meanwhile are applied after it
 // goes on. The ensemble stamps the pause event after Pause returns and the
 // resume event before it is called; stampGap keeps them apart from the
 // child's events.
 func (p *proc) Pause(on bool) error {
 	if on {
 		ctx, cancel := context.WithTimeout(context.Background(), procStatusWait)
-		p.fetchStatus(ctx)
+		p.fetchStatus(ctx, view.Default)
 		cancel()
 	}
 	if !on {

@@ -1,37 +1,52 @@
 package ensemble
 
 import (
+	"context"
 	"encoding/json"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/sim"
-	"github.com/zabplay/zabplay/server/node"
+	"github.com/zabplay/zabplay/core/view"
 )
 
 // actionsMax is how many of the latest actions State lists (ActionsTotal
 // counts them all): every answer carries a State.
 const actionsMax = 100
 
-// State is what the browser's live mode draws: the simulator's PlayerState
-// (core/sim) built from the servers' statuses and the event stream, with
-// live set, each link's delay, Seq, the stream position it is as of (the
-// first event a viewer gets after this snapshot has that seq), and
-// ActionsTotal, the number of actions applied (Actions lists the last
+// viewWait bounds how long a State build waits for one server's view.
+const viewWait = 2 * time.Second
+
+// State is what the browser's live mode draws, with the simulator's JSON
+// (wasm/README.md): each server is its own view (core/view), as the server
+// published it (server/node's Inspect, or GET /status of a child); the rest
+// is what the ensemble alone knows: the links and their delays, the
+// messages in flight (from the event stream), each leader's sync mode, the
+// checker's verdict, the actions. Seq is the stream position it is as of
+// (the first event a viewer gets after this snapshot has that seq),
+// ActionsTotal the number of actions applied (Actions lists the last
 // actionsMax).
 type State struct {
-	sim.PlayerState
-	Live         bool   `json:"live"`
-	Links        []Link `json:"links"`
-	Seq          uint64 `json:"seq"`
-	ActionsTotal int    `json:"actionsTotal"`
+	At           int64           `json:"t"`
+	Steps        uint64          `json:"steps"`
+	Leader       core.NodeID     `json:"leader"`
+	Faults       bool            `json:"faults"`
+	Bugs         []string        `json:"bugs"`
+	Violation    *view.Violation `json:"violation"`
+	Config       view.Config     `json:"config"`
+	Servers      []view.Server   `json:"servers"`
+	Links        []Link          `json:"links"`
+	Inflight     []view.Inflight `json:"inflight"`
+	Actions      []sim.Action    `json:"actions"`
+	Live         bool            `json:"live"`
+	Seq          uint64          `json:"seq"`
+	ActionsTotal int             `json:"actionsTotal"`
 }
 
 // Link is one direction between two servers.
 type Link struct {
-	sim.LinkState
+	view.Link
 	DelayMs int `json:"delayMs"`
 }
 
@@ -98,81 +113,74 @@ func (e *Ensemble) buildStates() {
 	}
 }
 
-// stateFrom builds the State from the stream's part d and the servers now.
+// stateFrom builds the State from the stream's part d and the servers'
+// views now.
 func (e *Ensemble) stateFrom(d derived) State {
 	o := e.opts
 	e.mu.Lock()
-	type view struct {
-		m  *member
-		n  server
-		up bool
-	}
-	views := make([]view, len(e.members))
+	members := make([]member, len(e.members))
 	for i, m := range e.members {
-		views[i] = view{m: m, n: m.n}
+		members[i] = *m
 	}
-	st := State{Live: true, Seq: d.seq, PlayerState: sim.PlayerState{
-		At: e.stream.now(), Steps: d.seq, Bugs: []string{}, Violation: d.violation,
-		Config: sim.StateConfig{Voters: e.spec.Voters, Observers: e.spec.Observers, TickMs: o.TickMs,
+	st := State{Live: true, Seq: d.seq, At: e.stream.now(), Steps: d.seq, Bugs: []string{}, Violation: d.violation,
+		Config: view.Config{Voters: e.spec.Voters, Observers: e.spec.Observers, TickMs: o.TickMs,
 			InitLimit: o.InitLimit, SyncLimit: o.SyncLimit, LatencyMs: [2]int{e.spec.LinkDelayMs, e.spec.LinkDelayMs}},
 		Actions: append([]sim.Action{}, e.actions[max(len(e.actions)-actionsMax, 0):]...), Inflight: d.inflight,
-	}, ActionsTotal: e.actionsTotal}
+		ActionsTotal: e.actionsTotal}
 	for _, a := range e.members {
 		for _, b := range e.members {
 			if a != b {
-				st.Links = append(st.Links, Link{LinkState: sim.LinkState{From: a.id, To: b.id, Cut: e.cutNow(a.id, b.id)},
+				st.Links = append(st.Links, Link{Link: view.Link{From: a.id, To: b.id, Cut: e.cutNow(a.id, b.id)},
 					DelayMs: e.delay[a.id-1][b.id-1]})
 			}
 		}
 	}
-	lasts := make([]node.Status, len(e.members))
-	paused := make([]bool, len(e.members))
-	for i, m := range e.members {
-		lasts[i], paused[i] = m.last, m.paused
-	}
 	e.mu.Unlock()
-	st.PlayerState.Links = nil
+	st.Servers = make([]view.Server, len(members))
+	var wg sync.WaitGroup
+	for i := range members {
+		wg.Add(1)
+		go func() { // process mode: one GET /status per child, at once
+			defer wg.Done()
+			st.Servers[i] = serverView(&members[i])
+		}()
+	}
+	wg.Wait()
 	var bestEpoch core.Epoch
-	for i, v := range views {
-		s := sim.ServerState{ID: v.m.id, Name: v.m.id.String(), Observer: v.m.observer, Role: core.Down,
-			Paused: paused[i], LastSync: d.lastSync[v.m.id], Log: []sim.LogEntry{}, Tree: []sim.ZNode{}}
-		ns := lasts[i]
-		if v.n != nil {
-			ns = v.n.Status()
-			s.Up = ns.Running
+	for i := range st.Servers {
+		s := &st.Servers[i]
+		s.LastSync = d.lastSync[s.ID]
+		if s.Up && s.Role == core.Leading && s.Established && s.CurrentEpoch >= bestEpoch {
+			st.Leader, bestEpoch = s.ID, s.CurrentEpoch
 		}
-		if s.Up {
-			s.Role, s.Phase, s.Leader = ns.Role, ns.Phase, ns.Leader
-			s.LastZxid, s.Committed, s.LastLogged = ns.LastZxid, ns.Committed, ns.LastLogged
-			s.Vote, s.Round = ns.Vote, ns.Round
-			if ns.Role == core.Leading && ns.Established && ns.CurrentEpoch >= bestEpoch {
-				st.Leader, bestEpoch = v.m.id, ns.CurrentEpoch
-			}
-		}
-		// A down server shows what its disk held when it went down.
-		s.AcceptedEpoch, s.CurrentEpoch = ns.AcceptedEpoch, ns.CurrentEpoch
-		if s.Up {
-			s.Log = logTail(d.proposals, ns.LastLogged, ns.LastZxid)
-			s.Tree = treeAt(d.history, d.top, d.more, ns.LastZxid)
-		}
-		st.Servers = append(st.Servers, s)
 	}
 	if st.Inflight == nil {
-		st.Inflight = []sim.InflightMsg{}
+		st.Inflight = []view.Inflight{}
 	}
 	return st
 }
 
-// logTail is the last sim.StateLogTail txns up to lastLogged, from the txns
-// the stream saw proposed or delivered (an approximation: the node does not
-// expose its log; what it restored from disk before it was watched is not
-// shown unless it was delivered in this ensemble's stream).
-func logTail(proposals []txnText, lastLogged, lastZxid core.Zxid) []sim.LogEntry {
-	i := sort.Search(len(proposals), func(i int) bool { return proposals[i].zxid > lastLogged })
-	tail := proposals[max(i-sim.StateLogTail, 0):i]
-	out := make([]sim.LogEntry, 0, len(tail))
-	for _, t := range tail {
-		out = append(out, sim.LogEntry{Zxid: t.zxid, Text: t.text, Committed: t.zxid <= lastZxid})
+// serverView is member m's view (a copy of m taken under e.mu): the one its
+// server publishes; for a running server that did not answer this time,
+// what it said last; for a server that is down, who it is and the epochs
+// its disk held when it went down, as it last said.
+func serverView(m *member) view.Server {
+	ns, up := m.last, false
+	if m.n != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), viewWait)
+		ns, _ = m.n.Inspect(ctx, view.Default)
+		cancel()
+		up = ns.Running
 	}
-	return out
+	var v view.Server
+	switch {
+	case up && ns.View != nil:
+		v = *ns.View
+	case up:
+		v = view.FromStatus(ns.Status)
+	default:
+		v = view.Down(m.id, m.observer, core.Durable{AcceptedEpoch: ns.AcceptedEpoch, CurrentEpoch: ns.CurrentEpoch})
+	}
+	v.Paused = m.paused
+	return v
 }

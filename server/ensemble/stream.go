@@ -10,7 +10,7 @@ import (
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/check"
-	"github.com/zabplay/zabplay/core/sim"
+	"github.com/zabplay/zabplay/core/view"
 )
 
 // causalWait bounds how long the merger holds back a server's events behind a
@@ -33,15 +33,6 @@ const clockSlackMs = 5
 // could forget settled history would let it watch a whole run.
 const checkMax = 100_000
 
-// historyMax bounds the committed txns kept to draw the tree of a server
-// behind the stream, and the proposed txns kept for the log tails;
-// historyBytesMax bounds their texts (a txn's text holds its value).
-const (
-	historyMax      = 8192
-	historyBytesMax = 4 << 20
-	proposalsMax    = 1024
-)
-
 // input is what a source's reader hands the merger: one event of a server's
 // hub, or the end of that source.
 type input struct {
@@ -63,8 +54,9 @@ type source struct {
 
 // stream merges the servers' event streams into one, in an order that
 // respects causality (a deliver-msg after its send), tracks what State needs
-// from the events (messages in flight, sync modes, committed txns), runs the
-// checker over it, and fans it out to the viewers.
+// from the events and no server's view holds (messages in flight, the sync
+// mode each leader chose, the latest established leader), runs the checker
+// over it, and fans it out to the viewers.
 type stream struct {
 	start  time.Time
 	in     chan input
@@ -85,17 +77,13 @@ type stream struct {
 	mu        sync.Mutex
 	seq       uint64 // events emitted
 	lastAt    int64
-	inflight  map[uint64]sim.InflightMsg
+	inflight  map[uint64]view.Inflight
 	lastSync  map[core.NodeID]string
-	proposals []txnText                 // proposed or delivered txn texts, by zxid; never changed in place
-	delivered map[core.NodeID]core.Zxid // each running server's last delivered txn (to prune proposals)
-	history   []txnText                 // committed txns, by zxid; never changed in place
-	histBytes int                       // the texts' bytes in history
-	tree      *liveTree                 // the tree history leaves
-	applied   core.Zxid                 // the last txn tree applied
+	leader    core.NodeID // the server of the latest established event (highest epoch)
+	leaderEp  core.Epoch
 	checker   *check.Checker
 	checked   int
-	violation *sim.StateViolation
+	violation *view.Violation
 	// pending are the events (and merger losses) emitted since the last
 	// fan-out (fanout.go).
 	pending []pendingItem
@@ -117,8 +105,8 @@ type stream struct {
 func newStream(start time.Time) *stream {
 	s := &stream{
 		start: start, in: make(chan input, 4096), done: make(chan struct{}), closed: make(chan struct{}),
-		inflight: map[uint64]sim.InflightMsg{}, lastSync: map[core.NodeID]string{},
-		delivered: map[core.NodeID]core.Zxid{}, tree: newLiveTree(), checker: check.New(), viewers: map[*viewer]struct{}{},
+		inflight: map[uint64]view.Inflight{}, lastSync: map[core.NodeID]string{},
+		checker: check.New(), viewers: map[*viewer]struct{}{},
 		subs: map[<-chan []byte]struct{}{}, flushReq: make(chan struct{}, 1), fanned: make(chan struct{}),
 	}
 	go s.merge()
@@ -360,7 +348,7 @@ func (s *stream) emitLocked(e core.Event) {
 		s.checker.Observe(checkerEvent(e))
 		if s.violation == nil && !s.checker.OK() {
 			v := s.checker.Violations()[0]
-			s.violation = &sim.StateViolation{Property: v.Property, Text: v.Text, At: v.At}
+			s.violation = &view.Violation{Property: v.Property, Text: v.Text, At: v.At}
 		}
 	}
 	if s.onEvent != nil {
@@ -370,11 +358,12 @@ func (s *stream) emitLocked(e core.Event) {
 	s.wakeFanout()
 }
 
-// track updates the messages in flight, sync modes and txn texts.
+// track updates the messages in flight, sync modes and the leader. (The
+// servers' logs and trees come from their views, never from events.)
 func (s *stream) track(e core.Event) {
 	switch e.Kind {
 	case core.EvSend:
-		s.inflight[e.ID] = sim.InflightMsg{ID: e.ID, From: e.Node, To: e.Peer, Msg: e.Msg, Text: e.Text, Sent: e.At, Arrive: max(e.Arrive, e.At)}
+		s.inflight[e.ID] = view.Inflight{ID: e.ID, From: e.Node, To: e.Peer, Msg: e.Msg, Text: e.Text, Sent: e.At, Arrive: max(e.Arrive, e.At)}
 	case core.EvDeliverMsg, core.EvDrop:
 		delete(s.inflight, e.ID)
 	case core.EvCrash:
@@ -383,39 +372,12 @@ func (s *stream) track(e core.Event) {
 				delete(s.inflight, id)
 			}
 		}
-		delete(s.delivered, e.Node)
 	case core.EvSyncMode:
 		s.lastSync[e.Peer] = e.Mode
-	case core.EvPropose:
-		s.propose(e.Zxid, e.Text)
-	case core.EvTruncate:
-		s.truncate(e.Removed)
-	case core.EvDeliver:
-		if e.Snapshot {
-			return
+	case core.EvEstablished:
+		if e.Epoch >= s.leaderEp {
+			s.leader, s.leaderEp = e.Node, e.Epoch
 		}
-		s.propose(e.Zxid, e.Text)
-		if e.Node != 0 {
-			s.delivered[e.Node] = e.Zxid
-			s.prune()
-		}
-		n := len(s.history)
-		if n > 0 && s.history[n-1].zxid >= e.Zxid {
-			return // delivered before, by another server
-		}
-		t := txnText{zxid: e.Zxid, text: e.Text}
-		s.tree.apply(&t)
-		s.applied = e.Zxid
-		if n >= historyMax || s.histBytes > historyBytesMax {
-			// A new array: snapshots keep reading the old one.
-			k := n / 2
-			for _, x := range s.history[:k] {
-				s.histBytes -= x.size()
-			}
-			s.history = append(make([]txnText, 0, historyMax), s.history[k:]...)
-		}
-		s.history = append(s.history, t)
-		s.histBytes += t.size()
 	}
 }
 
@@ -438,80 +400,11 @@ func checkerEvent(e core.Event) core.Event {
 	return e
 }
 
-// treeStats is what the ensemble's caps need of the tree: its znodes, its
-// values' bytes, the last txn it applied, and the size of path's value.
-func (s *stream) treeStats(path string) (count, bytes int, applied core.Zxid, old int) {
+// lastLeader is the server of the latest established event.
+func (s *stream) lastLeader() core.NodeID {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.tree.nodes), s.tree.bytes, s.applied, len(s.tree.nodes[path].Data)
-}
-
-// propose records a txn's text. Appending past the end never changes what a
-// snapshot holds; anything else makes a new array.
-func (s *stream) propose(z core.Zxid, text string) {
-	n := len(s.proposals)
-	if n == 0 || s.proposals[n-1].zxid < z {
-		s.proposals = append(s.proposals, txnText{zxid: z, text: text})
-		return
-	}
-	i := sort.Search(n, func(i int) bool { return s.proposals[i].zxid >= z })
-	if i < n && s.proposals[i].zxid == z && s.proposals[i].text == text {
-		return
-	}
-	p := make([]txnText, 0, n+1)
-	p = append(p, s.proposals[:i]...)
-	p = append(p, txnText{zxid: z, text: text})
-	if i < n && s.proposals[i].zxid == z {
-		i++
-	}
-	s.proposals = append(p, s.proposals[i:]...)
-}
-
-// truncate forgets the texts of txns a server truncated that were never
-// committed.
-func (s *stream) truncate(removed []core.Removed) {
-	var lastCommitted core.Zxid
-	if n := len(s.history); n > 0 {
-		lastCommitted = s.history[n-1].zxid
-	}
-	gone := map[core.Zxid]bool{}
-	for _, r := range removed {
-		if r.Zxid > lastCommitted {
-			gone[r.Zxid] = true
-		}
-	}
-	if len(gone) == 0 {
-		return
-	}
-	p := make([]txnText, 0, len(s.proposals))
-	for _, t := range s.proposals {
-		if !gone[t.zxid] {
-			p = append(p, t)
-		}
-	}
-	s.proposals = p
-}
-
-// prune drops the texts no log tail needs: a running server's tail is the
-// last sim.StateLogTail txns up to what it logged, which is at least what
-// it delivered, so the txns before the last sim.StateLogTail up to the
-// lowest delivered zxid are no one's. (A server that restarts with an older
-// log shows fewer: see README.md.) proposalsMax bounds them all the same (a
-// server cut off from the leader delivers nothing).
-func (s *stream) prune() {
-	low, first := core.Zxid(0), true
-	for _, z := range s.delivered {
-		if first || z < low {
-			low, first = z, false
-		}
-	}
-	i := sort.Search(len(s.proposals), func(i int) bool { return s.proposals[i].zxid > low })
-	cut := max(i-sim.StateLogTail, len(s.proposals)-proposalsMax, 0)
-	if cut > 0 {
-		// NB: no clear: snapshots may still read them. The next append
-		// that grows the array leaves them behind.
-		s.proposals = s.proposals[cut:]
-	}
+	return s.leader
 }
 
 // settle waits (at most max) until the events the servers had published
@@ -570,29 +463,23 @@ func (s *stream) close(reason string) {
 }
 
 // derived is what State takes from the stream, copied under its lock.
-// proposals and history share the stream's arrays (never changed in place).
 type derived struct {
 	seq       uint64
-	inflight  []sim.InflightMsg
+	inflight  []view.Inflight
 	lastSync  map[core.NodeID]string
-	history   []txnText
-	proposals []txnText
-	top       []sim.ZNode // the first znodes of the tree history leaves
-	more      bool        // it has more than top
-	violation *sim.StateViolation
+	violation *view.Violation
 }
 
 // snapshotLocked copies what State needs; s.mu is held.
 func (s *stream) snapshotLocked() derived {
 	d := derived{seq: s.seq, lastSync: make(map[core.NodeID]string, len(s.lastSync)), violation: s.violation,
-		inflight: make([]sim.InflightMsg, 0, len(s.inflight)), proposals: s.proposals, history: s.history}
+		inflight: make([]view.Inflight, 0, len(s.inflight))}
 	for _, m := range s.inflight {
 		d.inflight = append(d.inflight, m)
 	}
 	for k, v := range s.lastSync {
 		d.lastSync[k] = v
 	}
-	d.top, d.more = s.tree.top(sim.StateTreeMax + treeSlack)
 	return d
 }
 
@@ -604,7 +491,7 @@ func (s *stream) snapshot() derived {
 	return d
 }
 
-func sortInflight(ms []sim.InflightMsg) {
+func sortInflight(ms []view.Inflight) {
 	sort.Slice(ms, func(i, j int) bool {
 		return ms[i].Sent < ms[j].Sent || ms[i].Sent == ms[j].Sent && ms[i].ID < ms[j].ID
 	})

@@ -21,7 +21,9 @@ const RequestTimeout = 10 * time.Second
 
 // Handler serves the node's admin API:
 //
-//	GET    /status    the node's Status as JSON
+//	GET    /status    the node's Status as JSON, with its view (core/view) in "view":
+//	                  ?log=N and ?tree=N bound its log tail and tree (24 and 64),
+//	                  each ?path=P adds that znode to view.asked
 //	GET    /events    a websocket of trace events, one core.Event JSON per message
 //	                  (t = ms since the node started), with {"kind":"gap","dropped":N}
 //	                  where a slow reader lost events
@@ -42,7 +44,7 @@ func (n *Node) Handler(o AdminOptions) http.Handler {
 		originPatterns = []string{"localhost:*", "127.0.0.1:*", "[::1]:*"}
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) { httpjson.Write(w, http.StatusOK, n.Status()) })
+	mux.HandleFunc("GET /status", n.serveStatus)
 	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) { n.serveEvents(w, r, originPatterns) })
 	mux.HandleFunc("POST /request", n.serveRequest)
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) { httpjson.Write(w, http.StatusOK, n.Links()) })

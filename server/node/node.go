@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/view"
 	"github.com/zabplay/zabplay/core/ztree"
 	"github.com/zabplay/zabplay/server/transport"
 )
@@ -105,6 +106,7 @@ type Node struct {
 	hub   *Hub
 
 	calls     chan call
+	views     chan viewCall
 	persisted chan uint64
 	stop      chan struct{}
 	stopOnce  sync.Once
@@ -125,6 +127,12 @@ type Node struct {
 type replyKey struct {
 	session int64
 	cxid    uint32
+}
+
+// viewCall asks the loop for the core's view.
+type viewCall struct {
+	o     view.Options
+	reply chan view.Server
 }
 
 // call is a client request on its way into the loop.
@@ -151,7 +159,7 @@ func Start(cfg Config) (*Node, error) {
 	cc := cfg.CoreConfig()
 	n := &Node{
 		cfg: cfg, log: cfg.Log.With(slog.String("server", cfg.ID.String())), start: time.Now(),
-		calls: make(chan call), persisted: make(chan uint64, 16), stop: make(chan struct{}),
+		calls: make(chan call), views: make(chan viewCall), persisted: make(chan uint64, 16), stop: make(chan struct{}),
 		pwake: make(chan struct{}, 1), waiters: map[replyKey]chan core.Reply{}, cxids: map[int64]uint32{},
 	}
 	n.hub = NewHub(n.start)
@@ -243,6 +251,9 @@ func (n *Node) loop() {
 			n.core.Step(core.Message{Type: core.MsgPersisted, Seq: seq, To: n.cfg.ID})
 		case c := <-n.calls:
 			n.takeRequest(c)
+		case v := <-n.views:
+			v.reply <- view.Of(n.core, v.o)
+			continue // nothing changed
 		}
 		n.handleReady()
 		n.saveStatus()
@@ -320,7 +331,8 @@ func (n *Node) saveStatus() {
 }
 
 // Status is what GET /status reports: the core's status (its TreeHash filled
-// in) and the links.
+// in), the links, and (from Inspect) the server's view (core/view: its log
+// tail and tree), as the playground draws it.
 type Status struct {
 	core.Status
 	Running  bool             `json:"running"`
@@ -328,6 +340,7 @@ type Status struct {
 	UptimeMs int64            `json:"uptimeMs"`
 	Quorum   string           `json:"quorum"`
 	Links    []transport.Link `json:"links"`
+	View     *view.Server     `json:"view,omitempty"`
 }
 
 // Status reports the node's state as of its last handled input.
@@ -343,6 +356,25 @@ func (n *Node) Status() Status {
 		st.Error = err.Error()
 	}
 	return st
+}
+
+// Inspect reports the node's status with its view (View set), built by the
+// loop goroutine between two inputs, so it is the core's state at one
+// moment. A node that stopped has no view: ErrStopped (its Status still says
+// what it was).
+func (n *Node) Inspect(ctx context.Context, o view.Options) (Status, error) {
+	v := viewCall{o: o, reply: make(chan view.Server, 1)}
+	select {
+	case n.views <- v:
+	case <-n.stop:
+		return n.Status(), ErrStopped
+	case <-ctx.Done():
+		return n.Status(), ctx.Err()
+	}
+	sv := <-v.reply // the loop answers before it takes anything else
+	st := n.Status()
+	st.View = &sv
+	return st, nil
 }
 
 // Request hands a client request to the core and waits for its reply. A zero
