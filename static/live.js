@@ -297,7 +297,8 @@ export class LiveSim {
   }
 
   // event buffers one event and patches the state with it, so roles, phases,
-  // epochs, zxids and packets move as events arrive, between refreshes.
+  // epochs, zxids and packets move as events arrive, between refreshes (logs
+  // and trees change only with a fresh state).
   event(e, seq) {
     if (this.pending.length >= MAX_PENDING) {
       // The widget has not asked for a while (off-screen): start over from
@@ -328,7 +329,9 @@ export class LiveSim {
   }
 }
 
-// Events whose full effect (links, logs, trees) only a fresh state shows.
+// Events whose full effect (links, logs, trees) only a fresh state shows:
+// each server's log and tree are its own view (core/view), drawn as sent,
+// never rebuilt here from events.
 const CHANGES_MORE = new Set(['partition', 'heal', 'cut', 'truncate', 'crash', 'restart', 'established', 'deliver', 'sync-mode', 'reply']);
 
 // patch applies one event to a state (core/event.go lists the fields).
@@ -356,13 +359,7 @@ function patch(st, e, now) {
     case 'accepted-epoch': if (sv) sv.acceptedEpoch = e.epoch; break;
     case 'current-epoch': if (sv) sv.currentEpoch = e.epoch; break;
     case 'vote': if (sv && e.vote) sv.vote = e.vote; break;
-    case 'deliver':
-      if (sv && e.zxid) {
-        sv.lastZxid = e.zxid;
-        const z = big(e.zxid);
-        for (const l of sv.log || []) if (big(l.zxid) <= z) l.committed = true;
-      }
-      break;
+    case 'deliver': if (sv && e.zxid) sv.lastZxid = e.zxid; break;
     case 'established': st.leader = e.node; break;
     case 'sync-mode': {
       const lr = (st.servers || []).find((x) => x.id === e.peer);
@@ -389,8 +386,4 @@ function patch(st, e, now) {
   // A packet whose delivery was never reported (its connection broke) leaves
   // the picture a while after it was due.
   if (st.inflight.length > 0 && st.inflight[0].arrive < now - 3000) st.inflight = st.inflight.filter((p) => p.arrive >= now - 3000);
-}
-
-function big(z) {
-  try { return BigInt(z); } catch { return 0n; }
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/zabplay/zabplay/core/ztree"
 )
 
-// reservationMax is how long a write's share of the caps is held when the
-// stream never shows its txn (its events were lost).
+// reservationMax is how long a write's share of the caps is held when no
+// leader's tree is seen to hold its txn (it was lost, or leaders changed).
 const reservationMax = 30 * time.Second
 
 // statsTries bounds how often reserve asks again for a tree at least as new
@@ -85,7 +85,7 @@ func (e *Ensemble) reserve(req ztree.Request) (*reservation, error) {
 }
 
 // release ends a write's reservation: at once if it failed, else when the
-// stream's tree shows its txn.
+// tree the caps are checked against holds its txn.
 func (e *Ensemble) release(r *reservation, rep *core.Reply) {
 	if r == nil {
 		return

@@ -24,12 +24,17 @@
 // waits until its send has been emitted, so the checker (core/check) sees
 // the leader commit before a follower delivers, exactly as in the simulator.
 // The stream feeds the state's messages in flight (sends not yet delivered or
-// dropped, by event ID), sync modes and committed txns, the checker, and
+// dropped, by event ID), sync modes and the latest leader, the checker, and
 // each viewer's bounded queue (fanout.go: each batch encoded once, the same
 // bytes for every viewer): a viewer that falls behind, or any viewer when the
 // merger itself lost events, loses its queue and gets
 // {"type":"gap","dropped":N} and a fresh snapshot; the ensemble never waits
 // for a viewer.
+//
+// Each server in a State is its own view (core/view: role, phase, epochs,
+// zxids, its real log tail and tree), as the server publishes it: a
+// node.Node's Inspect, or a child's GET /status (state.go). Nothing is
+// rebuilt from event texts.
 //
 // Ids are 128 random bits ("e-" and 32 hex digits) and looked up in a map;
 // nothing from a request reaches the file system. Acting on an ensemble and

@@ -20,6 +20,10 @@
 // node: its events are dropped and the next one it gets is a
 // {"kind":"gap","dropped":N,"t":T} marker.
 //
+// Inspect asks the loop for the core's view (core/view: role, phase,
+// epochs, zxids, the real log tail and tree), built between two inputs, the
+// same view the simulator's Player shows; GET /status serves it.
+//
 // Handler serves the admin HTTP API: GET /status, GET /events (websocket),
 // POST /request, and the teaching faults GET/POST/DELETE /faults. It answers
 // only requests whose Host names the admin (an IP address of its listener,
