@@ -92,6 +92,7 @@ type link struct {
 	cut      bool             // this direction is partitioned or cut
 	lastAt   [nChannels]int64 // FIFO per connection
 	inflight []*inflight      // both connections, in send order
+	delayMs  int64            // latency set by a delay action (0: the options' range)
 }
 
 type server struct {
@@ -439,6 +440,9 @@ func (c *Cluster) send(from int, m core.Message) {
 		return
 	}
 	at := c.now + c.between(c.opts.LatencyMinMs, c.opts.LatencyMaxMs)
+	if l.delayMs > 0 {
+		at = c.now + l.delayMs
+	}
 	reorder := c.opts.ReorderPct > 0 && c.rng.IntN(100) < c.opts.ReorderPct
 	ch := channelOf(m.Type)
 	if at < l.lastAt[ch] && !reorder {

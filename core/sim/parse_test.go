@@ -2,8 +2,6 @@ package sim
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,24 +42,4 @@ func TestRunErrorsNameTheLine(t *testing.T) {
 	_, err := RunScenario("r.txt", "ensemble voters=3\nwait leader\ncrash s9\n", nil, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `r.txt:3: "crash s9": no server s9`)
-}
-
-// FuzzParse: no input makes the parser panic; the seed corpus is every
-// scenario file.
-func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.txt")
-	more, _ := filepath.Glob("testdata/bugs/*.txt")
-	for _, p := range append(files, more...) {
-		b, err := os.ReadFile(p)
-		if err == nil {
-			f.Add(string(b))
-		}
-	}
-	f.Add("ensemble voters=3\ncut s1->s2\npartition a b | rest\nexpect data /a == x on all\n")
-	f.Fuzz(func(t *testing.T, src string) {
-		stmts, err := Parse("fuzz.txt", src)
-		if err == nil && (len(stmts) == 0 || stmts[0].Verb != "ensemble") {
-			t.Fatalf("Parse accepted %q without an ensemble line", src)
-		}
-	})
 }

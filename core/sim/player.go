@@ -1,12 +1,11 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/check"
+	"github.com/zabplay/zabplay/core/script"
 )
 
 // Action is one change a person (or a scenario) made to a run: a scenario
@@ -51,9 +50,6 @@ type Player struct {
 // from the start, so it never needs the dropped ones.
 const MaxPlayerEvents = 200_000
 
-// ErrPlayerAction is a statement a player cannot apply.
-var ErrPlayerAction = errors.New("not an action")
-
 // NewPlayer builds a player at time 0.
 func NewPlayer(cfg PlayerConfig) (*Player, error) {
 	p := &Player{}
@@ -62,10 +58,12 @@ func NewPlayer(cfg PlayerConfig) (*Player, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.opts = stmts[0].Opts
+		if p.opts, err = OptionsOf(stmts[0]); err != nil {
+			return nil, err
+		}
 		rest := stmts[1:]
-		for len(rest) > 0 && rest[0].Verb == "bug" {
-			p.opts.Bugs = p.opts.Bugs.With(rest[0].Bug, rest[0].BugOn)
+		for len(rest) > 0 && rest[0].Verb == script.Bug {
+			p.opts.Bugs = p.opts.Bugs.With(rest[0].Bug, rest[0].Switch)
 			rest = rest[1:]
 		}
 		if cfg.Actions == nil {
@@ -115,11 +113,15 @@ func compile(o Options, stmts []Stmt) ([]Action, error) {
 		return nil, err
 	}
 	var acts []Action
-	r.onAction = func(text string) {
+	r.Interp.OnAction = func(o script.Outcome) {
+		text := o.Text
+		if o.Verb.IsRequest() { // the timeline replays every request async
+			text = script.RequestText(o.Req, o.Servers[0], true)
+		}
 		acts = append(acts, Action{Step: r.Cluster.Steps(), At: r.Cluster.Now(), Text: text})
 	}
 	for _, st := range stmts {
-		if err := r.exec(st); err != nil {
+		if _, err := r.Interp.Exec(st); err != nil {
 			return nil, r.errAt(st, err)
 		}
 	}
@@ -133,9 +135,20 @@ func (p *Player) reset() error {
 	if err := r.start(p.opts); err != nil {
 		return err
 	}
+	r.Interp = script.New(playerTarget{target{r}, p}, p.opts.Seed)
+	r.Interp.File = r.File
 	p.r = r
 	return nil
 }
+
+// playerTarget is the Player's cluster as core/script drives it: a
+// scenario's, plus the random faults switch.
+type playerTarget struct {
+	target
+	p *Player
+}
+
+func (t playerTarget) SetRandomFaults(on bool) { t.p.setFaults(on) }
 
 func (p *Player) keep(e core.Event) {
 	if len(p.events) == MaxPlayerEvents {
@@ -259,9 +272,10 @@ func (p *Player) Options() Options { return p.opts }
 // FaultsOn reports whether random faults are being injected.
 func (p *Player) FaultsOn() bool { return p.faults }
 
-// Act applies one statement now: crash, restart, pause, isolate, partition,
-// cut, heal, create, set, delete, get, sync, or "faults on|off". Server
-// names may be leader, follower or observer; client requests are sent async.
+// Act applies one statement now (core/script): crash, restart, pause,
+// resume, isolate, partition, cut, heal, delay, create, set, delete, get,
+// sync, or "faults on|off". Server names may be leader, follower or
+// observer; client requests are sent async.
 // The timeline after this moment is dropped and the action is added to it.
 func (p *Player) Act(text string) error {
 	st, err := parseAction(text)
@@ -274,22 +288,15 @@ func (p *Player) Act(text string) error {
 	c := p.r.Cluster
 	p.actions = p.actions[:p.next]
 	var recorded []string
-	if st.Verb == "faults" {
-		recorded = []string{st.Text}
-	} else {
-		p.r.onAction = func(t string) { recorded = append(recorded, t) }
-		err = p.r.exec(st)
-		p.r.onAction = nil
-		if err != nil {
-			return err
-		}
+	p.r.Interp.OnAction = func(o script.Outcome) { recorded = append(recorded, o.Text) }
+	_, err = p.r.Interp.Exec(st)
+	p.r.Interp.OnAction = nil
+	if err != nil {
+		return err
 	}
 	for _, t := range recorded {
 		p.actions = append(p.actions, Action{Step: c.Steps(), At: c.Now(), Text: t})
 		p.next++
-	}
-	if st.Verb == "faults" {
-		p.setFaults(st.Data == "on")
 	}
 	return nil
 }
@@ -300,11 +307,7 @@ func (p *Player) apply(text string) {
 	if err != nil {
 		return // checked when the action was added
 	}
-	if st.Verb == "faults" {
-		p.setFaults(st.Data == "on")
-		return
-	}
-	_ = p.r.exec(st) // an action that failed live was never recorded
+	_, _ = p.r.Interp.Exec(st) // an action that failed live was never recorded
 }
 
 func (p *Player) setFaults(on bool) {
@@ -321,24 +324,19 @@ func (p *Player) setFaults(on bool) {
 	}
 }
 
-// parseAction reads one action statement.
+// playerActions are the statements a Player applies: a live ensemble's
+// actions and the random faults switch.
+var playerActions = script.Actions.With(script.Faults)
+
+// parseAction reads one action statement (core/script); a client request
+// is sent async: the run goes on while it is answered.
 func parseAction(text string) (Stmt, error) {
-	if f := strings.Fields(text); len(f) > 0 && f[0] == "faults" {
-		if len(f) != 2 || (f[1] != "on" && f[1] != "off") {
-			return Stmt{}, fmt.Errorf("want: faults on|off")
-		}
-		return Stmt{Verb: "faults", Data: f[1], Text: "faults " + f[1]}, nil
-	}
-	st, err := ParseStatement(text)
+	st, err := script.ParseStatement(text, playerActions, "the playground")
 	if err != nil {
 		return st, err
 	}
-	switch st.Verb {
-	case "crash", "restart", "pause", "isolate", "partition", "cut", "heal":
-	case "create", "set", "delete", "get", "sync":
+	if st.Verb.IsRequest() {
 		st.Async = true
-	default:
-		return st, fmt.Errorf("%w: %q (want crash, restart, pause, isolate, partition, cut, heal, create, set, delete, get, sync or faults on|off)", ErrPlayerAction, st.Verb)
 	}
 	return st, nil
 }

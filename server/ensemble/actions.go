@@ -3,15 +3,14 @@ package ensemble
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/script"
 	"github.com/zabplay/zabplay/core/sim"
 	"github.com/zabplay/zabplay/core/ztree"
-	"github.com/zabplay/zabplay/server/node"
 )
 
 // Bounds of an action.
@@ -22,155 +21,50 @@ const (
 	RequestWait = 5 * time.Second
 )
 
-// ErrAction is a statement the ensemble cannot apply; the message names why.
-type ErrAction struct{ Msg string }
+// ErrAction is a statement the ensemble did not apply, for a reason of the
+// statement's or of the ensemble's state (a 400): core/script's structured
+// error. Its Kind says which (syntax, not an action here, a reference that
+// names no server, refused); its message names why.
+type ErrAction = script.Error
 
-func (e *ErrAction) Error() string { return e.Msg }
-
-func bad(format string, a ...any) error { return &ErrAction{Msg: fmt.Sprintf(format, a...)} }
+func bad(format string, a ...any) error { return script.Refused(format, a...) }
 
 // ErrTimeout is a client request the server did not answer in time.
 var ErrTimeout = errors.New("no answer in time")
 
-// action is a parsed statement, refs not yet resolved.
-type action struct {
-	verb    string
-	refs    []string   // crash, restart, pause, resume, isolate, cut, via
-	groups  [][]string // partition
-	oneWay  bool
-	ms      int64 // delay, pause ... for
-	req     ztree.Request
-	hasPair bool // delay A-B
-}
+// where names a live ensemble in the interpreter's messages.
+const where = "a live ensemble"
 
-const verbs = "crash, restart, pause, resume, isolate, partition, cut, heal, delay, create, set, delete, get or sync"
-
-// parseAction reads one statement of the scenario language the ensemble
-// can apply (server/ensemble/README.md) and checks its bounds.
-func parseAction(text string) (action, error) {
-	f := strings.Fields(text)
-	if k := strings.Index(text, "#"); k >= 0 {
-		f = strings.Fields(text[:k])
-	}
-	if len(f) == 0 {
-		return action{}, bad("empty action: want %s", verbs)
-	}
-	a := action{verb: f[0]}
-	switch f[0] {
-	case "pause":
-		if len(f) != 2 && !(len(f) == 4 && f[2] == "for") {
-			return a, bad("want: pause SERVER [for DURATION]")
-		}
-		a.refs = []string{f[1]}
-		if len(f) == 4 {
-			ms, err := sim.ParseDuration(f[3])
-			if err != nil {
-				return a, bad("pause: %v", err)
-			}
-			if ms <= 0 || time.Duration(ms)*time.Millisecond > PauseMax {
-				return a, bad("pause for %s: want more than 0 and at most %v", f[3], PauseMax)
-			}
-			a.ms = ms
-		}
-		return a, nil
-	case "resume":
-		if len(f) != 2 {
-			return a, bad("want: resume SERVER")
-		}
-		a.refs = []string{f[1]}
-		return a, nil
-	case "delay":
-		if len(f) != 2 && len(f) != 3 {
-			return a, bad("want: delay A-B DURATION (both ways) or delay DURATION (every link)")
-		}
-		if len(f) == 3 {
-			x, y, ok := strings.Cut(f[1], "-")
-			if !ok || x == "" || y == "" || strings.Contains(y, ">") {
-				return a, bad("delay %s: want delay A-B DURATION (both ways)", f[1])
-			}
-			a.refs, a.hasPair = []string{x, y}, true
-		}
-		ms, err := sim.ParseDuration(f[len(f)-1])
-		if err != nil {
-			return a, bad("delay: %v", err)
-		}
-		if ms < 0 || ms > 5000 {
-			return a, bad("delay %s: want 0ms..5s", f[len(f)-1])
-		}
-		a.ms = ms
-		return a, nil
-	}
-	st, err := sim.ParseStatement(text)
+// parseAction reads one action (core/script; server/ensemble/README.md)
+// and checks a live ensemble's bounds on it.
+func parseAction(text string) (script.Stmt, error) {
+	st, err := script.ParseStatement(text, script.Actions, where)
 	if err != nil {
-		return a, bad("%s", strings.TrimPrefix(err.Error(), sim.ErrPlayerAction.Error()+": "))
+		return st, err
 	}
-	switch st.Verb {
-	case "crash", "restart", "isolate":
-		a.refs = st.Refs
-	case "partition":
-		a.groups = st.Groups
-	case "cut":
-		a.refs, a.oneWay = st.Refs, st.OneWay
-	case "heal":
-	case "create", "set", "delete", "get", "sync":
-		a.refs = st.Refs
-		op, err := ztree.ParseOp(st.Op)
-		if err != nil {
-			return a, bad("%v", err)
-		}
-		a.req = ztree.Request{Op: op, Path: st.Path, Data: st.Data, Version: st.Version}
-		if op != ztree.OpSync {
-			if len(st.Path) > PathMax {
-				return a, bad("path of %d bytes: at most %d", len(st.Path), PathMax)
+	switch {
+	case st.Verb == script.Pause && time.Duration(st.Ms)*time.Millisecond > PauseMax:
+		return st, bad("pause for %v: want more than 0 and at most %v", time.Duration(st.Ms)*time.Millisecond, PauseMax)
+	case st.Verb == script.Delay && st.Ms > DelayMaxMs:
+		return st, bad("delay %dms: want 0ms..5s", st.Ms)
+	case st.Verb.IsRequest():
+		if st.Req.Op != ztree.OpSync {
+			if len(st.Req.Path) > PathMax {
+				return st, bad("path of %d bytes: at most %d", len(st.Req.Path), PathMax)
 			}
-			if err := ztree.ValidatePath(st.Path); err != nil {
-				return a, bad("path %q: %v", st.Path, err)
+			if err := ztree.ValidatePath(st.Req.Path); err != nil {
+				return st, bad("path %q: %v", st.Req.Path, err)
 			}
 		}
-		if len(st.Data) > ValueMax {
-			return a, bad("value of %d bytes: at most %d", len(st.Data), ValueMax)
+		if len(st.Req.Data) > ValueMax {
+			return st, bad("value of %d bytes: at most %d", len(st.Req.Data), ValueMax)
 		}
-	default:
-		return a, bad("%q is not an action of a live ensemble: want %s", st.Verb, verbs)
 	}
-	return a, nil
+	return st, nil
 }
 
-// resolve turns a server reference into a member: sN, leader (the
-// established leader now), follower or observer (the first one, by id).
-func (e *Ensemble) resolve(ref string) (*member, error) {
-	switch ref {
-	case "leader", "follower", "observer":
-		want := map[string]core.ServerState{"leader": core.Leading, "follower": core.Following, "observer": core.Observing}[ref]
-		var best *member
-		var bestEpoch core.Epoch
-		for _, m := range e.members {
-			e.mu.Lock()
-			n := m.n
-			e.mu.Unlock()
-			if n == nil {
-				continue
-			}
-			st := n.Status()
-			if st.Role != want || (ref == "leader" && !st.Established) {
-				continue
-			}
-			if best == nil || (ref == "leader" && st.CurrentEpoch > bestEpoch) {
-				best, bestEpoch = m, st.CurrentEpoch
-			}
-		}
-		if best == nil {
-			return nil, bad("there is no %s right now", ref)
-		}
-		return best, nil
-	}
-	if strings.HasPrefix(ref, "s") {
-		if n, err := strconv.Atoi(ref[1:]); err == nil && n >= 1 && n <= len(e.members) && ref[1] != '0' {
-			return e.members[n-1], nil
-		}
-	}
-	return nil, bad("unknown server %q: this ensemble has s1..s%d (or say leader, follower, observer)", ref, len(e.members))
-}
+// DelayMaxMs bounds a delay action.
+const DelayMaxMs = 5000
 
 // Result is the answer to an action.
 type Result struct {
@@ -179,97 +73,71 @@ type Result struct {
 	State State       `json:"state"`
 }
 
+// interpreter is the ensemble's interpreter of actions (core/script), made
+// at the first action: the names it resolves (follower, observer, a
+// request without via and no leader) are picked by the ensemble's seed.
+func (e *Ensemble) interpreter() *script.Interp {
+	e.interpOnce.Do(func() {
+		e.interp = script.New(live{e}, e.seed)
+		e.interp.OnAction = func(o script.Outcome) { e.record(o.Text, o.Verb) }
+	})
+	return e.interp
+}
+
 // Act validates and applies one statement. A malformed or inapplicable one
 // is an *ErrAction and changes nothing.
 func (e *Ensemble) Act(ctx context.Context, text string) (*core.Reply, error) {
-	a, err := parseAction(text)
-	if err != nil {
+	out, err := e.Apply(ctx, text)
+	if err != nil || out.Call == nil {
 		return nil, err
 	}
-	switch a.verb {
-	case "create", "set", "delete", "get", "sync":
-		return e.request(ctx, a)
+	rep := out.Call.Reply()
+	return &rep, nil
+}
+
+// Apply is Act, and tells how the interpreter resolved the statement.
+func (e *Ensemble) Apply(ctx context.Context, text string) (script.Outcome, error) {
+	st, err := parseAction(text)
+	if err != nil {
+		return script.Outcome{}, err
 	}
-	e.act.Lock()
-	defer e.act.Unlock()
+	return e.Exec(ctx, st)
+}
+
+// Exec applies one parsed statement: an action, or (Go callers: tests)
+// also run, wait, let or expect. Client requests run beside each other and
+// beside faults; faults run one at a time.
+func (e *Ensemble) Exec(ctx context.Context, st script.Stmt) (script.Outcome, error) {
+	in := e.interpreter()
+	if !st.Verb.IsRequest() {
+		e.act.Lock()
+		defer e.act.Unlock()
+	}
 	e.mu.Lock()
 	stopped := e.stopped
 	e.mu.Unlock()
 	if stopped {
-		return nil, bad("the ensemble has stopped")
+		return script.Outcome{}, bad("the ensemble has stopped")
 	}
-	ms := make([]*member, len(a.refs))
-	for i, r := range a.refs {
-		if ms[i], err = e.resolve(r); err != nil {
-			return nil, err
-		}
+	if !st.Verb.IsRequest() {
+		return in.Exec(st)
 	}
-	var record string
-	switch a.verb {
-	case "crash":
-		if err := e.crash(ms[0]); err != nil {
-			return nil, bad("%v", err)
-		}
-		record = "crash " + ms[0].id.String()
-	case "restart":
-		if err := e.restart(ms[0]); err != nil {
-			var ea *ErrAction
-			if errors.As(err, &ea) || strings.Contains(err.Error(), "already running") {
-				return nil, bad("%v", err)
-			}
-			return nil, err
-		}
-		record = "restart " + ms[0].id.String()
-	case "pause", "resume":
-		if record, err = e.pause(ms[0], a.verb == "pause", a.ms); err != nil {
-			return nil, err
-		}
-	case "isolate":
-		record = "isolate " + ms[0].id.String()
-		e.partition([][]*member{{ms[0]}, e.rest(ms[:1])})
-	case "partition":
-		groups, text, err := e.resolveGroups(a.groups)
-		if err != nil {
-			return nil, err
-		}
-		record = text
-		e.partition(groups)
-	case "cut":
-		if ms[0] == ms[1] {
-			return nil, bad("cut %v-%v: a link joins two different servers", ms[0].id, ms[1].id)
-		}
-		sep := "-"
-		if a.oneWay {
-			sep = "->"
-		}
-		record = "cut " + ms[0].id.String() + sep + ms[1].id.String()
-		e.mu.Lock()
-		e.cut[ms[0].id-1][ms[1].id-1] = true
-		if !a.oneWay {
-			e.cut[ms[1].id-1][ms[0].id-1] = true
-		}
-		e.mu.Unlock()
-		e.applyFaults(ms[0].id, ms[1].id)
-	case "heal":
-		record = "heal"
-		e.mu.Lock()
-		for i := range e.cut {
-			clear(e.cut[i])
-		}
-		e.mu.Unlock()
-		e.applyFaults(e.allIDs()...)
-	case "delay":
-		if len(ms) == 2 && ms[0] == ms[1] {
-			return nil, bad("delay %v-%v: a link joins two different servers", ms[0].id, ms[1].id)
-		}
-		record = e.setDelay(ms, a.ms)
+	res, err := e.reserve(st.Req)
+	if err != nil {
+		return script.Outcome{}, err
 	}
-	e.record(record, a.verb)
-	return nil, nil
+	out, err := in.Exec(st)
+	if err != nil || out.Call == nil || !out.Call.Done() {
+		e.release(res, nil)
+	} else {
+		rep := out.Call.Reply()
+		e.release(res, &rep)
+	}
+	return out, err
 }
 
 // record appends an applied action to the timeline and the event stream.
-func (e *Ensemble) record(text, verb string) {
+func (e *Ensemble) record(text string, verb script.Verb) {
 	at := e.stream.now()
 	e.mu.Lock()
 	if len(e.actions) >= 2*actionsMax {
@@ -280,11 +148,11 @@ func (e *Ensemble) record(text, verb string) {
 	e.actionsTotal++
 	e.mu.Unlock()
 	switch verb {
-	case "partition", "isolate":
+	case script.Partition, script.Isolate:
 		e.stream.inject(core.Event{Kind: core.EvPartition, Text: text})
-	case "heal":
+	case script.Heal:
 		e.stream.inject(core.Event{Kind: core.EvHeal, Text: text})
-	case "cut":
+	case script.Cut:
 		e.stream.inject(core.Event{Kind: core.EvCut, Text: strings.TrimPrefix(text, "cut ")})
 	}
 }
@@ -301,48 +169,6 @@ func (e *Ensemble) rest(named []*member) []*member {
 		}
 	}
 	return out
-}
-
-func (e *Ensemble) resolveGroups(refs [][]string) ([][]*member, string, error) {
-	groups := make([][]*member, len(refs))
-	seen := map[*member]bool{}
-	restAt := -1
-	for i, g := range refs {
-		for _, r := range g {
-			if r == "rest" {
-				if restAt >= 0 {
-					return nil, "", bad("partition: rest named twice")
-				}
-				restAt = i
-				continue
-			}
-			m, err := e.resolve(r)
-			if err != nil {
-				return nil, "", err
-			}
-			if seen[m] {
-				return nil, "", bad("partition: %v is in two groups", m.id)
-			}
-			seen[m] = true
-			groups[i] = append(groups[i], m)
-		}
-	}
-	if restAt >= 0 {
-		var named []*member
-		for m := range seen {
-			named = append(named, m)
-		}
-		groups[restAt] = append(groups[restAt], e.rest(named)...)
-	}
-	var parts []string
-	for _, g := range groups {
-		var names []string
-		for _, m := range g {
-			names = append(names, m.id.String())
-		}
-		parts = append(parts, strings.Join(names, " "))
-	}
-	return groups, "partition " + strings.Join(parts, " | "), nil
 }
 
 // partition cuts every link between different groups (both ways); a server
@@ -441,63 +267,10 @@ func (e *Ensemble) pause(m *member, on bool, forMs int64) (string, error) {
 			e.mu.Unlock()
 			if still {
 				if t, err := e.pause(m, false, 0); err == nil {
-					e.record(t, "resume")
+					e.record(t, script.Resume)
 				}
 			}
 		})
 	}
 	return text, nil
-}
-
-// request sends a client request to the server named by via (default the
-// leader) and waits for its reply.
-func (e *Ensemble) request(ctx context.Context, a action) (*core.Reply, error) {
-	via := "leader"
-	if len(a.refs) > 0 {
-		via = a.refs[0]
-	}
-	m, err := e.resolve(via)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	n, stopped := m.n, e.stopped
-	e.mu.Unlock()
-	if stopped {
-		return nil, bad("the ensemble has stopped")
-	}
-	if n == nil {
-		return nil, bad("%v is down", m.id)
-	}
-	text := a.verb
-	if a.req.Op != ztree.OpSync {
-		text += " " + a.req.Path
-		if a.req.Op == ztree.OpCreate || a.req.Op == ztree.OpSetData {
-			text += " " + a.req.Data
-		}
-		if a.req.Version >= 0 && a.req.Op != ztree.OpCreate {
-			text += " version " + strconv.Itoa(int(a.req.Version))
-		}
-	}
-	text += " via " + m.id.String()
-	res, err := e.reserve(a.req)
-	if err != nil {
-		return nil, err
-	}
-	e.record(text, a.verb)
-	ctx, cancel := context.WithTimeout(ctx, RequestWait)
-	defer cancel()
-	rep, err := n.Request(ctx, core.Request{Request: a.req})
-	if err != nil {
-		e.release(res, nil)
-	} else {
-		e.release(res, &rep)
-	}
-	switch {
-	case errors.Is(err, node.ErrStopped):
-		return nil, fmt.Errorf("%v stopped before it answered: %w", m.id, ErrTimeout)
-	case err != nil:
-		return nil, fmt.Errorf("%v did not answer within %v: %w", m.id, RequestWait, ErrTimeout)
-	}
-	return &rep, nil
 }

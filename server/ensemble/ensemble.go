@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/script"
 	"github.com/zabplay/zabplay/core/sim"
 	"github.com/zabplay/zabplay/core/view"
 	"github.com/zabplay/zabplay/server/node"
@@ -24,6 +26,9 @@ type Spec struct {
 	Voters      int `json:"voters"`
 	Observers   int `json:"observers"`
 	LinkDelayMs int `json:"linkDelayMs"`
+	// Seed seeds the picks of the ensemble's actions (follower, observer:
+	// core/script); 0 picks a random one.
+	Seed uint64 `json:"seed,omitempty"`
 }
 
 // Validate checks the ranges of the contract.
@@ -80,6 +85,10 @@ type Ensemble struct {
 	start  time.Time
 	stream *stream
 	secret []byte // the quorum's shared secret, random per ensemble
+	seed   uint64 // seeds the interpreter's picks (Spec.Seed, or random)
+
+	interpOnce sync.Once
+	interp     *script.Interp // the actions' interpreter (actions.go)
 
 	act sync.Mutex // one fault action at a time (client requests run beside them)
 
@@ -109,6 +118,10 @@ func newEnsemble(id, client string, spec Spec, dir string, opts *Options, now ti
 	e := &Ensemble{ID: id, client: client, spec: spec, dir: dir, opts: opts, start: time.Now(), lastActive: now, created: now,
 		log: opts.Log.With(slog.String("ensemble", id))}
 	e.stream = newStream(e.start)
+	e.seed = spec.Seed
+	if e.seed == 0 {
+		e.seed = rand.Uint64()
+	}
 	size := spec.Voters + spec.Observers
 	peers := map[core.NodeID]string{}
 	lns := make([]net.Listener, size)
