@@ -28,6 +28,13 @@ func FourLetterWord(prefix [4]byte) (string, bool) {
 // server is not serving (AbstractFourLetterCommand.ZK_NOT_SERVING), a line.
 const NotServing = "This ZooKeeper instance is not currently serving requests\n"
 
+// NotWhitelisted is the answer to a known word the server does not run
+// (NopCommand; ZooKeeper runs only srvr unless 4lw.commands.whitelist says
+// more), a line.
+func NotWhitelisted(word string) string {
+	return word + " is not executed because it is not in the whitelist.\n"
+}
+
 // Ruok is ruok's answer: "imok", with no line break (RuokCommand). ZooKeeper
 // answers it whenever the server runs, serving or not.
 const Ruok = "imok"

@@ -83,6 +83,12 @@ func TestFourLetterOutputs(t *testing.T) {
 	}
 }
 
+func TestNotWhitelisted(t *testing.T) {
+	if got, want := NotWhitelisted("envi"), "envi is not executed because it is not in the whitelist.\n"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
+
 func TestJavaDouble(t *testing.T) {
 	cases := map[float64]string{0: "0.0", 1: "1.0", 0.5: "0.5", 12.25: "12.25", 1e7: "1.0E7", 1.5e-4: "1.5E-4", 123456.7: "123456.7"}
 	for f, want := range cases {
