@@ -48,7 +48,23 @@
 // ACLs are decoded and encoded whole, but zabplay enforces none:
 // world:anyone (OpenACLUnsafe) is the only identity it knows.
 //
-// A real client proves the format in the tests: go-zookeeper's zk.Connect
-// against a listener in the test, its ConnectRequest decoded here and a
-// ConnectResponse encoded here accepted as a session.
+// What real clients send, as the tests pin it down:
+//
+//   - go-zookeeper v1.0.4 (client_test.go, against a scripted peer made of
+//     this package only): a ConnectRequest without the readOnly byte;
+//     create, getData, setData, getChildren2 (its Children), delete, sync,
+//     exists with a watch, multi, auth with an ordinary xid (not -4), pings
+//     with xid -2 and no body, closeSession with no body; after a
+//     reconnect, its session id, password and last zxid, its credentials
+//     again, then setWatches with an ordinary xid (not -8).
+//   - zkCli.sh 3.8.0 (zkcli_test.go, frames captured once): a
+//     ConnectRequest with the readOnly byte, one request per command (ls
+//     is getChildren2, addWatch is persistent recursive by default, create
+//     without data sends null data), and no closeSession: a one-shot
+//     zkCli.sh leaves its session to expire, ephemerals included.
+//
+// FuzzDecode (go test -fuzz FuzzDecode, corpus in testdata/fuzz) checks
+// that no frame panics a decoder, that a decoded value holds at most a few
+// times its frame's size, and that every accepted frame re-encodes to its
+// own bytes.
 package zkwire

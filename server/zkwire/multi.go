@@ -171,9 +171,12 @@ func (r *MultiRequest) Decode(d *Decoder) {
 //	getData           Data, Stat                (GetDataResponse)
 //	error             Err                       (header err and ErrorResponse)
 //
-// When a multi fails ZooKeeper answers an error result for every op: ErrOk
-// for those before the failed one, its code for it, and
-// ErrRuntimeInconsistency for those after (PrepRequestProcessor).
+// A create op answers create, a create2, createTTL or createContainer op
+// create2 (OpResult.CreateResult with a Stat). When a multi fails ZooKeeper
+// answers an error result for every op: ErrOk for those before the failed
+// one, its code for it, and ErrRuntimeInconsistency for those after
+// (PrepRequestProcessor), under a ReplyHeader whose Err is ErrOk
+// (FinalRequestProcessor): the errors are in the body, which clients read.
 type OpResult struct {
 	Type     OpCode
 	Err      ErrCode
