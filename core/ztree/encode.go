@@ -2,7 +2,7 @@ package ztree
 
 import (
 	"encoding/binary"
-		"sort"
+	"sort"
 	"strconv"
 )
 
