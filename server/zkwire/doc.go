@@ -43,7 +43,10 @@
 //     ServerStats.toString), cons (ConsCommand,
 //     ServerCnxn.dumpConnectionInfo), wchs (WatchCommand,
 //     WatchManager.toString) and mntr (MonitorCommand) as functions of a
-//     ServerStats the server fills.
+//     ServerStats the server fills, and conf (ConfCommand,
+//     ZooKeeperServer.dumpConf, QuorumZooKeeperServer.dumpConf) of a
+//     ConfInfo. envi, dump, dirs, wchc, wchp, isro, hash, crst, srst, gtmk
+//     and stmk are recognized but have no output here.
 //
 // ACLs are decoded and encoded whole, but zabplay enforces none:
 // world:anyone (OpenACLUnsafe) is the only identity it knows.

@@ -336,3 +336,57 @@ func (s *ServerStats) Mntr() string {
 	}
 	return b.String()
 }
+
+// ConfInfo is what conf prints (ZooKeeperServer.dumpConf, and
+// QuorumZooKeeperServer.dumpConf when Quorum is set).
+type ConfInfo struct {
+	ClientPort              int
+	SecureClientPort        int // -1: none
+	DataDir                 string
+	DataDirSize             int64
+	DataLogDir              string
+	DataLogSize             int64
+	TickTime                int // ms
+	MaxClientCnxns          int
+	MinSessionTimeout       int // ms
+	MaxSessionTimeout       int // ms
+	ClientPortListenBacklog int // -1: the default
+	ServerID                int64
+	Quorum                  *QuorumConf
+}
+
+// QuorumConf is the quorum part of conf.
+type QuorumConf struct {
+	InitLimit    int
+	SyncLimit    int
+	ElectionAlg  int // 3: FastLeaderElection
+	ElectionPort int
+	QuorumPort   int
+	PeerType     int // 0 participant, 1 observer (LearnerType's ordinal)
+	// Members are the QuorumMaj lines, in order, each "server.1=host:2888:3888:participant;host:2181"
+	// (QuorumPeer.QuorumServer.toString).
+	Members []string
+	Version int64 // the config's version, printed in hex
+}
+
+// Conf is conf's answer. The quorum part ends with "version=..." and no
+// line break, as QuorumMaj.toString is printed.
+func (c *ConfInfo) Conf(serving bool) string {
+	if !serving {
+		return NotServing
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "clientPort=%d\nsecureClientPort=%d\ndataDir=%s\ndataDirSize=%d\ndataLogDir=%s\ndataLogSize=%d\n",
+		c.ClientPort, c.SecureClientPort, c.DataDir, c.DataDirSize, c.DataLogDir, c.DataLogSize)
+	fmt.Fprintf(&b, "tickTime=%d\nmaxClientCnxns=%d\nminSessionTimeout=%d\nmaxSessionTimeout=%d\nclientPortListenBacklog=%d\nserverId=%d\n",
+		c.TickTime, c.MaxClientCnxns, c.MinSessionTimeout, c.MaxSessionTimeout, c.ClientPortListenBacklog, c.ServerID)
+	if q := c.Quorum; q != nil {
+		fmt.Fprintf(&b, "initLimit=%d\nsyncLimit=%d\nelectionAlg=%d\nelectionPort=%d\nquorumPort=%d\npeerType=%d\nmembership: \n",
+			q.InitLimit, q.SyncLimit, q.ElectionAlg, q.ElectionPort, q.QuorumPort, q.PeerType)
+		for _, m := range q.Members {
+			b.WriteString(m + "\n")
+		}
+		fmt.Fprintf(&b, "version=%x", uint64(q.Version))
+	}
+	return b.String()
+}

@@ -184,3 +184,28 @@ func TestGoZookeeperFourLetterWords(t *testing.T) {
 		t.Errorf("FLWSrvr parsed the 3.9 date form: %+v", ss[0])
 	}
 }
+
+func TestConf(t *testing.T) {
+	c := &ConfInfo{
+		ClientPort: 2181, SecureClientPort: -1, DataDir: "/var/zab/1/version-2", DataDirSize: 1024,
+		DataLogDir: "/var/zab/1/version-2", DataLogSize: 2048, TickTime: 2000, MaxClientCnxns: 60,
+		MinSessionTimeout: 4000, MaxSessionTimeout: 40000, ClientPortListenBacklog: -1, ServerID: 1,
+	}
+	standalone := "clientPort=2181\nsecureClientPort=-1\ndataDir=/var/zab/1/version-2\ndataDirSize=1024\n" +
+		"dataLogDir=/var/zab/1/version-2\ndataLogSize=2048\ntickTime=2000\nmaxClientCnxns=60\n" +
+		"minSessionTimeout=4000\nmaxSessionTimeout=40000\nclientPortListenBacklog=-1\nserverId=1\n"
+	if got := c.Conf(true); got != standalone {
+		t.Errorf("standalone conf:\n%s\nwant:\n%s", got, standalone)
+	}
+	c.Quorum = &QuorumConf{InitLimit: 10, SyncLimit: 5, ElectionAlg: 3, ElectionPort: 3888, QuorumPort: 2888,
+		Members: []string{"server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181", "server.2=127.0.0.1:2889:3889:participant;127.0.0.1:2182"},
+		Version: 0x100000000}
+	want := standalone + "initLimit=10\nsyncLimit=5\nelectionAlg=3\nelectionPort=3888\nquorumPort=2888\npeerType=0\nmembership: \n" +
+		"server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181\nserver.2=127.0.0.1:2889:3889:participant;127.0.0.1:2182\nversion=100000000"
+	if got := c.Conf(true); got != want {
+		t.Errorf("quorum conf:\n%s\nwant:\n%s", got, want)
+	}
+	if got := c.Conf(false); got != NotServing {
+		t.Errorf("not serving: %q", got)
+	}
+}
