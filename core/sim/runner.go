@@ -35,10 +35,13 @@ type Runner struct {
 	Cluster *Cluster
 	Checker *check.Checker
 	// Interp is the interpreter of the run's statements.
-	Interp  *script.Interp
-	onEvent func(core.Event) // sees every event after the checker
-	res     Result
-	enc     *traceEncoder
+	Interp *script.Interp
+	// OnOutcome, if set, hears each statement after it ran, with how the
+	// interpreter resolved it (core/script.Outcome).
+	OnOutcome func(Stmt, script.Outcome)
+	onEvent   func(core.Event) // sees every event after the checker
+	res       Result
+	enc       *traceEncoder
 }
 
 const sessionScenario = 1
@@ -75,9 +78,13 @@ func (r *Runner) Run(stmts []Stmt, seed *uint64) (Result, error) {
 		return Result{}, r.errAt(stmts[0], err)
 	}
 	for _, st := range rest {
-		if _, err := r.Interp.Exec(st); err != nil {
+		out, err := r.Interp.Exec(st)
+		if err != nil {
 			r.count()
 			return r.res, r.errAt(st, err)
+		}
+		if r.OnOutcome != nil {
+			r.OnOutcome(st, out)
 		}
 	}
 	r.count()

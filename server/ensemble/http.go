@@ -226,15 +226,16 @@ func clipMessage(msg string) string {
 func (m *Manager) serveCreate(w http.ResponseWriter, r *http.Request) {
 	client := m.clientOf(r)
 	var body struct {
-		Voters      *int `json:"voters"`
-		Observers   *int `json:"observers"`
-		LinkDelayMs *int `json:"linkDelayMs"`
+		Voters      *int   `json:"voters"`
+		Observers   *int   `json:"observers"`
+		LinkDelayMs *int   `json:"linkDelayMs"`
+		Seed        uint64 `json:"seed"`
 	}
 	if err := decode(w, r, &body); err != nil {
 		fail(w, http.StatusBadRequest, err)
 		return
 	}
-	spec := Spec{Voters: 3}
+	spec := Spec{Voters: 3, Seed: body.Seed}
 	for _, f := range []struct {
 		p   *int
 		dst *int
