@@ -1,8 +1,11 @@
-// Package lessons holds the site's lessons: Markdown files with front matter
-// (title, order, summary), embedded in the binary. A fenced ```scenario block
-// becomes a playground widget preloaded with that scenario; a fenced ```task
-// block becomes the checklist (data-task) of the nearest widget before it, or
-// after it when there is none before. See README.md for the format.
+// Package lessons holds the site's course: Markdown files with front matter
+// (title, order, summary), one folder per language (en/, zh/) with the same
+// file names, embedded in the binary, and the glossary (glossary/en.md,
+// glossary/zh.md). A fenced ```scenario block becomes a playground widget
+// preloaded with that scenario; a fenced ```task block becomes the checklist
+// (data-task) of the nearest widget before it, or after it when there is none
+// before; a fenced ```predict block is a prediction. See README.md for the
+// formats.
 package lessons
 
 import (
@@ -21,25 +24,40 @@ import (
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 
+	"github.com/zabplay/zabplay/core/check"
 	"github.com/zabplay/zabplay/core/sim"
 )
 
-//go:embed *.md
+//go:embed en/*.md zh/*.md glossary/*.md
 var files embed.FS
+
+// Lang is a language of the course: the name of its folder.
+type Lang string
+
+// The course's languages. English is the default.
+const (
+	En Lang = "en"
+	Zh Lang = "zh"
+)
+
+// Langs are the course's languages, the default first.
+var Langs = []Lang{En, Zh}
 
 // Lesson is one parsed lesson.
 type Lesson struct {
-	Slug    string // the file name without .md: the URL is /lessons/{Slug}
+	Slug    string // the file name without .md: the URL is /lessons/{Slug} (/zh/lessons/{Slug})
 	Title   string
 	Order   int
 	Summary string
 	Parts   []Part // the body, in order
 }
 
-// Part is one piece of a lesson's body: rendered Markdown, or a widget.
+// Part is one piece of a lesson's body: rendered Markdown, a widget or a
+// prediction (exactly one of the three).
 type Part struct {
-	HTML   string  // rendered Markdown (when Widget is nil)
-	Widget *Widget // a playground widget
+	HTML    string   // rendered Markdown
+	Widget  *Widget  // a playground widget
+	Predict *Predict // a prediction
 }
 
 // Widget is a playground widget a lesson's scenario block asks for.
@@ -47,6 +65,22 @@ type Widget struct {
 	Scenario string // the scenario's text (data-scenario)
 	Task     *Task  // the checklist, if a task block belongs to this widget
 	Share    bool   // the lesson's first widget owns the page URL
+	// ExpectViolation is set for a scenario that replays a historical bug
+	// (```scenario expect-violation=PROPERTY): with its bug switches on the
+	// checker must flag PROPERTY ("expect": an expect of the block must
+	// fail); with them off the run must be clean.
+	ExpectViolation string
+}
+
+// Predicts returns the lesson's predictions in order.
+func (l Lesson) Predicts() []*Predict {
+	var out []*Predict
+	for _, p := range l.Parts {
+		if p.Predict != nil {
+			out = append(out, p.Predict)
+		}
+	}
+	return out
 }
 
 // Widgets returns the lesson's widgets in order.
@@ -60,9 +94,40 @@ func (l Lesson) Widgets() []*Widget {
 	return out
 }
 
-// All returns the embedded lessons sorted by order. It parses them once; an
-// error means a lesson file is malformed (a test catches it before release).
-var All = sync.OnceValues(func() ([]Lesson, error) { return Load(files) })
+// course parses every language's lessons once.
+var course = sync.OnceValues(func() (map[Lang][]Lesson, error) {
+	out := map[Lang][]Lesson{}
+	for _, lang := range Langs {
+		sub, err := fs.Sub(files, string(lang))
+		if err != nil {
+			return nil, err
+		}
+		ls, err := Load(sub)
+		if err != nil {
+			return nil, fmt.Errorf("%s/%w", lang, err)
+		}
+		out[lang] = ls
+	}
+	return out, nil
+})
+
+// All returns the embedded English lessons sorted by order. It parses them
+// once; an error means a lesson file is malformed (a test catches it before
+// release).
+func All() ([]Lesson, error) { return In(En) }
+
+// In returns the embedded lessons of one language, sorted by order.
+func In(lang Lang) ([]Lesson, error) {
+	c, err := course()
+	if err != nil {
+		return nil, err
+	}
+	ls, ok := c[lang]
+	if !ok {
+		return nil, fmt.Errorf("lessons: no language %q", lang)
+	}
+	return ls, nil
+}
 
 // Load reads every *.md file of fsys except README.md, sorted by order.
 func Load(fsys fs.FS) ([]Lesson, error) {
@@ -124,7 +189,7 @@ func Parse(name string, src []byte) (Lesson, error) {
 	if err := fm.apply(&l); err != nil {
 		return Lesson{}, fmt.Errorf("%s:%w", name, err)
 	}
-	if l.Parts, err = renderBody(body, func(offset int) int {
+	if l.Parts, err = renderBody(slug, body, func(offset int) int {
 		return bodyLine + bytes.Count(body[:offset], []byte("\n"))
 	}); err != nil {
 		return Lesson{}, fmt.Errorf("%s:%w", name, err)
@@ -145,9 +210,10 @@ func validSlug(s string) bool {
 }
 
 // renderBody renders the Markdown body top-level block by block, turning
-// scenario blocks into widgets and attaching task blocks to widgets. lineOf
-// maps a byte offset in body to a line of the file, for errors.
-func renderBody(body []byte, lineOf func(int) int) ([]Part, error) {
+// scenario blocks into widgets, predict blocks into predictions and attaching
+// task blocks to widgets. lineOf maps a byte offset in body to a line of the
+// file, for errors.
+func renderBody(slug string, body []byte, lineOf func(int) int) ([]Part, error) {
 	doc := md.Parser().Parse(text.NewReader(body))
 	if err := checkNesting(doc, body, lineOf); err != nil {
 		return nil, err
@@ -162,6 +228,7 @@ func renderBody(body []byte, lineOf func(int) int) ([]Part, error) {
 		widgets []*Widget
 		tasks   []pendingTask
 		buf     bytes.Buffer
+		npred   int
 	)
 	flush := func() {
 		if buf.Len() > 0 {
@@ -178,6 +245,9 @@ func renderBody(body []byte, lineOf func(int) int) ([]Part, error) {
 					return nil, fmt.Errorf("%d: scenario block: %w", line, err)
 				}
 				w := &Widget{Scenario: strings.TrimRight(content, "\n"), Share: len(widgets) == 0}
+				if err := scenarioInfo(w, fc, body); err != nil {
+					return nil, fmt.Errorf("%d: scenario block: %w", line, err)
+				}
 				flush()
 				parts = append(parts, Part{Widget: w})
 				widgets = append(widgets, w)
@@ -188,6 +258,16 @@ func renderBody(body []byte, lineOf func(int) int) ([]Part, error) {
 					return nil, fmt.Errorf("%d: task block: %w", line, err)
 				}
 				tasks = append(tasks, pendingTask{t, len(widgets), line})
+				continue
+			case "predict":
+				p, err := ParsePredict(content)
+				if err != nil {
+					return nil, fmt.Errorf("%d: predict block: %w", line, err)
+				}
+				npred++
+				p.ID = fmt.Sprintf("%s-%d", slug, npred)
+				flush()
+				parts = append(parts, Part{Predict: &p})
 				continue
 			}
 		}
@@ -232,7 +312,57 @@ func fenceText(fc *ast.FencedCodeBlock, body []byte, lineOf func(int) int) (stri
 	return sb.String(), line
 }
 
-// checkNesting rejects scenario and task blocks inside lists or quotes: they
+// scenarioInfo reads the words after "scenario" on the fence line: today only
+// expect-violation=PROPERTY, for a block that replays a historical bug.
+func scenarioInfo(w *Widget, fc *ast.FencedCodeBlock, body []byte) error {
+	if fc.Info == nil {
+		return nil
+	}
+	words := strings.Fields(string(fc.Info.Segment.Value(body)))
+	for _, word := range words[1:] {
+		key, value, _ := strings.Cut(word, "=")
+		if key != "expect-violation" {
+			return fmt.Errorf("unknown option %q after scenario (known: expect-violation=PROPERTY)", word)
+		}
+		if !knownViolation(value) {
+			return fmt.Errorf("expect-violation=%s: want a checker property (%s) or expect", value, strings.Join(Violations, ", "))
+		}
+		if !hasBugOn(w.Scenario) {
+			return fmt.Errorf("expect-violation needs a \"bug ZOOKEEPER-NNNN on\" line: only a historical bug may break the checker")
+		}
+		w.ExpectViolation = value
+	}
+	return nil
+}
+
+// Violations are the names expect-violation takes: the checker's properties
+// (core/check), and "expect" for a block whose own expects fail.
+var Violations = []string{
+	check.Integrity, check.Agreement, check.TotalOrder, check.GlobalPrimaryOrder, check.PrimaryIntegrity,
+	check.OneLeaderPerEpoch, check.CommittedNeverLost, check.FIFOClientOrder, check.MonotonicReads,
+	check.SyncThenRead, check.LinearizableWrites, "expect",
+}
+
+func knownViolation(v string) bool {
+	for _, k := range Violations {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+func hasBugOn(scenario string) bool {
+	for _, line := range strings.Split(scenario, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "bug" && f[2] == "on" {
+			return true
+		}
+	}
+	return false
+}
+
+// checkNesting rejects scenario, task and predict blocks inside lists or quotes: they
 // would silently render as code instead of a widget.
 func checkNesting(doc ast.Node, body []byte, lineOf func(int) int) error {
 	var err error
@@ -241,7 +371,7 @@ func checkNesting(doc ast.Node, body []byte, lineOf func(int) int) error {
 		if !entering || !ok || n.Parent() == doc {
 			return ast.WalkContinue, nil
 		}
-		if lang := string(fc.Language(body)); lang == "scenario" || lang == "task" {
+		if lang := string(fc.Language(body)); lang == "scenario" || lang == "task" || lang == "predict" {
 			_, line := fenceText(fc, body, lineOf)
 			err = fmt.Errorf("%d: a %s block must be at the top level, not inside a list or quote", line, lang)
 			return ast.WalkStop, nil
