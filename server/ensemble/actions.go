@@ -172,7 +172,7 @@ func (e *Ensemble) rest(named []*member) []*member {
 }
 
 // partition cuts every link between different groups (both ways); a server
-// in no group keeps its links.
+// in no group keeps its links (live.Partition always passes every server).
 func (e *Ensemble) partition(groups [][]*member) {
 	group := map[core.NodeID]int{}
 	for i, g := range groups {
