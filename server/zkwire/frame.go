@@ -27,6 +27,7 @@ type FrameLengthError struct {
 	Max int
 }
 
+// Error is NIOServerCnxn's "Len error" in short.
 func (e *FrameLengthError) Error() string {
 	return fmt.Sprintf("zkwire: frame length %d is either malformed or too large (jute.maxbuffer=%d)", e.Len, e.Max)
 }

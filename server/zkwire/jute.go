@@ -19,10 +19,12 @@ type DecodeError struct {
 	Err    error  // ErrShort, or a description of the bad value
 }
 
+// Error says what was read, where, and why it failed.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("zkwire: %s at offset %d: %v", e.Field, e.Offset, e.Err)
 }
 
+// Unwrap returns the cause (ErrShort, for one).
 func (e *DecodeError) Unwrap() error { return e.Err }
 
 // A Decoder reads jute's binary encoding (org.apache.jute.BinaryInputArchive)
