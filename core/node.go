@@ -526,6 +526,10 @@ type Status struct {
 	TreeHash      uint64      `json:"treeHash"`
 	DurableSeq    uint64      `json:"durableSeq"`
 	LogLen        int         `json:"logLen"`
+	// Now is the node's clock (ms) and Timers its failure-detection
+	// deadlines in that clock (timers.go), for views; not part of the trace.
+	Now    int64  `json:"now"`
+	Timers Timers `json:"timers"`
 }
 
 // Status reports the node's state.
@@ -537,6 +541,7 @@ func (n *Node) Status() Status {
 		LastZxid: n.lastProcessed, LastTxn: n.lastTxnZxid, LastLogged: lastLogged, Committed: n.knownCommitted,
 		Vote: n.el.proposal, Round: n.el.logicalclock, Digest: n.digest,
 		DurableSeq: n.durableSeq, LogLen: len(n.log),
+		Now: n.now, Timers: n.timers(),
 	}
 	switch {
 	case n.lead != nil:

@@ -76,6 +76,12 @@ type Server struct {
 	TreeBytes int     `json:"treeBytes"`
 	Tree      []ZNode `json:"tree"`
 	Asked     []ZNode `json:"asked,omitempty"`
+	// Now is the server's own clock (ms) and Timers its failure-detection
+	// deadlines in it (core.Timers): a learner's last word from its leader,
+	// the leader's learners and proposals, the election's finalize wait. A
+	// paused server's clock stands still.
+	Now    int64       `json:"now"`
+	Timers core.Timers `json:"timers"`
 }
 
 // LogEntry is one txn of a server's log tail.
@@ -143,6 +149,7 @@ func FromStatus(ns core.Status) Server {
 		AcceptedEpoch: ns.AcceptedEpoch, CurrentEpoch: ns.CurrentEpoch,
 		LastZxid: ns.LastZxid, Committed: ns.Committed, LastLogged: ns.LastLogged,
 		Vote: ns.Vote, Round: ns.Round, Log: []LogEntry{}, Tree: []ZNode{},
+		Now: ns.Now, Timers: ns.Timers,
 	}
 }
 
