@@ -61,7 +61,7 @@ func TestFreshnessCheckCatchesAnEdit(t *testing.T) {
 	require.NoError(t, err)
 	committed, err := os.ReadFile("errors_templ.go")
 	require.NoError(t, err)
-	edited := strings.Replace(string(src), "<h1>Not found</h1>", "<h1>Lost</h1>", 1)
+	edited := strings.Replace(string(src), "<h1>{ t.NotFound }</h1>", "<h1>Lost</h1>", 1)
 	require.NotEqual(t, string(src), edited)
 	assert.NotEqual(t, committed, generate(t, "errors.templ", edited))
 	assert.Equal(t, committed, generate(t, "errors.templ", string(src)))

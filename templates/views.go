@@ -1,11 +1,20 @@
 package templates
 
-// Site is what every page needs to know about the server.
+// Site is what every page needs to know about the server, and the language
+// the page is rendered in.
 type Site struct {
 	// WasmBuilt reports whether static/zab.wasm was built into the binary;
 	// without it every widget says how to build it.
 	WasmBuilt bool
+	// Lang is the page's language (the zero value is English).
+	Lang Lang
 }
+
+// T is the page chrome in the page's language.
+func (s Site) T() *Text { return s.Lang.T() }
+
+// Href is path in the page's language.
+func (s Site) Href(path string) string { return s.Lang.Href(path) }
 
 // Nav is the navigation entry a page belongs to.
 type Nav int
@@ -16,6 +25,7 @@ const (
 	NavHome
 	NavPlayground
 	NavLessons
+	NavGlossary
 )
 
 // PageProps are the layout's inputs.
@@ -24,6 +34,13 @@ type PageProps struct {
 	Title   string // the page's own title; the layout appends the site name
 	Nav     Nav
 	Widgets bool // the page has a widget: load static/playground.js
+	// Progress loads static/progress.js, which keeps the course progress in
+	// localStorage (lesson pages) and shows it (the lessons index).
+	Progress bool
+	// Path is the page's path without the language prefix ("/lessons/broadcast"):
+	// the language switch links to it in the other language. Empty: the
+	// switch goes to the other language's home page.
+	Path string
 }
 
 // WidgetProps are one widget's data attributes (static/README.md, "The
@@ -40,25 +57,42 @@ type WidgetProps struct {
 
 // LessonLink is a lesson as the index and the prev/next links show it.
 type LessonLink struct {
-	Slug    string
-	Title   string
-	Summary string
-	Order   int
+	Slug     string
+	Title    string
+	Summary  string
+	Order    int
+	Tasks    int // widgets with a task, for the progress view
+	Predicts int // predictions, for the progress view
 }
 
-// Href is the lesson's URL.
-func (l LessonLink) Href() string { return "/lessons/" + l.Slug }
+// Href is the lesson's URL in a language.
+func (l LessonLink) Href(lang Lang) string { return lang.Href("/lessons/" + l.Slug) }
 
-// LessonPart is one piece of a lesson's body: rendered Markdown, or a widget.
+// PredictView is one prediction (lessons.Predict): trusted inline HTML
+// rendered from the embedded Markdown.
+type PredictView struct {
+	ID       string
+	Question string
+	Choices  []string
+	Answer   int // 1-based
+	Why      string
+}
+
+// Letter is the label of choice i (0-based): A, B, C...
+func Letter(i int) string { return string(rune('A' + i)) }
+
+// LessonPart is one piece of a lesson's body: rendered Markdown, a widget or
+// a prediction.
 type LessonPart struct {
-	HTML   string // trusted HTML rendered from the embedded Markdown
-	Widget *WidgetProps
+	HTML    string // trusted HTML rendered from the embedded Markdown
+	Widget  *WidgetProps
+	Predict *PredictView
 }
 
 // LessonView is one lesson page.
 type LessonView struct {
 	LessonLink
-	Total      int // lessons in all, for "Lesson 2 of 3"
+	Total      int // lessons in all, for "Lesson 2 of 12"
 	Parts      []LessonPart
 	Prev, Next *LessonLink
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -24,17 +25,22 @@ import (
 // Options configure Handler. The zero value serves the embedded assets and
 // lessons.
 type Options struct {
-	Log     *slog.Logger     // nil: discard; requests are logged at debug level
-	Static  fs.FS            // the assets under /static/; nil: static.FS
-	Lessons []lessons.Lesson // sorted by order; nil: lessons.All()
+	Log       *slog.Logger     // nil: discard; requests are logged at debug level
+	Static    fs.FS            // the assets under /static/; nil: static.FS
+	Lessons   []lessons.Lesson // English, sorted by order; nil: lessons.All()
+	LessonsZh []lessons.Lesson // Chinese, sorted by order; nil: lessons.In(lessons.Zh)
 }
 
 // Handler returns the site: GET (and HEAD) /, /playground, /lessons,
-// /lessons/{slug}, /healthz and /static/...; a 404 page for anything else and
-// 405 for other methods. Every response carries the security headers.
+// /lessons/{slug}, /glossary, the same pages in Chinese under /zh/, /healthz
+// and /static/...; a 404 page for anything else and 405 for other methods.
+// Every response carries the security headers. / redirects a browser whose
+// Accept-Language prefers Chinese to /zh/ (Vary: Accept-Language), unless
+// the URL says ?lang=en.
 //
-// With nil Options.Lessons it panics if the embedded lessons do not parse, as
-// template.Must does: `go test ./lessons` catches that before a release.
+// With nil Options.Lessons or LessonsZh it panics if the embedded lessons do
+// not parse, as template.Must does: `go test ./lessons` catches that before a
+// release.
 func Handler(opts Options) http.Handler {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -42,24 +48,44 @@ func Handler(opts Options) http.Handler {
 	if opts.Static == nil {
 		opts.Static = static.FS
 	}
-	if opts.Lessons == nil {
-		ls, err := lessons.All()
-		if err != nil {
-			panic(fmt.Sprintf("site: embedded lessons: %v", err))
+	course := map[templates.Lang][]lessons.Lesson{templates.En: opts.Lessons, templates.Zh: opts.LessonsZh}
+	glossary := map[templates.Lang]string{}
+	for _, lang := range templates.Langs {
+		if course[lang] == nil {
+			ls, err := lessons.In(lessons.Lang(lang))
+			if err != nil {
+				panic(fmt.Sprintf("site: embedded lessons: %v", err))
+			}
+			course[lang] = ls
 		}
-		opts.Lessons = ls
+		g, err := lessons.GlossaryIn(lessons.Lang(lang))
+		if err != nil {
+			panic(fmt.Sprintf("site: embedded glossary: %v", err))
+		}
+		glossary[lang] = g.HTML
 	}
 	h := &handler{
-		log:     opts.Log,
-		site:    templates.Site{WasmBuilt: static.HasWasmIn(opts.Static)},
-		lessons: opts.Lessons,
+		log:      opts.Log,
+		wasm:     static.HasWasmIn(opts.Static),
+		lessons:  course,
+		glossary: glossary,
 	}
 	h.assets = &assets{fsys: opts.Static, notFound: h.notFound}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", h.home)
-	mux.HandleFunc("GET /playground", h.playground)
-	mux.HandleFunc("GET /lessons", h.lessonIndex)
-	mux.HandleFunc("GET /lessons/{slug}", h.lesson)
+	mux.HandleFunc("GET /{$}", h.root)
+	mux.HandleFunc("GET /zh", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/zh/", http.StatusMovedPermanently)
+	})
+	for _, lang := range templates.Langs {
+		prefix := strings.TrimSuffix(lang.Href("/"), "/")
+		if lang == templates.Zh {
+			mux.HandleFunc("GET /zh/{$}", h.page(lang, h.home))
+		}
+		mux.HandleFunc("GET "+prefix+"/playground", h.page(lang, h.playground))
+		mux.HandleFunc("GET "+prefix+"/lessons", h.page(lang, h.lessonIndex))
+		mux.HandleFunc("GET "+prefix+"/lessons/{slug}", h.page(lang, h.lesson))
+		mux.HandleFunc("GET "+prefix+"/glossary", h.page(lang, h.glossaryPage))
+	}
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.Handle("GET /static/{path...}", h.assets)
 	mux.HandleFunc("/", h.notFound)
@@ -67,10 +93,29 @@ func Handler(opts Options) http.Handler {
 }
 
 type handler struct {
-	log     *slog.Logger
-	site    templates.Site
-	lessons []lessons.Lesson
-	assets  *assets
+	log      *slog.Logger
+	wasm     bool
+	lessons  map[templates.Lang][]lessons.Lesson
+	glossary map[templates.Lang]string // rendered HTML
+	assets   *assets
+}
+
+// site is what a page in lang needs to know.
+func (h *handler) site(lang templates.Lang) templates.Site {
+	return templates.Site{WasmBuilt: h.wasm, Lang: lang}
+}
+
+// langOf is the language of a request's path: Chinese under /zh/.
+func langOf(r *http.Request) templates.Lang {
+	if r.URL.Path == "/zh" || strings.HasPrefix(r.URL.Path, "/zh/") {
+		return templates.Zh
+	}
+	return templates.En
+}
+
+// page adapts a handler of one language to http.HandlerFunc.
+func (h *handler) page(lang templates.Lang, f func(http.ResponseWriter, *http.Request, templates.Lang)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { f(w, r, lang) }
 }
 
 // middleware sets the security headers, refuses methods other than GET and
@@ -82,7 +127,7 @@ func (h *handler) middleware(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			sw.Header().Set("Allow", "GET, HEAD")
-			h.render(sw, r, http.StatusMethodNotAllowed, templates.MethodNotAllowed(h.site, r.Method))
+			h.render(sw, r, http.StatusMethodNotAllowed, templates.MethodNotAllowed(h.site(langOf(r)), r.Method))
 		} else {
 			next.ServeHTTP(sw, r)
 		}
@@ -146,29 +191,48 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, c t
 	}
 }
 
-func (h *handler) home(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, templates.Home(h.site))
+// root is /: the English home page, or a redirect to /zh/ for a browser
+// whose Accept-Language prefers Chinese (not with ?lang=en, which the
+// language switch uses). Both answers vary by Accept-Language.
+func (h *handler) root(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Accept-Language")
+	if r.URL.Query().Get("lang") != "en" && PrefersChinese(r.Header.Get("Accept-Language")) {
+		w.Header().Set("Cache-Control", "no-cache")
+		http.Redirect(w, r, "/zh/", http.StatusFound)
+		return
+	}
+	h.home(w, r, templates.En)
 }
 
-func (h *handler) playground(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, templates.Playground(h.site))
+func (h *handler) home(w http.ResponseWriter, r *http.Request, lang templates.Lang) {
+	h.render(w, r, http.StatusOK, templates.Home(h.site(lang)))
 }
 
-func (h *handler) lessonIndex(w http.ResponseWriter, r *http.Request) {
-	links := make([]templates.LessonLink, len(h.lessons))
-	for i, l := range h.lessons {
+func (h *handler) playground(w http.ResponseWriter, r *http.Request, lang templates.Lang) {
+	h.render(w, r, http.StatusOK, templates.Playground(h.site(lang)))
+}
+
+func (h *handler) lessonIndex(w http.ResponseWriter, r *http.Request, lang templates.Lang) {
+	ls := h.lessons[lang]
+	links := make([]templates.LessonLink, len(ls))
+	for i, l := range ls {
 		links[i] = link(l)
 	}
-	h.render(w, r, http.StatusOK, templates.LessonIndex(h.site, links))
+	h.render(w, r, http.StatusOK, templates.LessonIndex(h.site(lang), links))
 }
 
-func (h *handler) lesson(w http.ResponseWriter, r *http.Request) {
-	i := lessons.Find(h.lessons, r.PathValue("slug"))
+func (h *handler) lesson(w http.ResponseWriter, r *http.Request, lang templates.Lang) {
+	ls := h.lessons[lang]
+	i := lessons.Find(ls, r.PathValue("slug"))
 	if i < 0 {
 		h.notFound(w, r)
 		return
 	}
-	h.render(w, r, http.StatusOK, templates.Lesson(h.site, lessonView(h.lessons, i)))
+	h.render(w, r, http.StatusOK, templates.Lesson(h.site(lang), lessonView(ls, i)))
+}
+
+func (h *handler) glossaryPage(w http.ResponseWriter, r *http.Request, lang templates.Lang) {
+	h.render(w, r, http.StatusOK, templates.Glossary(h.site(lang), h.glossary[lang]))
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
@@ -178,11 +242,18 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusNotFound, templates.NotFound(h.site, r.URL.Path))
+	h.render(w, r, http.StatusNotFound, templates.NotFound(h.site(langOf(r)), r.URL.Path))
 }
 
 func link(l lessons.Lesson) templates.LessonLink {
-	return templates.LessonLink{Slug: l.Slug, Title: l.Title, Summary: l.Summary, Order: l.Order}
+	tasks := 0
+	for _, w := range l.Widgets() {
+		if w.Task != nil {
+			tasks++
+		}
+	}
+	return templates.LessonLink{Slug: l.Slug, Title: l.Title, Summary: l.Summary, Order: l.Order,
+		Tasks: tasks, Predicts: len(l.Predicts())}
 }
 
 // lessonView maps lesson i to the page's view: its parts, widgets with their
@@ -191,6 +262,11 @@ func lessonView(ls []lessons.Lesson, i int) templates.LessonView {
 	l := ls[i]
 	v := templates.LessonView{LessonLink: link(l), Total: len(ls)}
 	for _, p := range l.Parts {
+		if q := p.Predict; q != nil {
+			v.Parts = append(v.Parts, templates.LessonPart{Predict: &templates.PredictView{
+				ID: q.ID, Question: q.Question, Choices: q.Choices, Answer: q.Answer, Why: q.Why}})
+			continue
+		}
 		if p.Widget == nil {
 			v.Parts = append(v.Parts, templates.LessonPart{HTML: p.HTML})
 			continue

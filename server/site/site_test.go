@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/brotli"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zabplay/zabplay/lessons"
+	"github.com/zabplay/zabplay/templates"
 )
 
 // testFS stands in for static.FS so the tests never depend on the wasm build.
@@ -81,8 +83,12 @@ func page(t *testing.T, h http.Handler, target string, wantStatus int) *goquery.
 func widgets(t *testing.T, doc *goquery.Document) *goquery.Selection {
 	t.Helper()
 	ws := doc.Find("section.zab-widget[data-widget]")
+	label := templates.En.T().WidgetLabel
+	if doc.Find("html").AttrOr("lang", "") == templates.Zh.T().HTMLLang {
+		label = templates.Zh.T().WidgetLabel
+	}
 	ws.Each(func(_ int, w *goquery.Selection) {
-		assert.Equal(t, "ZAB ensemble playground", w.AttrOr("aria-label", ""))
+		assert.Equal(t, label, w.AttrOr("aria-label", ""))
 		assert.Equal(t, 1, w.Find("p.zab-widget-fallback").Length())
 	})
 	assert.LessOrEqual(t, doc.Find(`[data-share="true"]`).Length(), 1, "at most one widget shares the URL")
@@ -124,67 +130,223 @@ func TestPlayground(t *testing.T) {
 }
 
 func TestLessonIndex(t *testing.T) {
-	doc := page(t, newServer(t, true), "/lessons", 200)
-	assert.Equal(t, 0, widgets(t, doc).Length())
-	items := doc.Find(`[data-testid="lessons"] li`)
-	require.Equal(t, 3, items.Length())
-	hrefs := items.Find("a").Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("href", "") })
-	assert.Equal(t, []string{"/lessons/roles-votes-zxid", "/lessons/broadcast", "/lessons/leader-dies"}, hrefs)
-	assert.Equal(t, "1", items.First().AttrOr("value", ""))
-	assert.NotEmpty(t, strings.TrimSpace(items.First().Find("p").Text()), "summary")
+	h := newServer(t, true)
+	for _, lang := range templates.Langs {
+		doc := page(t, h, lang.Href("/lessons"), 200)
+		assert.Equal(t, 0, widgets(t, doc).Length())
+		items := doc.Find(`[data-testid="lessons"] li`)
+		require.Equal(t, 12, items.Length(), lang)
+		hrefs := items.Find("a").Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("href", "") })
+		assert.Equal(t, lang.Href("/lessons/why-coordination"), hrefs[0])
+		assert.Equal(t, lang.Href("/lessons/leader-dies"), hrefs[4])
+		assert.Equal(t, lang.Href("/lessons/historical-bugs"), hrefs[11])
+		assert.Equal(t, "1", items.First().AttrOr("value", ""))
+		assert.Equal(t, "why-coordination", items.First().AttrOr("data-slug", ""))
+		assert.Equal(t, "1", items.First().AttrOr("data-tasks", ""))
+		assert.Equal(t, "1", items.First().AttrOr("data-predicts", ""))
+		assert.NotEmpty(t, strings.TrimSpace(items.First().Find("p").Text()), "summary")
+		// The progress view: static/progress.js fills it from localStorage,
+		// with the strings the page gives it.
+		prog := doc.Find(`[data-testid="progress"]`)
+		require.Equal(t, 1, prog.Length())
+		assert.Equal(t, lang.T().ProgressSummary, prog.AttrOr("data-progress-summary", ""))
+		assert.Equal(t, lang.T().ProgressVisited, prog.AttrOr("data-t-visited", ""))
+		assert.Equal(t, 1, doc.Find(`script[type="module"][src="/static/progress.js"]`).Length())
+	}
 }
 
 func TestLessonPages(t *testing.T) {
 	h := newServer(t, true)
-	ls, err := lessons.All()
-	require.NoError(t, err)
-	for i, l := range ls {
-		t.Run(l.Slug, func(t *testing.T) {
-			doc := page(t, h, "/lessons/"+l.Slug, 200)
-			assert.Equal(t, l.Title, doc.Find("article h1").Text())
-			ws := widgets(t, doc)
-			require.Equal(t, len(l.Widgets()), ws.Length())
-			assert.Equal(t, "true", ws.First().AttrOr("data-share", ""))
-			tasks := 0
-			ws.Each(func(j int, w *goquery.Selection) {
-				assert.Equal(t, l.Widgets()[j].Scenario, w.AttrOr("data-scenario", ""))
-				assert.True(t, strings.HasPrefix(w.AttrOr("data-scenario", ""), "# ") ||
-					strings.HasPrefix(w.AttrOr("data-scenario", ""), "ensemble"))
-				_, hasVoters := w.Attr("data-voters")
-				assert.False(t, hasVoters, "a scenario widget carries no data-voters")
-				raw, ok := w.Attr("data-task")
-				if !ok {
-					return
+	for _, lang := range templates.Langs {
+		ls, err := lessons.In(lessons.Lang(lang))
+		require.NoError(t, err)
+		for i, l := range ls {
+			t.Run(string(lang)+"/"+l.Slug, func(t *testing.T) {
+				doc := page(t, h, lang.Href("/lessons/"+l.Slug), 200)
+				assert.Equal(t, lang.T().HTMLLang, doc.Find("html").AttrOr("lang", ""))
+				assert.Equal(t, l.Title+" · zabplay", doc.Find("title").Text())
+				assert.Equal(t, l.Title, doc.Find("article h1").Text())
+				assert.Equal(t, l.Slug, doc.Find("article").AttrOr("data-lesson", ""))
+				ws := widgets(t, doc)
+				require.Equal(t, len(l.Widgets()), ws.Length())
+				assert.Equal(t, "true", ws.First().AttrOr("data-share", ""))
+				tasks := 0
+				ws.Each(func(j int, w *goquery.Selection) {
+					assert.Equal(t, l.Widgets()[j].Scenario, w.AttrOr("data-scenario", ""))
+					assert.True(t, strings.HasPrefix(w.AttrOr("data-scenario", ""), "# ") ||
+						strings.HasPrefix(w.AttrOr("data-scenario", ""), "ensemble"))
+					_, hasVoters := w.Attr("data-voters")
+					assert.False(t, hasVoters, "a scenario widget carries no data-voters")
+					raw, ok := w.Attr("data-task")
+					if !ok {
+						return
+					}
+					tasks++
+					var task lessons.Task
+					require.NoError(t, json.Unmarshal([]byte(raw), &task))
+					assert.NotEmpty(t, task.Title)
+					assert.NotEmpty(t, task.Steps)
+				})
+				assert.GreaterOrEqual(t, tasks, 1)
+				// Predictions: the question, the choices, the answer behind a reveal.
+				preds := doc.Find(`aside.predict[data-testid="predict"]`)
+				require.Equal(t, len(l.Predicts()), preds.Length())
+				preds.Each(func(j int, p *goquery.Selection) {
+					want := l.Predicts()[j]
+					assert.Equal(t, want.ID, p.AttrOr("data-predict", ""))
+					assert.Equal(t, strconv.Itoa(want.Answer), p.AttrOr("data-answer", ""))
+					assert.Equal(t, len(want.Choices), p.Find("ol.predict-choices li").Length())
+					assert.Equal(t, lang.T().ShowAnswer, p.Find("details.predict-reveal summary").Text())
+					assert.Contains(t, p.Find("details.predict-reveal p strong").Text(), templates.Letter(want.Answer-1))
+				})
+				assert.NotContains(t, doc.Find("article").Text(), "```")
+				assert.Contains(t, doc.Find(".lesson-number").Text(), lang.T().LessonOf(i+1, 12))
+				nav := doc.Find(`[data-testid="lesson-nav"]`)
+				prev, next := nav.Find(`a[rel="prev"]`), nav.Find(`a[rel="next"]`)
+				if i == 0 {
+					assert.Equal(t, 0, prev.Length())
+				} else {
+					assert.Equal(t, lang.Href("/lessons/"+ls[i-1].Slug), prev.AttrOr("href", ""))
+					assert.Contains(t, prev.Text(), ls[i-1].Title)
 				}
-				tasks++
-				var task lessons.Task
-				require.NoError(t, json.Unmarshal([]byte(raw), &task))
-				assert.NotEmpty(t, task.Title)
-				assert.NotEmpty(t, task.Steps)
+				if i+1 < len(ls) {
+					assert.Equal(t, lang.Href("/lessons/"+ls[i+1].Slug), next.AttrOr("href", ""))
+				} else {
+					assert.Equal(t, lang.Href("/playground"), next.AttrOr("href", ""))
+				}
+				// The language switch goes to the same lesson in the other language.
+				assert.Equal(t, lang.Other().Href("/lessons/"+l.Slug), doc.Find(`[data-testid="lang-switch"]`).AttrOr("href", ""))
+				assert.Equal(t, 1, doc.Find(`script[type="module"][src="/static/progress.js"]`).Length())
 			})
-			assert.GreaterOrEqual(t, tasks, 1)
-			assert.NotContains(t, doc.Find("article").Text(), "```")
-			nav := doc.Find(`[data-testid="lesson-nav"]`)
-			prev, next := nav.Find(`a[rel="prev"]`), nav.Find(`a[rel="next"]`)
-			if i == 0 {
-				assert.Equal(t, 0, prev.Length())
-			} else {
-				assert.Equal(t, "/lessons/"+ls[i-1].Slug, prev.AttrOr("href", ""))
-			}
-			if i+1 < len(ls) {
-				assert.Equal(t, "/lessons/"+ls[i+1].Slug, next.AttrOr("href", ""))
-			} else {
-				assert.Equal(t, "/playground", next.AttrOr("href", ""))
-			}
-			assert.Contains(t, doc.Find(".lesson-number").Text(), "of 3")
-		})
+		}
 	}
-	// The third lesson's task is the one the playground issue specifies.
+	// The leader-dies lesson's task is the one the playground issue specifies.
 	doc := page(t, h, "/lessons/leader-dies", 200)
 	var task lessons.Task
 	require.NoError(t, json.Unmarshal([]byte(doc.Find("[data-task]").First().AttrOr("data-task", "")), &task))
 	assert.Equal(t, "leader crashed", task.Steps[0].Check)
 	assert.Equal(t, "all in sync", task.Steps[4].Check)
+}
+
+// TestEveryPageInBothLanguages: every page has the right <html lang>, a title
+// in its language, navigation that stays in it, and a language switch to the
+// same page in the other language.
+func TestEveryPageInBothLanguages(t *testing.T) {
+	h := newServer(t, true)
+	paths := []string{"/", "/playground", "/lessons", "/glossary"}
+	ls, err := lessons.All()
+	require.NoError(t, err)
+	for _, l := range ls {
+		paths = append(paths, "/lessons/"+l.Slug)
+	}
+	for _, lang := range templates.Langs {
+		tx := lang.T()
+		for _, path := range paths {
+			target := lang.Href(path)
+			doc := page(t, h, target, 200)
+			assert.Equal(t, tx.HTMLLang, doc.Find("html").AttrOr("lang", ""), target)
+			title := doc.Find("title").Text()
+			assert.NotEmpty(t, title, target)
+			if lang == templates.Zh {
+				assert.True(t, hasHan(title), "%s: title %q is not in Chinese", target, title)
+			} else {
+				assert.False(t, hasHan(title), "%s: title %q is not in English", target, title)
+			}
+			sw := doc.Find(`header [data-testid="lang-switch"]`)
+			require.Equal(t, 1, sw.Length(), target)
+			other := lang.Other()
+			want := other.Href(path)
+			if other == templates.En && path == "/" {
+				want = "/?lang=en"
+			}
+			assert.Equal(t, want, sw.AttrOr("href", ""), target)
+			assert.Equal(t, other.T().LangName, sw.Text(), target)
+			assert.Equal(t, other.T().HTMLLang, sw.AttrOr("lang", ""), target)
+			assert.Equal(t, other.T().HTMLLang, sw.AttrOr("hreflang", ""), target)
+			navs := doc.Find(`nav[data-testid="nav"] a`).Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("href", "") })
+			assert.Equal(t, []string{lang.Href("/"), lang.Href("/playground"), lang.Href("/lessons"), lang.Href("/glossary")}, navs, target)
+			navText := doc.Find(`nav[data-testid="nav"] a`).Map(func(_ int, s *goquery.Selection) string { return s.Text() })
+			assert.Equal(t, []string{tx.Home, tx.Play, tx.Lessons, tx.Glossary}, navText, target)
+			assert.Equal(t, tx.Footer, strings.TrimSpace(doc.Find("footer").Text()), target)
+			assert.Equal(t, lang.Href(path), doc.Find(`link[rel="alternate"][hreflang="`+tx.HTMLLang+`"]`).AttrOr("href", ""), target)
+			// Every link into the site stays in the page's language.
+			doc.Find("main a[href^='/']").Each(func(_ int, a *goquery.Selection) {
+				href := a.AttrOr("href", "")
+				assert.Equal(t, lang == templates.Zh, strings.HasPrefix(href, "/zh/"), "%s links to %s", target, href)
+			})
+		}
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAcceptLanguage(t *testing.T) {
+	h := newServer(t, true)
+	for _, tc := range []struct{ accept, want string }{
+		{"zh-CN,zh;q=0.9,en;q=0.8", "/zh/"},
+		{"zh", "/zh/"},
+		{"zh-TW", "/zh/"},
+		{"fr-FR, zh-Hans;q=0.5", "/zh/"},
+		{"en-US,en;q=0.9,zh;q=0.8", ""},
+		{"en, zh", ""},
+		{"zh;q=0", ""},
+		{"de", ""},
+		{"", ""},
+	} {
+		resp := do(t, h, "GET", "/", "Accept-Language", tc.accept)
+		assert.Contains(t, resp.Header.Values("Vary"), "Accept-Language", tc.accept)
+		if tc.want != "" {
+			assert.Equal(t, http.StatusFound, resp.StatusCode, tc.accept)
+			assert.Equal(t, tc.want, resp.Header.Get("Location"), tc.accept)
+			continue
+		}
+		assert.Equal(t, 200, resp.StatusCode, tc.accept)
+		assert.Contains(t, body(t, resp), `<html lang="en">`, tc.accept)
+	}
+	// The language switch's English home page stays English for a Chinese browser.
+	resp := do(t, h, "GET", "/?lang=en", "Accept-Language", "zh-CN")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Contains(t, body(t, resp), `<html lang="en">`)
+	// Other pages never redirect: their URL names their language.
+	resp = do(t, h, "GET", "/lessons", "Accept-Language", "zh-CN")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Contains(t, body(t, resp), `<html lang="en">`)
+	resp = do(t, h, "GET", "/zh", "Accept-Language", "en")
+	assert.Equal(t, http.StatusMovedPermanently, resp.StatusCode)
+	assert.Equal(t, "/zh/", resp.Header.Get("Location"))
+	doc := page(t, h, "/zh/", 200)
+	assert.Equal(t, "zh-Hans", doc.Find("html").AttrOr("lang", ""))
+	assert.Equal(t, templates.Zh.T().AnswerTitle, doc.Find(`[data-testid="answer"] h2`).Text())
+}
+
+func TestPrefersChinese(t *testing.T) {
+	for header, want := range map[string]bool{
+		"zh-CN": true, "ZH-cn": true, "zh-Hant-TW, en;q=0.9": true, "en;q=0.5, zh;q=0.6": true,
+		"zh, en": true, "en, zh": false, "en-GB": false, "": false, "zh;q=0": false, "zh;q=abc": false,
+		"*": false, "ja, zh;q=0.1": true, "en;q=0.4,zh;q=0.4": false,
+	} {
+		assert.Equal(t, want, PrefersChinese(header), header)
+	}
+}
+
+func TestGlossaryPage(t *testing.T) {
+	h := newServer(t, true)
+	for _, lang := range templates.Langs {
+		doc := page(t, h, lang.Href("/glossary"), 200)
+		g := doc.Find(`[data-testid="glossary"]`)
+		assert.Equal(t, lang.T().Glossary, g.Find("h1").Text())
+		assert.GreaterOrEqual(t, g.Find("tbody tr").Length(), 40)
+		assert.Contains(t, g.Text(), "事务日志")
+		assert.Contains(t, g.Text(), "txn log")
+		assert.Equal(t, lang.T().Glossary, doc.Find(`nav a[aria-current="page"]`).Text())
+	}
 }
 
 func TestWasmMissing(t *testing.T) {
@@ -213,6 +375,13 @@ func TestNotFound(t *testing.T) {
 	}
 	doc := page(t, h, "/no/<such>", 404)
 	assert.Contains(t, doc.Find("main code").Text(), "/no/<such>")
+	for _, target := range []string{"/zh/nope", "/zh/lessons/no-such-lesson", "/zh/lessons/"} {
+		doc := page(t, h, target, 404)
+		assert.Equal(t, "zh-Hans", doc.Find("html").AttrOr("lang", ""), target)
+		assert.Equal(t, templates.Zh.T().NotFound, doc.Find("h1").Text(), target)
+		links := doc.Find(`[data-testid="helpful-links"] a`).Map(func(_ int, s *goquery.Selection) string { return s.AttrOr("href", "") })
+		assert.Equal(t, []string{"/zh/", "/zh/playground", "/zh/lessons"}, links, target)
+	}
 }
 
 func TestMethods(t *testing.T) {
@@ -242,6 +411,7 @@ func TestHealthz(t *testing.T) {
 func TestSecurityHeadersEverywhere(t *testing.T) {
 	h := newServer(t, true)
 	for _, rq := range [][2]string{{"GET", "/"}, {"GET", "/playground"}, {"GET", "/lessons"}, {"GET", "/lessons/broadcast"},
+		{"GET", "/zh/"}, {"GET", "/zh/lessons/broadcast"}, {"GET", "/glossary"},
 		{"GET", "/healthz"}, {"GET", "/static/zab.wasm"}, {"GET", "/nope"}, {"POST", "/"}, {"HEAD", "/static/site.css"}} {
 		resp := do(t, h, rq[0], rq[1])
 		csp := resp.Header.Get("Content-Security-Policy")
