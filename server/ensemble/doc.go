@@ -3,6 +3,12 @@
 // under a temp root and server/storage on disk) and lets browsers watch and
 // poke them through the HTTP API of README.md (the contract).
 //
+// An action (POST .../actions) is a statement of the scenario language: it
+// is parsed and run by core/script's interpreter, the simulator's, against
+// the ensemble (actions.go checks a live ensemble's bounds, target.go
+// applies what the interpreter resolved), so leader, follower, rest and let
+// names mean the same servers here as in the simulator.
+//
 // Each server of an ensemble is a node.Node in this process. A crash is the
 // node's Close (what was not fsynced is lost); a restart starts a new node
 // from the same data dir on the same address. Partitions, cuts and delays
