@@ -142,7 +142,7 @@ func TestTextTablesComplete(t *testing.T) {
 		assert.NotEqual(t, en.Shortcuts[i].Does, zh.Shortcuts[i].Does)
 	}
 	assert.Equal(t, "Lesson 2 of 12", en.LessonOf(2, 12))
-	assert.Equal(t, "第 2 课(共 12 课)", zh.LessonOf(2, 12))
+	assert.Equal(t, "第 2 课（共 12 课）", zh.LessonOf(2, 12))
 	assert.NotEqual(t, en.AnswerIs("B"), zh.AnswerIs("B"))
 	assert.NotEqual(t, en.MethodText("POST"), zh.MethodText("POST"))
 	for _, k := range []string{"{visited}", "{lessons}", "{tasks}", "{taskTotal}", "{predicts}", "{predictTotal}"} {
