@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -24,13 +25,26 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	first := fs.Uint64("first-seed", 1, "first seed of a campaign")
 	voters := fs.Int("voters", 3, "campaign: voters (1-9)")
 	observers := fs.Int("observers", 0, "campaign: observers (0-4)")
-	faults := fs.String("faults", "all", "campaign: all, none, or a list of "+strings.Join(sim.AllFaults, ","))
+	faults := fs.String("faults", "all", "campaign: all, none, or a list of "+strings.Join(sim.AllFaults, ",")+
+		"; the break-the-assumption faults "+strings.Join(sim.BreakFaults, ",")+" are never in all (e.g. all,reorder)")
 	duration := fs.Duration("duration", 60*time.Second, "campaign: virtual time of faults per seed")
 	trace := fs.String("trace", "", "write the trace as JSON lines to this file")
 	bugs := fs.String("bug", "", "campaign: comma list of bug switches to turn on (e.g. ZOOKEEPER-1154)")
 	workers := fs.Int("workers", 0, "campaign: parallel workers (default: all cores)")
+	mutant := fs.String("mutant", "", "campaign or replay: plant this mutant in every server (see --mutants)")
+	mutants := fs.Bool("mutants", false, "run the campaign (--seeds, default 2000; stops at a mutant's first kill) and the scenarios of --scenarios against every mutant, and print the table")
+	scenarioDir := fs.String("scenarios", "core/sim/testdata", "with --mutants: the committed scenarios (*.txt) to run against each mutant")
+	record := fs.String("record", "", "with --mutants: write each mutant's first-killing seed to this file (TestMutantsKilled reads core/sim/testdata/mutants.golden)")
 	if err := fs.Parse(args); err != nil {
 		return errQuiet
+	}
+	var mut core.Mutant
+	if *mutant != "" {
+		m, err := core.ParseMutant(*mutant)
+		if err != nil {
+			return err
+		}
+		mut = m
 	}
 	var on core.Bugs
 	if *bugs != "" {
@@ -52,6 +66,17 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		traceW = f
 	}
 	switch {
+	case *mutants:
+		fl, err := sim.ParseFaults(*faults)
+		if err != nil {
+			return err
+		}
+		if *seeds == 0 {
+			*seeds = 2000
+		}
+		co := sim.CampaignOptions{Seeds: *seeds, FirstSeed: *first, Voters: *voters, Observers: *observers,
+			Faults: fl, DurationMs: duration.Milliseconds(), Workers: *workers}
+		return mutantsCmd(co, *faults, *scenarioDir, *record, stdout, stderr)
 	case *scenario != "":
 		src, err := os.ReadFile(*scenario)
 		if err != nil {
@@ -61,7 +86,11 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if fs.Lookup("seed").Value.String() != "0" {
 			seedP = seed
 		}
-		res, err := sim.RunScenario(*scenario, string(src), seedP, stdout, traceW)
+		stmts, err := sim.Parse(*scenario, string(src))
+		if err != nil {
+			return err
+		}
+		res, err := (&sim.Runner{File: *scenario, Out: stdout, Trace: traceW, Mutant: mut}).Run(stmts, seedP)
 		if err != nil {
 			return err
 		}
@@ -76,7 +105,7 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		co := sim.CampaignOptions{Seeds: *seeds, FirstSeed: *first, Voters: *voters, Observers: *observers,
-			Faults: fl, DurationMs: duration.Milliseconds(), Bugs: on, Workers: *workers}
+			Faults: fl, DurationMs: duration.Milliseconds(), Bugs: on, Workers: *workers, Mutant: mut}
 		if *voters < 1 || *voters > 9 || *observers < 0 || *observers > 4 {
 			return fmt.Errorf("want 1-9 voters and 0-4 observers")
 		}
@@ -92,6 +121,9 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if *bugs != "" {
 			replay += " --bug " + *bugs
 		}
+		if mut != core.MutNone {
+			replay += " --mutant " + mut.String()
+		}
 		for _, f := range res.Failures {
 			fmt.Fprintf(stdout, "seed %d FAILED", f.Seed)
 			if f.Pending != "" {
@@ -100,6 +132,9 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stdout, "\n%sreplay: go run . sim --seed %d %s --trace out.jsonl\n", check.Report(f.Violations, f.Seed), f.Seed, replay)
 		}
 		fmt.Fprint(stdout, coverageReport(res.Coverage))
+		if len(res.Failures) > 0 {
+			fmt.Fprintf(stdout, "failed seeds by what flagged them first: %s\n", byProperty(res.Failures))
+		}
 		fmt.Fprintf(stdout, "seeds=%d violations=%d events/s=%.0f\n", res.Seeds, res.Violations, res.EventsPerSecond())
 		if res.Violations > 0 {
 			return errQuiet
@@ -155,4 +190,96 @@ func isTerminal(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// mutantsCmd runs the campaign and the committed scenarios against every
+// mutant and prints a Markdown table (README "## Mutants").
+func mutantsCmd(co sim.CampaignOptions, faults, dir, record string, stdout, stderr io.Writer) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
+	if err != nil {
+		return err
+	}
+	scenarios := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		scenarios[filepath.Base(f)] = string(b)
+	}
+	fmt.Fprintf(stdout, "mutants: campaign of up to %d seeds from %d, %d voters, %d observers, faults=%s, %v each (stops at the first kill); %d scenarios from %s\n\n",
+		co.Seeds, co.FirstSeed, co.Voters, co.Observers, faults, time.Duration(co.DurationMs)*time.Millisecond, len(scenarios), dir)
+	fmt.Fprintln(stdout, "| mutant | result | campaign: first kill | seeds to it | scenarios that kill it |")
+	fmt.Fprintln(stdout, "|---|---|---|---|---|")
+	var all []sim.MutantResult
+	survivors := 0
+	start := time.Now()
+	for _, m := range core.AllMutants() {
+		t0 := time.Now()
+		r := sim.RunMutant(m, co, scenarios)
+		all = append(all, r)
+		result, camp, seedsTo := "killed", "—", fmt.Sprintf("— (%d run)", r.SeedsRun)
+		if !r.Killed() {
+			result = "**survived**"
+			survivors++
+		}
+		if r.Seed != 0 {
+			camp = fmt.Sprintf("%s (seed %d)", r.By, r.Seed)
+			seedsTo = fmt.Sprint(r.SeedsRun)
+		}
+		scen := "—"
+		if len(r.Scenarios) > 0 {
+			// The first two, then how many more.
+			var sc []string
+			for _, k := range r.Scenarios[:min(2, len(r.Scenarios))] {
+				sc = append(sc, fmt.Sprintf("%s (%s)", strings.TrimSuffix(k.File, ".txt"), mdEscape(k.Reason)))
+			}
+			scen = fmt.Sprintf("%d of %d: %s", len(r.Scenarios), len(scenarios), strings.Join(sc, "; "))
+			if len(r.Scenarios) > 2 {
+				scen += "; …"
+			}
+		}
+		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %s |\n", m, result, camp, seedsTo, scen)
+		fmt.Fprintf(stderr, "%s: %s in %v\n", m, result, time.Since(t0).Round(time.Millisecond))
+	}
+	fmt.Fprintf(stdout, "\n%d mutants, %d killed, %d survived (%v)\n", len(all), len(all)-survivors, survivors, time.Since(start).Round(time.Second))
+	if record != "" {
+		if err := os.WriteFile(record, []byte(sim.FormatMutantKills(all)), 0o644); err != nil {
+			return err
+		}
+	}
+	if survivors > 0 {
+		return errQuiet
+	}
+	return nil
+}
+
+func mdEscape(s string) string {
+	if len(s) > 60 {
+		s = s[:57] + "..."
+	}
+	return strings.ReplaceAll(s, "|", "\\|")
+}
+
+// byProperty counts failed seeds by the property (or "liveness") that
+// flagged each first, e.g. "AckDurable=3 liveness=1".
+func byProperty(fs []sim.SeedResult) string {
+	n := map[string]int{}
+	for _, f := range fs {
+		p := sim.Liveness
+		if len(f.Violations) > 0 {
+			p = f.Violations[0].Property
+		}
+		n[p]++
+	}
+	keys := make([]string, 0, len(n))
+	for k := range n {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, n[k]))
+	}
+	return strings.Join(parts, " ")
 }

@@ -53,6 +53,9 @@ type Config struct {
 	Restore Durable
 	// Bugs switches historical ZooKeeper bugs (and planted ones) back on.
 	Bugs Bugs
+	// Mutant plants one deliberate mistake (mutation testing of the checker;
+	// see Mutant). Only tests and `zabplay sim --mutants` set it.
+	Mutant Mutant
 }
 
 // withDefaults fills zero fields with ZooKeeper's defaults.

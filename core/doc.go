@@ -30,5 +30,7 @@
 // verify the ZAB properties over a trace (see package check).
 //
 // Historical ZooKeeper bugs can be switched back on (Bugs); each is off by
-// default and named by its JIRA id.
+// default and named by its JIRA id. Mutants (Config.Mutant, mutant.go) are
+// one-line mistakes planted on purpose, to measure what the checker and the
+// campaign catch; only tests and `zabplay sim --mutants` set them.
 package core

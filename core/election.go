@@ -43,6 +43,9 @@ func (n *Node) totalOrder(a, b Vote) bool {
 	if n.cfg.Bugs.Has(BugElectWithoutZxid) {
 		return a.PeerEpoch > b.PeerEpoch || (a.PeerEpoch == b.PeerEpoch && a.Leader > b.Leader)
 	}
+	if n.cfg.Mutant == MutFLEZxidFirst {
+		return a.Zxid > b.Zxid || (a.Zxid == b.Zxid && (a.PeerEpoch > b.PeerEpoch || (a.PeerEpoch == b.PeerEpoch && a.Leader > b.Leader)))
+	}
 	return a.PeerEpoch > b.PeerEpoch ||
 		(a.PeerEpoch == b.PeerEpoch && (a.Zxid > b.Zxid || (a.Zxid == b.Zxid && a.Leader > b.Leader)))
 }
@@ -177,6 +180,8 @@ func (n *Node) lookingRecv(m Message) {
 			}
 			n.emitVote(m.From, "newer round "+strconv.FormatUint(r, 10)+": "+n.compare(m.Vote, init))
 			n.sendNotifications()
+		case r < e.logicalclock && n.cfg.Mutant == MutStaleVote:
+			m.Vote.ElectionEpoch = e.logicalclock // counted as if cast in this round
 		case r < e.logicalclock:
 			return
 		case n.totalOrder(m.Vote, cur):

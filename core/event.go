@@ -7,25 +7,30 @@ import "strconv"
 // fields each kind fills are listed here, in the one place they are documented.
 //
 //	kind         emitted by  fields
-//	send         driver      Node=from, Peer=to, Msg, Text=Describe(msg), ID, Arrive
-//	deliver-msg  driver      Node=to, Peer=from, Msg type, Text, ID
+//	send         driver      Node=from, Peer=to, Msg, Zxid and Epoch (the message's), Text=Describe(msg), ID, Arrive
+//	deliver-msg  driver      Node=to, Peer=from, Msg type, Zxid, Epoch, Text, ID
+//	             (the simulator reports these two for every message with Trace on, and
+//	             always for the ones the checker reads: LEADERINFO, ACKEPOCH, NEWLEADER, ACK, UPTODATE,
+//	             and the sends of COMMIT and INFORM)
 //	drop         driver      Node=from, Peer=to, Text, ID, Reason ("partition", "connection broken", "down", ...)
-//	role         core        Node, Role, Epoch=currentEpoch, Leader (for a learner), Text (why)
+//	role         core        Node, Role, Epoch=currentEpoch, Zxid=lastProcessed (with Epoch, a new leader's summary), Leader (for a learner), Text (why)
 //	phase        core        Node, Phase
 //	accepted-epoch, current-epoch  core  Node, Epoch (written to disk)
 //	vote         core        Node, Vote (its new proposal), Peer (whose notification changed it), Text (the comparison)
-//	persist      core        Node, Seq, Text (what was written)
-//	fsync        driver      Node, Seq (everything up to Seq is durable)
+//	persist      core        Node, Seq, Text (the write kind), Zxid (an append: the txn it adds, one event per
+//	             txn even when appends share a record; truncate: the target; snapshot: its last txn), Epoch (an epoch file)
+//	fsync        driver      Node, Seq (every write up to Seq of this incarnation is durable)
 //	propose      core        Node=leader, Zxid, Epoch, Hash (txn hash), Text (txn)
 //	deliver      core        Node, Zxid, Digest, PrevZxid, PrevDigest, Hash, Text, Client+Seq (the session and cxid of the write); Snapshot=true for a whole SNAP image
 //	established  core        Node=leader, Epoch, Zxid (last zxid of its initial history), Digest
 //	sync-mode    core        Node=leader, Peer=learner, Mode (EMPTY-DIFF, DIFF, TRUNC, TRUNC+DIFF, SNAP), Zxid
 //	truncate     core        Node, Zxid (truncated to), Removed (zxid+digest of removed entries)
 //	warn         core        Node, Text (a protocol anomaly ZooKeeper logs as a warning)
-//	fatal        core        Node, Text (ZooKeeper would exit the process; the core reloads from disk and looks for a leader)
+//	fatal        core        Node, Text (ZooKeeper would exit the process; the core reloads from disk and looks for a leader),
+//	             Reason (FatalTruncBelowSnapshot, FatalEpochExhausted; none for a packet stream the server cannot follow)
 //	request      driver      Client, Req
 //	reply        driver      Client, Reply
-//	crash, restart, pause, resume   driver  Node
+//	crash, restart, pause, resume   driver  Node; a restart's Zxid is the last txn on the server's disk
 //	partition, heal, cut            driver  Text
 //	violation    checker     Text (property: explanation)
 type EventKind uint8

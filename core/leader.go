@@ -111,13 +111,20 @@ func (n *Node) maybeDecideEpoch() {
 		// getEpochToPropose would wrap: refuse to lead rather than persist
 		// NoEpoch or go back to epoch 0.
 		l.epochDecided = true
-		n.fatal("no epoch left to propose: the highest accepted epoch is " + strconv.FormatUint(uint64(l.maxAccepted), 10))
+		n.fatalBecause(FatalEpochExhausted, "no epoch left to propose: the highest accepted epoch is "+strconv.FormatUint(uint64(l.maxAccepted), 10))
 		return
 	}
 	l.epochDecided = true
 	l.epoch = l.maxAccepted + 1
+	if n.cfg.Mutant == MutEpochNoIncrement && l.maxAccepted > 0 {
+		l.epoch = l.maxAccepted
+	}
 	l.waitDeadline = n.now + n.initMs()
 	n.setAcceptedEpoch(l.epoch)
+	if n.cfg.Mutant == MutLeaderInfoBeforePersist {
+		n.leaderEpochDurable()
+		return
+	}
 	n.afterDurable(gated{act: gateLeaderEpoch})
 }
 
@@ -171,7 +178,11 @@ func (n *Node) leaderCurrentEpochDurable() {
 
 func (n *Node) maybeEstablish() {
 	l := n.lead
-	if l.established || !n.isQuorum(l.newLeaderAcks) {
+	quorum := n.isQuorum(l.newLeaderAcks)
+	if n.cfg.Mutant == MutObserverInQuorum {
+		quorum = 2*l.newLeaderAcks.count() > len(n.voterList)
+	}
+	if l.established || !quorum {
 		return
 	}
 	// startZkServer.
@@ -340,7 +351,7 @@ func (n *Node) onAckEpoch(h *handler, m Message) {
 		return
 	}
 	if m.Epoch != NoEpoch {
-		if h.ss.moreRecentThan(l.summary) {
+		if h.ss.moreRecentThan(l.summary) && n.cfg.Mutant != MutNoAheadCheck {
 			n.dropLearner(h.id, "follower is ahead of the leader")
 			return
 		}
@@ -379,11 +390,11 @@ func (n *Node) onNewLeaderAck(h *handler, m Message) {
 	if m.Zxid != MakeZxid(l.epoch, 0) {
 		// The ZOOKEEPER-4685 trap: an ACK from a different epoch is ignored.
 		n.warn("NEWLEADER ACK from " + h.id.String() + " is from a different epoch " + m.Zxid.String())
-	} else if !h.observer && !l.established {
+	} else if (!h.observer || n.cfg.Mutant == MutObserverInQuorum) && !l.established {
 		l.newLeaderAcks.add(h.id)
 		n.maybeEstablish()
 	}
-	if l.established && h.stage == hsWaitStartup {
+	if (l.established || n.cfg.Mutant == MutUpToDateBeforeQuorum) && h.stage == hsWaitStartup {
 		n.sendUpToDate(h)
 	}
 }
@@ -476,6 +487,10 @@ func (n *Node) leaderRequest(r Request) {
 		}
 	}
 	n.appendLog(*t)
+	if n.cfg.Mutant == MutCommitBeforeLeaderLog {
+		n.processAck(n.id, zxid)
+		return
+	}
 	n.afterDurable(gated{act: gateSelfAck, zxid: zxid})
 }
 
@@ -505,7 +520,11 @@ func (n *Node) processAck(from NodeID, z Zxid) {
 	}
 	for len(l.outstanding) > 0 {
 		p := l.outstanding[0]
-		if !n.isQuorum(p.acks) && !(n.cfg.Bugs.Has(BugCommitBeforeQuorum) && p.acks != 0) {
+		quorum := n.isQuorum(p.acks)
+		if n.cfg.Mutant == MutQuorumHalf {
+			quorum = p.acks.intersect(n.voters).count() >= len(n.voterList)/2
+		}
+		if !quorum && !(n.cfg.Bugs.Has(BugCommitBeforeQuorum) && p.acks != 0) {
 			return
 		}
 		l.outstanding[0] = nil

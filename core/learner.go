@@ -111,11 +111,19 @@ func (n *Node) onLeaderInfo(m Message) {
 		// Never persisted: a leader cannot propose NoEpoch (maxAccepted+1 stops
 		// at MaxEpoch), so this LEADERINFO is forged or corrupt.
 		n.learnerFail("leader " + lr.leader.String() + " proposed epoch " + strconv.FormatUint(uint64(e), 10) + ", above the highest valid epoch " + strconv.FormatUint(uint64(MaxEpoch), 10) + ": refused, not persisted")
-	case e > n.acceptedEpoch:
+	case e > n.acceptedEpoch || (e < n.acceptedEpoch && n.cfg.Mutant == MutLeaderInfoBelowAccepted):
 		n.setAcceptedEpoch(e)
+		if n.cfg.Mutant == MutAckEpochBeforePersist {
+			n.send(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: n.currentEpoch})
+			return
+		}
 		n.sendAfterDurable(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: n.currentEpoch})
 	case e == n.acceptedEpoch:
-		n.send(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: NoEpoch})
+		// Also after the write: a learner that timed out while its
+		// acceptedEpoch was still being written retries with it in memory
+		// only (ZooKeeper writes the file synchronously, so its in-memory
+		// acceptedEpoch is always on disk).
+		n.sendAfterDurable(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: NoEpoch})
 	default:
 		n.learnerFail("leaders epoch " + itoa(int(e)) + " is less than accepted epoch " + itoa(int(n.acceptedEpoch)))
 	}
@@ -143,12 +151,14 @@ func (n *Node) syncWithLeader(m Message) {
 			// is at or below the target; the snapshot's own zxid may be an
 			// epoch start (e, 0) above it, which is no reason to refuse.
 			if n.snap != nil && n.snap.TxnZxid > m.Zxid {
-				n.fatal("TRUNC to " + m.Zxid.String() + " below the snapshot's last txn " + n.snap.TxnZxid.String())
+				n.fatalBecause(FatalTruncBelowSnapshot, "TRUNC to "+m.Zxid.String()+" below the snapshot's last txn "+n.snap.TxnZxid.String())
 				return
 			}
 			removed := n.truncateLog(m.Zxid)
 			n.emit(Event{Kind: EvTruncate, Zxid: m.Zxid, Removed: removed})
-			n.reload()
+			if n.cfg.Mutant != MutTruncNoReload {
+				n.reload()
+			}
 			n.lastProcessed = m.Zxid
 			lr.snapNeeded = true
 		case MsgSnap:
@@ -258,6 +268,10 @@ func (n *Node) onNewLeader(m Message) {
 		}
 		n.setCurrentEpoch(lr.newEpoch)
 		n.send(ack)
+	case n.cfg.Mutant == MutNewLeaderNoCurrentEpoch:
+		if n.learnerPersistCommitted() {
+			n.sendAfterDurable(ack)
+		}
 	default:
 		if !n.learnerPersistCommitted() {
 			return
@@ -271,6 +285,13 @@ func (n *Node) onNewLeader(m Message) {
 // It reports false when that went fatal: the learner is gone.
 func (n *Node) learnerPersistCommitted() bool {
 	lr := n.learn
+	if n.cfg.Mutant == MutNewLeaderPre4394 {
+		// Every queued proposal is taken as committed, and cleared.
+		lr.packetsCommitted = lr.packetsCommitted[:0]
+		for _, t := range lr.packetsNotLogged {
+			lr.packetsCommitted = append(lr.packetsCommitted, t.Zxid)
+		}
+	}
 	for _, z := range lr.packetsCommitted {
 		if len(lr.packetsNotLogged) == 0 || lr.packetsNotLogged[0].Zxid != z {
 			n.fatal("committed sync txn " + z.String() + " is not the head of the pending proposals")
@@ -328,6 +349,10 @@ func (n *Node) logProposal(t *Txn) {
 	lr := n.learn
 	lr.pending = append(lr.pending, t)
 	n.appendLog(*t)
+	if n.cfg.Mutant == MutAckBeforeFsync {
+		n.send(Message{Type: MsgAck, To: lr.leader, Zxid: t.Zxid})
+		return
+	}
 	n.sendAfterDurable(Message{Type: MsgAck, To: lr.leader, Zxid: t.Zxid})
 }
 
@@ -361,8 +386,11 @@ func (n *Node) learnerBroadcast(m Message) {
 		}
 		lr.lastQueued = m.Zxid
 		n.logProposal(m.Txn)
+		if n.cfg.Mutant == MutApplyBeforeCommit {
+			n.followerCommit(m.Zxid)
+		}
 	case MsgCommit:
-		if !lr.observer {
+		if !lr.observer && n.cfg.Mutant != MutApplyBeforeCommit {
 			n.followerCommit(m.Zxid)
 		}
 	case MsgInform:
@@ -385,8 +413,25 @@ func (n *Node) learnerBroadcast(m Message) {
 
 // fatal is where ZooKeeper exits the process (and a supervisor restarts it):
 // the core reloads its database from disk and looks for a leader again.
-func (n *Node) fatal(why string) {
-	n.emit(Event{Kind: EvFatal, Text: why})
+func (n *Node) fatal(why string) { n.fatalBecause("", why) }
+
+// Reasons of fatal events that are not an inconsistent packet stream.
+const (
+	// FatalTruncBelowSnapshot: a TRUNC below the last txn of the learner's
+	// snapshot (ZKDatabase.truncateLog fails and Learner exits). Reachable
+	// inside ZAB's model: a learner snapshots at NEWLEADER a SNAP that holds
+	// an uncommitted txn of a leader that never established, and the next
+	// leader truncates it.
+	FatalTruncBelowSnapshot = "trunc-below-snapshot"
+	// FatalEpochExhausted: no epoch is left to propose (only a forged or
+	// corrupt acceptedEpoch gets there).
+	FatalEpochExhausted = "epoch-exhausted"
+)
+
+// fatalBecause is fatal with a reason (Event.Reason) other than a packet
+// stream the server cannot follow.
+func (n *Node) fatalBecause(reason, why string) {
+	n.emit(Event{Kind: EvFatal, Reason: reason, Text: why})
 	n.leaveRole()
 	n.reload()
 	n.knownCommitted = 0

@@ -131,8 +131,9 @@ func sortedIDs(s nodeSet) []NodeID {
 	return out
 }
 
-// SetQuiet stops the node from emitting the chatty events (vote, persist,
-// phase) that only the visualizer needs; the checker's events stay.
+// SetQuiet stops the node from emitting the chatty events (vote, phase) and
+// the text of txns that only the visualizer needs; the checker's events
+// (persist included) stay.
 func (n *Node) SetQuiet(q bool) { n.quiet = q }
 
 // ID returns the server id.
@@ -235,10 +236,22 @@ func (n *Node) write(w Write) uint64 {
 	n.writeSeq++
 	w.Seq = n.writeSeq
 	n.rd.Writes = append(n.rd.Writes, w)
-	if !n.quiet {
-		n.emit(Event{Kind: EvPersist, Seq: w.Seq, Text: w.Kind.String()})
-	}
+	n.emitPersist(w)
 	return w.Seq
+}
+
+// emitPersist reports a disk write (always: the checker tracks what each
+// server has made durable). Zxid is the txn an append adds, the target of a
+// truncate or the last txn of a snapshot; Epoch is an epoch file's value.
+func (n *Node) emitPersist(w Write) {
+	e := Event{Kind: EvPersist, Seq: w.Seq, Text: w.Kind.String(), Epoch: w.Epoch, Zxid: w.Zxid}
+	switch w.Kind {
+	case WriteAppend:
+		e.Zxid = w.Entries[len(w.Entries)-1].Zxid
+	case WriteSnapshot, WriteSnapshotPurge:
+		e.Zxid = w.Snap.TxnZxid
+	}
+	n.emit(e)
 }
 
 func (n *Node) lastLogDigest() (Zxid, uint64) {
@@ -271,6 +284,7 @@ func (n *Node) appendLog(t Txn) uint64 {
 		n.writeSeq++
 		w.Seq = n.writeSeq
 		w.Entries = n.log[n.appendStart:len(n.log):len(n.log)]
+		n.emitPersist(*w)
 		return w.Seq
 	}
 	n.appendStart = len(n.log) - 1
@@ -310,6 +324,9 @@ func (n *Node) maybeSnapshot() {
 	}
 	n.sinceSnap = 0
 	s := &Snapshot{Zxid: n.lastProcessed, TxnZxid: n.lastTxnZxid, Digest: n.digest, Tree: n.tree.Clone()}
+	if n.cfg.Mutant == MutSnapshotWrongZxid {
+		s.TxnZxid, _ = n.lastLogDigest()
+	}
 	n.snap = s
 	// The log will grow by SnapCount txns before the next purge: room for
 	// them now saves copying the log at every doubling (the log is the
@@ -503,7 +520,7 @@ func (n *Node) leaveRole() {
 
 func (n *Node) setRole(s ServerState, leader NodeID, why string) {
 	n.state = s
-	n.emit(Event{Kind: EvRole, Role: s, Epoch: n.currentEpoch, Leader: leader, Text: why})
+	n.emit(Event{Kind: EvRole, Role: s, Epoch: n.currentEpoch, Zxid: n.lastProcessed, Leader: leader, Text: why})
 }
 
 // Status is a node's state for views and scenario expectations.

@@ -41,6 +41,13 @@ func (n *Node) syncFollower(h *handler, peerLast Zxid) (string, Zxid) {
 	case lastProcessed == peerLast:
 		q.add(Message{Type: MsgDiff, Zxid: peerLast})
 		q.op = MsgDiff
+	case peerLast > maxC && !newEpochPeer && n.cfg.Mutant == MutNoTruncAhead:
+		q.add(Message{Type: MsgDiff, Zxid: peerLast})
+		q.op = MsgDiff
+	case peerLast > maxC && !newEpochPeer && n.cfg.Mutant == MutTruncOffByOne:
+		q.add(Message{Type: MsgTrunc, Zxid: maxC - 1})
+		q.op = MsgTrunc
+		current = maxC
 	case peerLast > maxC && !newEpochPeer:
 		q.add(Message{Type: MsgTrunc, Zxid: maxC})
 		q.op = MsgTrunc
@@ -54,7 +61,11 @@ func (n *Node) syncFollower(h *handler, peerLast Zxid) (string, Zxid) {
 		// proposals that are not committed yet, which must never go out with a
 		// COMMIT. The committed log continues from there; a gap means SNAP.
 		if n.logCanSync(peerLast, minC) {
-			current = n.queueCommitted(q, n.log, peerLast, minC, maxC)
+			upTo := minC
+			if n.cfg.Mutant == MutSyncCommitsUncommitted {
+				upTo = 0 // to the end of the log
+			}
+			current = n.queueCommitted(q, n.log, peerLast, upTo, maxC)
 			if current < minC {
 				q.msgs, q.op = q.msgs[:0], 0
 			} else {
@@ -138,6 +149,9 @@ func (n *Node) queueCommitted(q *syncQueue, entries []Entry, peerLast, maxZxid, 
 				// Before ZOOKEEPER-1154: send the missing tail, never TRUNC.
 				q.add(Message{Type: MsgDiff, Zxid: lastCommitted})
 				q.op = MsgDiff
+			case z.Epoch() != peerLast.Epoch() && n.cfg.Mutant == MutDiffAcrossEpoch:
+				q.add(Message{Type: MsgDiff, Zxid: lastCommitted})
+				q.op = MsgDiff
 			case z.Epoch() != peerLast.Epoch():
 				// No TRUNC across an epoch boundary: the learner would crash.
 				return q.queuedTo
@@ -149,7 +163,7 @@ func (n *Node) queueCommitted(q *syncQueue, entries []Entry, peerLast, maxZxid, 
 				q.op = MsgTrunc
 			}
 		}
-		if z <= q.queuedTo {
+		if z <= q.queuedTo && !(n.cfg.Mutant == MutWindowOffByOne && z == q.queuedTo) {
 			continue
 		}
 		t := e.Txn

@@ -67,6 +67,7 @@ type Checker struct {
 	sessions map[int64]*session
 	maxWrite core.Zxid
 	syncAt   [core.MaxNodes + 1]int // trace index of each learner's last sync decision
+	p        proto                  // the properties over messages and disks (Ensemble)
 
 	trace      []core.Event // checker-relevant events, for windows
 	violations []Violation
@@ -118,11 +119,16 @@ func (c *Checker) Observe(e core.Event) {
 	switch e.Kind {
 	case core.EvPropose, core.EvDeliver, core.EvEstablished, core.EvTruncate, core.EvSyncMode,
 		core.EvCrash, core.EvRestart, core.EvFatal, core.EvRequest, core.EvReply, core.EvRole:
+	case core.EvPersist, core.EvFsync, core.EvAcceptedEpoch, core.EvCurrentEpoch, core.EvSend, core.EvDeliverMsg:
+		if !c.p.on {
+			return
+		}
 	default:
 		return
 	}
 	c.trace = append(c.trace, e)
 	idx := len(c.trace) - 1
+	c.protoEvent(e, idx)
 	switch e.Kind {
 	case core.EvPropose:
 		k := proposalKey{e.Zxid, e.Hash}
@@ -315,6 +321,33 @@ func DescribeEvent(e core.Event) string {
 		s += fmt.Sprintf(" %v epoch=%d %s", e.Role, e.Epoch, e.Text)
 	case core.EvTruncate:
 		s += fmt.Sprintf(" to %v (%d removed)", e.Zxid, len(e.Removed))
+	case core.EvSend, core.EvDeliverMsg:
+		if e.Text != "" {
+			s += " " + e.Text
+			break
+		}
+		from, to := e.Node, e.Peer
+		if e.Kind == core.EvDeliverMsg {
+			from, to = e.Peer, e.Node
+		}
+		s += fmt.Sprintf(" %v->%v %v z=%v", from, to, e.Msg, e.Zxid)
+		if e.Msg == core.MsgAckEpoch {
+			s += fmt.Sprintf(" currentEpoch=%d", int32(e.Epoch))
+		}
+	case core.EvPersist:
+		s += fmt.Sprintf(" seq=%d %s", e.Seq, e.Text)
+		if e.Zxid != 0 {
+			s += fmt.Sprintf(" %v", e.Zxid)
+		}
+		if e.Epoch != 0 {
+			s += fmt.Sprintf(" epoch=%d", e.Epoch)
+		}
+	case core.EvFsync:
+		s += fmt.Sprintf(" durable up to seq=%d", e.Seq)
+	case core.EvAcceptedEpoch, core.EvCurrentEpoch:
+		s += fmt.Sprintf(" %d", e.Epoch)
+	case core.EvRestart:
+		s += fmt.Sprintf(" (last txn on disk %v)", e.Zxid)
 	case core.EvRequest:
 		if e.Req != nil {
 			s += " " + e.Req.String()

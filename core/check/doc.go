@@ -13,6 +13,16 @@
 //   - OneLeaderPerEpoch: at most one server establishes itself per epoch.
 //   - CommittedNeverLost: an established leader holds every committed txn, and
 //     no TRUNC removes one (leaderLogCompleteness, committedLogDurability).
+//   - Over messages and disks (protocol.go; on when the driver calls
+//     Ensemble, as the simulator does): AckDurable (an ACK only for what is
+//     fsynced), EpochMonotonic (acceptedEpoch and currentEpoch never go
+//     down, across restarts too; currentEpoch ≤ acceptedEpoch), EpochPromise
+//     (no ACK below a promised epoch; a promise only once durable),
+//     LeaderMostRecent (a leader's history is at least that of every voter of
+//     its establishing quorum), VoterQuorum (establishing, UPTODATE and every
+//     commit need a quorum of voters; observers never count), DurableLog (a
+//     restart keeps what was fsynced) and NoFatal (no server finds the
+//     leader's packet stream inconsistent).
 //   - Client guarantees: FIFO client order, reads never go back in time for a
 //     client, sync then read is up to date (Observe), and linearizable writes
 //     (Linearizable, with porcupine). NB: sync is checked against the writes

@@ -59,13 +59,18 @@ func TestBugsCaughtByCampaign(t *testing.T) {
 		{core.BugZK3642, 3, 300, AllFaults, []string{"Integrity", "PrimaryIntegrity"}},
 		{core.BugZK3911, 3, 300, AllFaults, []string{"CommittedNeverLost"}},
 		{core.BugZK4643, 3, 300, AllFaults, []string{"CommittedNeverLost"}},
-		{core.BugZK4646, 3, 300, AllFaults, []string{"CommittedNeverLost"}},
-		{core.BugCommitBeforeQuorum, 3, 100, AllFaults, []string{"CommittedNeverLost"}},
+		// The NEWLEADER ACK goes out before the fsync: AckDurable sees it at
+		// once, before any txn is lost.
+		{core.BugZK4646, 3, 300, AllFaults, []string{"CommittedNeverLost", "AckDurable"}},
+		{core.BugCommitBeforeQuorum, 3, 100, AllFaults, []string{"CommittedNeverLost", "VoterQuorum"}},
 		// Liveness bugs: the campaign's recovery phase flags them (a late
 		// joiner at zxid 0 is told it is in sync; a counter started near its
 		// end rolls into the epoch and writes stop).
 		{core.BugZK1319, 3, 300, AllFaults, []string{"Agreement", "CommittedNeverLost", liveness}},
-		{core.BugZK1277, 3, 300, AllFaults, []string{liveness}},
+		// Without the guard the counter carries into the epoch: the leader
+		// of epoch e proposes (e+1, 0), which followers ACK like a NEWLEADER
+		// of epoch e+1 they never accepted (AckDurable, EpochPromise).
+		{core.BugZK1277, 3, 300, AllFaults, []string{liveness, "AckDurable", "EpochPromise"}},
 		// Electing without the zxid picks a leader its followers are ahead of;
 		// the leader's "follower is ahead" check refuses them, so the ensemble
 		// never forms a quorum: the campaign reports a liveness failure.

@@ -30,7 +30,29 @@ const (
 // AllFaults lists every fault kind inside ZAB's model.
 var AllFaults = []string{FaultCrash, FaultPartition, FaultCut, FaultPause, FaultBreak, FaultSync}
 
-// ParseFaults reads "all", "none" or a comma list of fault kinds.
+// Break-the-assumption faults: outside ZAB's model, never in "all". Asked of
+// a campaign they hold for the whole run (Options.ReorderPct, DuplicatePct,
+// LoseFsynced), and the checker is expected to find violations.
+const (
+	FaultReorder     = "reorder"      // a message may overtake earlier ones on its link (10%)
+	FaultDuplicate   = "duplicate"    // a message may arrive twice (10%)
+	FaultLoseFsynced = "lose-fsynced" // a crash also loses the last fsynced log record
+)
+
+// BreakFaults lists the break-the-assumption faults.
+var BreakFaults = []string{FaultReorder, FaultDuplicate, FaultLoseFsynced}
+
+func isBreakFault(f string) bool {
+	for _, b := range BreakFaults {
+		if b == f {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseFaults reads "all", "none" or a comma list of fault kinds; "all" may
+// be followed by break-the-assumption faults ("all,reorder").
 func ParseFaults(s string) ([]string, error) {
 	switch s {
 	case "all":
@@ -41,12 +63,17 @@ func ParseFaults(s string) ([]string, error) {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
-		known := false
+		if f == "all" {
+			out = append(out, AllFaults...)
+			continue
+		}
+		known := isBreakFault(f)
 		for _, k := range AllFaults {
 			known = known || k == f
 		}
 		if !known {
-			return nil, fmt.Errorf("unknown fault %q (want all, none, or a list of %s)", f, strings.Join(AllFaults, ","))
+			return nil, fmt.Errorf("unknown fault %q (want all, none, or a list of %s, and of the break-the-assumption faults %s)",
+				f, strings.Join(AllFaults, ","), strings.Join(BreakFaults, ","))
 		}
 		out = append(out, f)
 	}
@@ -64,8 +91,13 @@ type CampaignOptions struct {
 	LivenessMs int64 // bound on the liveness phase (default 60s)
 	Workers    int   // default GOMAXPROCS
 	Bugs       core.Bugs
-	Progress   io.Writer // a status line, refreshed (nil: none)
-	Trace      io.Writer // RunSeed: write every event as JSON lines (nil: none)
+	Mutant     core.Mutant // plant a mutant in every server (mutation testing)
+	// StopAtFirstFailure stops handing out seeds above the lowest failing
+	// seed found so far; the seeds below it still run, so the lowest failing
+	// seed reported is the same whatever the workers' timing.
+	StopAtFirstFailure bool
+	Progress           io.Writer // a status line, refreshed (nil: none)
+	Trace              io.Writer // RunSeed: write every event as JSON lines (nil: none)
 }
 
 // SeedResult is one seed's outcome.
@@ -137,6 +169,12 @@ func SeedOptions(seed uint64, voters, observers int, bugs core.Bugs) Options {
 	if next(4) == 0 {
 		o.InitialCounter = 0xffffffff - uint32(20+next(300))
 	}
+	// One seed in three lets the leader sync from its txn log whatever the
+	// txns weigh against the snapshot (zookeeper.snapshotSizeFactor), so
+	// that path, and where it meets the committed log, is reached often.
+	if next(3) == 0 {
+		o.SnapshotSizeFactor = 10
+	}
 
 	return o
 }
@@ -144,10 +182,32 @@ func SeedOptions(seed uint64, voters, observers int, bugs core.Bugs) Options {
 // RunSeed runs one seed: random faults for DurationMs with the checker after
 // every event (safety), then heal everything and require the ensemble to come
 // back in sync within LivenessMs (liveness).
-func RunSeed(seed uint64, co CampaignOptions) SeedResult {
+func RunSeed(seed uint64, co CampaignOptions) (res SeedResult) {
+	if co.Mutant != core.MutNone {
+		// A mutant may break the core's own invariants: a panic kills it.
+		defer func() {
+			if p := recover(); p != nil {
+				res = SeedResult{Seed: seed, Violations: []check.Violation{{Property: Panic, Text: fmt.Sprint(p)}}}
+			}
+		}()
+	}
 	t0 := time.Now()
 	o := SeedOptions(seed, co.Voters, co.Observers, co.Bugs)
-	chk := check.New()
+	o.Mutant = co.Mutant
+	var faults []string // the faults injected now and then; break faults hold all along
+	for _, f := range co.Faults {
+		switch f {
+		case FaultReorder:
+			o.ReorderPct = 10
+		case FaultDuplicate:
+			o.DuplicatePct = 10
+		case FaultLoseFsynced:
+			o.LoseFsynced = true
+		default:
+			faults = append(faults, f)
+		}
+	}
+	chk := newChecker(o)
 	sink := chk.Observe
 	var enc *traceEncoder
 	if co.Trace != nil {
@@ -159,9 +219,9 @@ func RunSeed(seed uint64, co CampaignOptions) SeedResult {
 	if err != nil {
 		return SeedResult{Seed: seed, Pending: err.Error()}
 	}
-	c.faults = co.Faults
+	c.faults = faults
 	c.Coverage = map[string]int{}
-	if len(co.Faults) > 0 && c.rng.IntN(5) == 0 {
+	if len(faults) > 0 && c.rng.IntN(5) == 0 {
 		// A late joiner: one server starts with an empty disk while the
 		// others already run (ZOOKEEPER-1319's learner at zxid 0).
 		id := 1 + c.rng.IntN(c.Size())
@@ -173,11 +233,11 @@ func RunSeed(seed uint64, co CampaignOptions) SeedResult {
 		c.count("fault: counter rollover")
 	}
 	c.StartWorkload(3, 100)
-	if len(co.Faults) > 0 {
+	if len(faults) > 0 {
 		c.schedule(qev{at: 500 + c.between(0, 1000), kind: evFault})
 	}
 	c.RunUntil(co.DurationMs, func() bool { return !chk.OK() })
-	res := SeedResult{Seed: seed, Coverage: c.Coverage}
+	res = SeedResult{Seed: seed, Coverage: c.Coverage}
 	if chk.OK() {
 		// Liveness: stop faults and load, heal, restart, and wait.
 		c.faults = nil
@@ -266,7 +326,8 @@ func Campaign(co CampaignOptions) CampaignResult {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	start := time.Now()
-	var next, done, bad atomic.Int64
+	var next, done, bad, limit atomic.Int64
+	limit.Store(int64(co.Seeds))
 	var steps atomic.Uint64
 	var simNs atomic.Int64
 	var mu sync.Mutex
@@ -283,10 +344,14 @@ func Campaign(co CampaignOptions) CampaignResult {
 			defer wg.Done()
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(co.Seeds) {
+				if i >= limit.Load() {
 					return
 				}
 				r := RunSeed(co.FirstSeed+uint64(i), co)
+				if r.Failed() && co.StopAtFirstFailure {
+					for l := limit.Load(); i < l && !limit.CompareAndSwap(l, i); l = limit.Load() {
+					}
+				}
 				steps.Add(r.Steps)
 				simNs.Add(int64(r.SimTime))
 				mu.Lock()
@@ -307,7 +372,7 @@ func Campaign(co CampaignOptions) CampaignResult {
 	wg.Wait()
 	close(stop)
 	sort.Slice(failures, func(i, j int) bool { return failures[i].Seed < failures[j].Seed })
-	res := CampaignResult{Seeds: co.Seeds, Violations: len(failures), Steps: steps.Load(), Elapsed: time.Since(start), SimTime: time.Duration(simNs.Load()), Failures: failures, Coverage: coverage}
+	res := CampaignResult{Seeds: int(done.Load()), Violations: len(failures), Steps: steps.Load(), Elapsed: time.Since(start), SimTime: time.Duration(simNs.Load()), Failures: failures, Coverage: coverage}
 	if co.Progress != nil {
 		fmt.Fprintf(co.Progress, "\r%s\n", strings.Repeat(" ", 78))
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/check"
 )
 
 // Options are every knob of a simulated ensemble. Units are last in names.
@@ -22,7 +23,13 @@ type Options struct {
 	CommitLogCount    int
 	SnapCount         int
 	InitialCounter    uint32
-	Bugs              core.Bugs
+	// SnapshotSizeFactor bounds the leader's txn-log sync against the
+	// snapshot size (0: ZooKeeper's 0.33).
+	SnapshotSizeFactor float64
+	Bugs               core.Bugs
+	// Mutant plants a deliberate mistake in every server (mutation testing;
+	// core.Mutant). Tests and `sim --mutants` only.
+	Mutant core.Mutant
 	// Break-the-assumption faults (off in ZAB's model).
 	ReorderPct   int  // chance that a message may overtake earlier ones on its link
 	DuplicatePct int  // chance that a message is delivered twice
@@ -177,6 +184,18 @@ func (c *Cluster) boot() {
 	}
 }
 
+// newChecker is a checker for a run with options o: it knows the voters, and
+// the simulator reports every event its message and disk properties need.
+func newChecker(o Options) *check.Checker {
+	chk := check.New()
+	voters := make([]core.NodeID, o.Voters)
+	for i := range voters {
+		voters[i] = core.NodeID(i + 1)
+	}
+	chk.Ensemble(voters)
+	return chk
+}
+
 // Options returns the cluster's options.
 func (c *Cluster) Options() Options { return c.opts }
 
@@ -212,7 +231,8 @@ func (c *Cluster) config(i int) core.Config {
 		ID: core.NodeID(i), Voters: voters, Observers: observers,
 		TickMs: o.TickMs, InitLimit: o.InitLimit, SyncLimit: o.SyncLimit, ClockMs: o.ClockMs,
 		CommitLogCount: o.CommitLogCount, SnapCount: o.SnapCount, InitialCounter: o.InitialCounter,
-		Rand: rand.New(rand.NewPCG(c.rng.Uint64(), uint64(i))), Bugs: o.Bugs,
+		SnapshotSizeFactor: o.SnapshotSizeFactor,
+		Rand:               rand.New(rand.NewPCG(c.rng.Uint64(), uint64(i))), Bugs: o.Bugs, Mutant: o.Mutant,
 	}
 }
 
@@ -405,9 +425,7 @@ func (c *Cluster) fsyncDone(e qev) {
 	clear(s.disk.pending[:k])
 	s.disk.pending = s.disk.pending[k:]
 	s.fsyncing = false
-	if c.opts.Trace {
-		c.emit(core.Event{Kind: core.EvFsync, Node: s.id, Seq: e.upTo})
-	}
+	c.emit(core.Event{Kind: core.EvFsync, Node: s.id, Seq: e.upTo})
 	s.node.Step(core.Message{Type: core.MsgPersisted, Seq: e.upTo, To: s.id})
 	c.handleReady(e.node)
 	if !s.fsyncing {
@@ -416,6 +434,26 @@ func (c *Cluster) fsyncDone(e qev) {
 }
 
 // ---- network ----
+
+// checked reports whether the checker reads sends and deliveries of a
+// message type (the discovery, sync and ack properties); the simulator
+// reports those even without Trace, and the sends of COMMIT and INFORM.
+func checked(t core.MsgType) bool {
+	switch t {
+	case core.MsgLeaderInfo, core.MsgAckEpoch, core.MsgNewLeader, core.MsgAck, core.MsgUpToDate:
+		return true
+	}
+	return false
+}
+
+// describe is the text of a message event: Describe(m) with Trace on, none
+// without (it allocates).
+func (c *Cluster) describe(m core.Message) string {
+	if !c.opts.Trace {
+		return ""
+	}
+	return core.Describe(m)
+}
 
 func (c *Cluster) send(from int, m core.Message) {
 	to := int(m.To)
@@ -453,8 +491,8 @@ func (c *Cluster) send(from int, m core.Message) {
 	}
 	f := &inflight{msg: m, id: id, sent: c.now, arrive: at, ch: ch}
 	l.inflight = append(l.inflight, f)
-	if c.opts.Trace {
-		c.emit(core.Event{Kind: core.EvSend, Node: m.From, Peer: m.To, Msg: m.Type, ID: id, Arrive: at, Text: core.Describe(m)})
+	if c.opts.Trace || checked(m.Type) || m.Type == core.MsgCommit || m.Type == core.MsgInform {
+		c.emit(core.Event{Kind: core.EvSend, Node: m.From, Peer: m.To, Msg: m.Type, Zxid: m.Zxid, Epoch: m.Epoch, ID: id, Arrive: at, Text: c.describe(m)})
 	}
 	c.schedule(qev{at: at, kind: evDeliver, node: to, peer: from, msg: f, gen: c.servers[to].gen})
 	if c.opts.DuplicatePct > 0 && c.rng.IntN(100) < c.opts.DuplicatePct {
@@ -487,8 +525,8 @@ func (c *Cluster) deliver(e qev) {
 		}
 		return
 	}
-	if c.opts.Trace {
-		c.emit(core.Event{Kind: core.EvDeliverMsg, Node: f.msg.To, Peer: f.msg.From, Msg: f.msg.Type, ID: f.id, Text: core.Describe(f.msg)})
+	if c.opts.Trace || checked(f.msg.Type) {
+		c.emit(core.Event{Kind: core.EvDeliverMsg, Node: f.msg.To, Peer: f.msg.From, Msg: f.msg.Type, Zxid: f.msg.Zxid, Epoch: f.msg.Epoch, ID: f.id, Text: c.describe(f.msg)})
 	}
 	s.node.Step(f.msg)
 	c.handleReady(e.node)

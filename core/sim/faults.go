@@ -52,7 +52,7 @@ func (c *Cluster) Restart(id core.NodeID) error {
 	if c.servers[id].node != nil {
 		return nil
 	}
-	c.emit(core.Event{Kind: core.EvRestart, Node: id})
+	c.emit(core.Event{Kind: core.EvRestart, Node: id, Zxid: lastOnDisk(c.servers[id].disk.durable)})
 	c.start(int(id))
 	return nil
 }
@@ -264,4 +264,16 @@ func (c *Cluster) Pending() string {
 		return fmt.Sprintf("%d client requests outstanding", n)
 	}
 	return ""
+}
+
+// lastOnDisk is the last txn a durable image holds: its log's last entry, or
+// its snapshot's last txn.
+func lastOnDisk(d core.Durable) core.Zxid {
+	if len(d.Log) > 0 {
+		return d.Log[len(d.Log)-1].Zxid
+	}
+	if d.Snap != nil {
+		return d.Snap.TxnZxid
+	}
+	return 0
 }

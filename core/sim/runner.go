@@ -29,9 +29,10 @@ func (r Result) OK() bool { return r.Failed == 0 && len(r.Violations) == 0 }
 // statements against the cluster (target.go).
 type Runner struct {
 	File    string
-	Out     io.Writer // expect lines go here (nil: discard)
-	Trace   io.Writer // every event as a JSON line (nil: none)
-	BugsOff bool      // ignore "bug ... on" lines (to show a bug scenario is clean without the bug)
+	Out     io.Writer   // expect lines go here (nil: discard)
+	Trace   io.Writer   // every event as a JSON line (nil: none)
+	BugsOff bool        // ignore "bug ... on" lines (to show a bug scenario is clean without the bug)
+	Mutant  core.Mutant // plant this mutant in every server (mutation testing)
 	Cluster *Cluster
 	Checker *check.Checker
 	// Interp is the interpreter of the run's statements.
@@ -67,6 +68,7 @@ func (r *Runner) Run(stmts []Stmt, seed *uint64) (Result, error) {
 		o.Seed = *seed
 	}
 	o.Trace = r.Trace != nil || o.Trace
+	o.Mutant = r.Mutant
 	// Bug switches before anything runs.
 	rest := stmts[1:]
 	for len(rest) > 0 && rest[0].Verb == script.Bug {
@@ -105,7 +107,7 @@ func (r *Runner) count() {
 // start builds the checker, the cluster and the interpreter for a run with
 // options o.
 func (r *Runner) start(o Options) error {
-	r.Checker = check.New()
+	r.Checker = newChecker(o)
 	r.res = Result{Seed: o.Seed}
 	if r.Trace != nil {
 		r.enc = newTraceEncoder(r.Trace)

@@ -1,0 +1,52 @@
+package sim
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/check"
+)
+
+// equivalentMutants survive on purpose; each one's doc comment in
+// core/mutant.go says why no property can tell it from the faithful core.
+var equivalentMutants = map[core.Mutant]bool{core.MutStaleVote: true}
+
+// TestMutantsKilled replays, for every mutant, the campaign seed that first
+// killed it (testdata/mutants.golden, written by `sim --mutants --record`)
+// and asserts the recorded property flags it, and that the same seed is clean
+// without the mutant. A mutant without a line must be a known equivalent.
+func TestMutantsKilled(t *testing.T) {
+	b, err := os.ReadFile("testdata/mutants.golden")
+	require.NoError(t, err)
+	kills, err := ParseMutantKills(string(b))
+	require.NoError(t, err)
+	seen := map[core.Mutant]bool{}
+	for _, k := range kills {
+		seen[k.Mutant] = true
+		t.Run(k.Mutant.String(), func(t *testing.T) {
+			t.Parallel()
+			co := MutantCampaign(1)
+			clean := RunSeed(k.Seed, co)
+			require.False(t, clean.Failed(), "seed %d fails without the mutant: %s", k.Seed, check.Report(clean.Violations, k.Seed))
+			co.Mutant = k.Mutant
+			r := RunSeed(k.Seed, co)
+			flagged := map[string]bool{}
+			for _, v := range r.Violations {
+				flagged[v.Property] = true
+			}
+			if r.Pending != "" {
+				flagged[Liveness] = true
+			}
+			assert.True(t, flagged[k.By], "seed %d with %v: want %s flagged, got %v (pending %q)\nreplay: go run . sim --seed %d --voters 5 --observers 1 --faults all --duration 60s --mutant %v",
+				k.Seed, k.Mutant, k.By, flagged, r.Pending, k.Seed, k.Mutant)
+		})
+	}
+	for _, m := range core.AllMutants() {
+		if !seen[m] && !equivalentMutants[m] {
+			t.Errorf("mutant %v has no recorded kill in testdata/mutants.golden and is not a known equivalent", m)
+		}
+	}
+}
