@@ -9,13 +9,14 @@
 // LiveSim (live.js): real servers on the machine serving the page, in real
 // time, drawn by the same renderer with the same DOM contract.
 
-import {h, attr, text, zxid, fmtMs, PROPERTIES, throttle, replyText, describe, typing} from './pg-util.js';
+import {h, attr, text, zxid, fmtMs, PROPERTIES, throttle, replyText, typing} from './pg-util.js';
 import {RingView} from './pg-ring.js';
 import {Lanes} from './pg-lanes.js';
 import {SpaceTime, EventLog, KEEP} from './pg-spacetime.js';
 import {Task} from './pg-task.js';
 import {buildTransport, buildActions, buildLegend, buildPanel, buildMode, jsonish, SPEEDS, DEFAULT_SPEED, L} from './pg-controls.js';
 import {readShare, writeShare} from './pg-share.js';
+import {Captions, ScriptView, lang, T as NT} from './pg-narrate.js';
 
 // T is every user-visible string of this module (one place, to translate).
 const T = {
@@ -31,7 +32,7 @@ const T = {
   pauseTitleLive: 'Freeze the server until you resume it',
   clearSel: 'Clear selection',
   speed: (x) => `Speed ${x}×`,
-  noMore: 'No more events.',
+  quiet: 'Nothing more happens on its own: only heartbeats (PING) until you act.',
   selectFirst: 'Select 1 to n-1 servers first (click them or press 1–9).',
   pathSlash: 'A path starts with /, e.g. /a',
   acted: (t, what) => `${t}: ${what}`,
@@ -95,6 +96,7 @@ class Widget {
     const d = this.root.dataset;
     const cfg = d.scenario ? {scenario: d.scenario}
       : {voters: +(d.voters || 3), observers: +(d.observers || 0), seed: +(d.seed || 1)};
+    cfg.lang = lang();
     this.shared = this.share ? readShare(location.search) : null;
     if (this.shared) {
       if (!d.scenario) {
@@ -132,12 +134,14 @@ class Widget {
         this.taskBox.append(h('p', {class: 'zw-error'}, T.badTask(err.message)));
       }
     }
-    this.stage = h('div', {class: 'zw-stage'}, h('div', {class: 'zw-ringbox'}, this.ring.svg));
+    this.captions = new Captions();
+    this.script = r.dataset.scenario ? new ScriptView(r.dataset.scenario) : null;
+    this.stage = h('div', {class: 'zw-stage'}, h('div', {class: 'zw-ringbox'}, this.ring.svg), this.captions.el);
     r.append(
       this.mb.el,
       this.tr.el,
       this.alarm.el,
-      h('div', {class: 'zw-main'}, this.stage, h('div', {class: 'zw-side'}, this.taskBox, this.lanes.el, this.detail.el)),
+      h('div', {class: 'zw-main'}, this.stage, h('div', {class: 'zw-side'}, this.taskBox, this.script?.el, this.lanes.el, this.detail.el)),
       buildLegend(),
       this.ac.el,
       this.status,
@@ -198,6 +202,7 @@ class Widget {
       res = this.sim.frame(0);
     }
     if (res.error) { this.fail(res.error); return; }
+    this.script?.setScript(this.sim.script);
     this.syncBugs(res.state.bugs);
     this.log.reset(res.state, res.state.t);
     if (this.task) this.task.seed(res.state);
@@ -420,6 +425,8 @@ class Widget {
       this.log.reset(res.state, res.state.t);
       this.lastVote.clear();
       if (this.task) this.task.seed(res.state);
+      this.captions.reset(res.captions);
+      res = {...res, captions: []};
     }
     this.ingest(res);
     this.vt = res.state.t;
@@ -432,6 +439,7 @@ class Widget {
     const st = res.state;
     const events = res.events || [];
     this.log.add(events);
+    this.captions.add(res.captions);
     for (const e of events) {
       if (e.kind === 'vote') this.lastVote.set(e.node, e);
       else if (e.kind === 'reply' && e.reply) this.say(replyText(e));
@@ -469,6 +477,11 @@ class Widget {
     this.lanes.update(st, this.lastVote, this.selected);
     this.st.setServers(st.servers || []);
     this.st.draw(this.log, st.t, this.maxT, this.colors());
+    if (this.script) {
+      // A live ensemble does not replay the lesson's script.
+      this.script.el.hidden = this.mode === 'live';
+      this.script.update(st.t);
+    }
     text(this.tr.time, fmtMs(st.t));
     attr(this.tr.time, 'title', this.mode === 'sim' && this.limited && this.playing ? T.limited : null);
     const sim = this.mode === 'sim';
@@ -575,8 +588,10 @@ class Widget {
     if (res.error) { this.say(res.error); return; }
     this.ingest(res);
     this.vt = res.state.t;
-    const e = (res.events || []).at(-1);
-    this.say(e ? `${fmtMs(e.t)}: ${describe(e)}` : T.noMore);
+    // One step is one narrated event, however many simulator events it took;
+    // a step that sends several packets says so in its one caption.
+    const c = (res.captions || []).at(-1);
+    this.say(c ? `${fmtMs(c.t)}: ${c.text}` : T.quiet);
     this.dirty = true;
     this.kick();
   }

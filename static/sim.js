@@ -51,18 +51,30 @@ export class Sim {
   constructor(api, id, first) {
     this.api = api;
     this.id = id;
-    this.first = first; // {id, events, state} from create
+    this.first = first; // {id, events, captions, script, state} from create
+    /** The scenario's statements as they ran ({line, t, step, verb, ok}), or []. */
+    this.script = first.script || [];
+    this.pending = first; // create's events and captions go out with the next answer
   }
-  /** Runs virtual time up to toMs; {events since last call, state}. */
-  frame(toMs) { return JSON.parse(this.api.frame(this.id, Math.floor(toMs))); }
-  /** Exactly one more event. */
-  step() { return JSON.parse(this.api.step(this.id)); }
+  // withFirst prepends what create answered to the first answer after it.
+  withFirst(r) {
+    const p = this.pending;
+    if (!p || r.error) return r;
+    this.pending = null;
+    r.events = [...(p.events || []), ...(r.events || [])];
+    r.captions = [...(p.captions || []), ...(r.captions || [])];
+    return r;
+  }
+  /** Runs virtual time up to toMs; {events and captions since last call, state}. */
+  frame(toMs) { return this.withFirst(JSON.parse(this.api.frame(this.id, Math.floor(toMs)))); }
+  /** Runs to the next narrated event (one caption); quiet: true when nothing more happens on its own. */
+  step() { return this.withFirst(JSON.parse(this.api.step(this.id))); }
   /** One action now, e.g. "crash s3", "create /a hi via leader". */
-  act(text) { return JSON.parse(this.api.act(this.id, String(text))); }
+  act(text) { return this.withFirst(JSON.parse(this.api.act(this.id, String(text)))); }
   /** Deterministic replay from 0 to toMs; events with t in [toMs-windowMs, toMs]. */
-  seek(toMs, windowMs = 5000) { return JSON.parse(this.api.seek(this.id, Math.floor(toMs), windowMs)); }
+  seek(toMs, windowMs = 5000) { this.pending = null; return JSON.parse(this.api.seek(this.id, Math.floor(toMs), windowMs)); }
   /** Switch a historical bug and replay to the current time. */
-  setBug(name, on) { return JSON.parse(this.api.setBug(this.id, String(name), !!on)); }
+  setBug(name, on) { this.pending = null; return JSON.parse(this.api.setBug(this.id, String(name), !!on)); }
   /** {config, bugs, actions, events}: the whole run so far. */
   exportTrace() { return JSON.parse(this.api.export(this.id)); }
   destroy() { this.api.destroy(this.id); }

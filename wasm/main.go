@@ -11,6 +11,7 @@ import (
 	"syscall/js"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/narrate"
 	"github.com/zabplay/zabplay/core/sim"
 	"github.com/zabplay/zabplay/core/view"
 )
@@ -19,13 +20,23 @@ import (
 const maxPlayers = 64
 
 var (
-	players = map[int]*sim.Player{}
+	players = map[int]*entry{}
 	nextID  = 1
 )
 
+// entry is one simulation: the Player and its narration.
+type entry struct {
+	p *sim.Player
+	x *sim.Narration
+}
+
 type frame struct {
-	Events []core.Event     `json:"events"`
-	State  *sim.PlayerState `json:"state,omitempty"`
+	Events   []core.Event      `json:"events"`
+	Captions []narrate.Caption `json:"captions"`
+	// Quiet (step only): no caption came within the step's bounds; only
+	// heartbeats until someone acts.
+	Quiet bool             `json:"quiet,omitempty"`
+	State *sim.PlayerState `json:"state,omitempty"`
 }
 
 func main() {
@@ -75,6 +86,11 @@ func create(_ js.Value, args []js.Value) any {
 	if err := json.Unmarshal([]byte(text), &cfg); err != nil {
 		return errorJSON(fmt.Errorf("create: config: %w", err))
 	}
+	var extra struct {
+		Lang string `json:"lang"`
+	}
+	_ = json.Unmarshal([]byte(text), &extra) // the same JSON parsed above
+
 	if len(players) >= maxPlayers {
 		return errorJSON(fmt.Errorf("create: %d simulations are running on this page; destroy one first", maxPlayers))
 	}
@@ -84,16 +100,30 @@ func create(_ js.Value, args []js.Value) any {
 	}
 	id := nextID
 	nextID++
-	players[id] = p
+	e := &entry{p: p, x: sim.NewNarration(p, narrate.ParseLang(extra.Lang))}
+	players[id] = e
 	st := p.State()
+	script := p.Script()
+	if script == nil {
+		script = []sim.ScriptLine{}
+	}
 	return reply(struct {
-		ID     int              `json:"id"`
-		Events []core.Event     `json:"events"`
-		State  *sim.PlayerState `json:"state"`
-	}{id, p.Take(), &st})
+		ID       int               `json:"id"`
+		Events   []core.Event      `json:"events"`
+		Captions []narrate.Caption `json:"captions"`
+		Script   []sim.ScriptLine  `json:"script"`
+		State    *sim.PlayerState  `json:"state"`
+	}{id, p.Take(), nonNil(e.x.Take()), script, &st})
 }
 
-func withPlayer(f func(p *sim.Player, args []js.Value) any) func(js.Value, []js.Value) any {
+func nonNil(cs []narrate.Caption) []narrate.Caption {
+	if cs == nil {
+		return []narrate.Caption{}
+	}
+	return cs
+}
+
+func withPlayer(f func(e *entry, args []js.Value) any) func(js.Value, []js.Value) any {
 	return func(_ js.Value, args []js.Value) any {
 		if len(args) < 1 || args[0].Type() != js.TypeNumber {
 			return errorJSON(fmt.Errorf("the first argument must be a simulation id"))
@@ -113,33 +143,40 @@ func num(args []js.Value, i int, name string) (float64, error) {
 	return args[i].Float(), nil
 }
 
-func now(p *sim.Player) any {
-	st := p.State()
-	return reply(frame{Events: p.Take(), State: &st})
+func now(e *entry) any {
+	st := e.p.State()
+	return reply(frame{Events: e.p.Take(), Captions: nonNil(e.x.Take()), State: &st})
 }
 
-func doFrame(p *sim.Player, args []js.Value) any {
+func doFrame(e *entry, args []js.Value) any {
 	t, err := num(args, 0, "toMs")
 	if err != nil {
 		return errorJSON(err)
 	}
-	p.AdvanceTo(int64(t))
-	return now(p)
+	e.p.AdvanceTo(int64(t))
+	return now(e)
 }
 
-func doStep(p *sim.Player, _ []js.Value) any {
-	p.StepOne()
-	return now(p)
+// doStep runs to the next caption: a learner's step is one narrated event,
+// however many simulator events it takes.
+func doStep(e *entry, _ []js.Value) any {
+	c, ok := e.x.Step()
+	captions := []narrate.Caption{}
+	if ok {
+		captions = append(captions, c)
+	}
+	st := e.p.State()
+	return reply(frame{Events: e.p.Take(), Captions: captions, Quiet: !ok, State: &st})
 }
 
-func doAct(p *sim.Player, args []js.Value) any {
+func doAct(e *entry, args []js.Value) any {
 	if len(args) < 1 || args[0].Type() != js.TypeString {
 		return errorJSON(fmt.Errorf("act(id, text): text must be a string"))
 	}
-	if err := p.Act(args[0].String()); err != nil {
+	if err := e.p.Act(args[0].String()); err != nil {
 		return errorJSON(err)
 	}
-	return now(p)
+	return now(e)
 }
 
 // window returns the events with t in [from, to].
@@ -157,7 +194,15 @@ func window(p *sim.Player, from, to int64) []core.Event {
 	return evs[lo:hi]
 }
 
-func doSeek(p *sim.Player, args []js.Value) any {
+// replayed answers after the Player replayed its run to its current time:
+// the events and captions of the last windowMs.
+func replayed(e *entry, windowMs int64) any {
+	e.x.Reset()
+	st := e.p.State()
+	return reply(frame{Events: window(e.p, st.At-windowMs, st.At), Captions: nonNil(e.x.Window(st.At-windowMs, st.At)), State: &st})
+}
+
+func doSeek(e *entry, args []js.Value) any {
 	t, err := num(args, 0, "toMs")
 	if err != nil {
 		return errorJSON(err)
@@ -168,25 +213,24 @@ func doSeek(p *sim.Player, args []js.Value) any {
 			return errorJSON(err)
 		}
 	}
-	if err := p.SeekTo(int64(t)); err != nil {
+	if err := e.p.SeekTo(int64(t)); err != nil {
 		return errorJSON(err)
 	}
-	st := p.State()
-	return reply(frame{Events: window(p, st.At-int64(w), st.At), State: &st})
+	return replayed(e, int64(w))
 }
 
-func doSetBug(p *sim.Player, args []js.Value) any {
+func doSetBug(e *entry, args []js.Value) any {
 	if len(args) < 2 || args[0].Type() != js.TypeString || args[1].Type() != js.TypeBoolean {
 		return errorJSON(fmt.Errorf("setBug(id, name, on): want a name and true/false"))
 	}
-	if err := p.SetBug(args[0].String(), args[1].Bool()); err != nil {
+	if err := e.p.SetBug(args[0].String(), args[1].Bool()); err != nil {
 		return errorJSON(err)
 	}
-	st := p.State()
-	return reply(frame{Events: window(p, st.At-5000, st.At), State: &st})
+	return replayed(e, 5000)
 }
 
-func doExport(p *sim.Player, _ []js.Value) any {
+func doExport(e *entry, _ []js.Value) any {
+	p := e.p
 	st := p.State()
 	return reply(struct {
 		Config  view.Config  `json:"config"`

@@ -43,6 +43,20 @@ type Player struct {
 	sent    int          // events already handed out by Take
 	halted  *check.Violation
 	faults  bool
+	script  []ScriptLine
+}
+
+// ScriptLine is one statement of the Player's scenario as it ran: its line in
+// the scenario's text, when it ran, and for an expect whether it passed. The
+// playground shows the scenario beside the ring and highlights the line
+// running now, so a learner who looked away can read what happened.
+type ScriptLine struct {
+	Line int    `json:"line"`
+	At   int64  `json:"t"`
+	Step uint64 `json:"step"`
+	Verb string `json:"verb"`
+	// OK is set for an expect: whether it held when it ran.
+	OK *bool `json:"ok,omitempty"`
 }
 
 // MaxPlayerEvents bounds the events a Player keeps for Events and export: a
@@ -66,11 +80,12 @@ func NewPlayer(cfg PlayerConfig) (*Player, error) {
 			p.opts.Bugs = p.opts.Bugs.With(rest[0].Bug, rest[0].Switch)
 			rest = rest[1:]
 		}
+		acts, lines, err := compile(p.opts, rest)
+		if err != nil {
+			return nil, err
+		}
+		p.script = lines
 		if cfg.Actions == nil {
-			acts, err := compile(p.opts, rest)
-			if err != nil {
-				return nil, err
-			}
 			p.actions = acts
 		}
 	} else {
@@ -106,11 +121,12 @@ func NewPlayer(cfg PlayerConfig) (*Player, error) {
 }
 
 // compile runs a scenario once and records the statements that change the
-// run, with the step and time at which each happened.
-func compile(o Options, stmts []Stmt) ([]Action, error) {
+// run, with the step and time at which each happened, and every statement's
+// line as it ran.
+func compile(o Options, stmts []Stmt) ([]Action, []ScriptLine, error) {
 	r := &Runner{File: "scenario"}
 	if err := r.start(o); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var acts []Action
 	r.Interp.OnAction = func(o script.Outcome) {
@@ -120,13 +136,25 @@ func compile(o Options, stmts []Stmt) ([]Action, error) {
 		}
 		acts = append(acts, Action{Step: r.Cluster.Steps(), At: r.Cluster.Now(), Text: text})
 	}
+	lines := make([]ScriptLine, 0, len(stmts))
 	for _, st := range stmts {
+		_, failedBefore, _ := r.Interp.Counts()
 		if _, err := r.Interp.Exec(st); err != nil {
-			return nil, r.errAt(st, err)
+			return nil, nil, r.errAt(st, err)
 		}
+		l := ScriptLine{Line: st.Line, At: r.Cluster.Now(), Step: r.Cluster.Steps(), Verb: st.Verb.String()}
+		if st.Verb == script.Expect || st.Verb == script.Wait {
+			_, failed, _ := r.Interp.Counts()
+			ok := failed == failedBefore
+			l.OK = &ok
+		}
+		lines = append(lines, l)
 	}
-	return acts, nil
+	return acts, lines, nil
 }
+
+// Script is the scenario's statements as they ran (none without a scenario).
+func (p *Player) Script() []ScriptLine { return p.script }
 
 func (p *Player) reset() error {
 	r := &Runner{File: "playground"}

@@ -1,0 +1,119 @@
+// pg-narrate.js: the widget's words. Captions tells what just happened, one
+// sentence per step with its reason (built by core/narrate from the trace, in
+// the page's language); ScriptView shows a lesson scenario's text beside the
+// ring with the line running now highlighted and each expect marked as it
+// passes, so a learner who looked away can read what happened.
+
+import {h, fmtMs} from './pg-util.js';
+
+// T is every user-visible string of this module (one table per language).
+const TEXT = {
+  en: {
+    captions: 'What just happened',
+    none: 'Press n (or Step) to go one narrated step at a time.',
+    script: 'Scenario',
+    passed: 'held', failed: 'did not hold', pending: 'not yet',
+    lineAt: (t) => `ran at ${t}`,
+  },
+  zh: {
+    captions: '刚刚发生了什么',
+    none: '按 n(或“单步”)一次前进一个有解说的步骤。',
+    script: '场景脚本',
+    passed: '成立', failed: '不成立', pending: '尚未运行',
+    lineAt: (t) => `运行于 ${t}`,
+  },
+};
+
+export function lang() {
+  return (document.documentElement.lang || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
+export const T = TEXT[lang()];
+
+// How many captions the panel keeps in view (the newest first).
+const SHOWN = 4;
+
+export class Captions {
+  constructor() {
+    this.list = h('ol', {class: 'zw-captions-list', reversed: true});
+    this.empty = h('p', {class: 'zw-hint'}, T.none);
+    this.el = h('section', {class: 'zw-captions', 'aria-label': T.captions},
+      h('h3', {class: 'zw-captions-title'}, T.captions), this.empty, this.list);
+    // aria-live on the newest line only: a screen reader hears each caption
+    // once, not the whole list again.
+    this.live = h('p', {class: 'zw-sr', 'aria-live': 'polite'});
+    this.el.append(this.live);
+    this.items = [];
+  }
+
+  // add appends the captions of a frame or a step.
+  add(captions) {
+    if (!captions || !captions.length) return;
+    this.items.push(...captions);
+    if (this.items.length > SHOWN) this.items.splice(0, this.items.length - SHOWN);
+    this.draw();
+    this.live.textContent = captions.at(-1).text;
+  }
+
+  // reset replaces the captions (after a seek: those of the replayed window).
+  reset(captions) {
+    this.items = (captions || []).slice(-SHOWN);
+    this.draw();
+  }
+
+  latest() { return this.items.at(-1) || null; }
+
+  draw() {
+    this.empty.hidden = this.items.length > 0;
+    const rows = [];
+    for (let i = this.items.length - 1; i >= 0; i--) {
+      const c = this.items[i];
+      rows.push(h('li', {class: i === this.items.length - 1 ? 'zw-caption zw-caption-new' : 'zw-caption',
+        'data-key': c.key, 'data-node': c.node ? 's' + c.node : null},
+        h('span', {class: 'zw-caption-t'}, fmtMs(c.t)), ' ', c.text));
+    }
+    this.list.replaceChildren(...rows);
+  }
+}
+
+// ScriptView shows a scenario's text, one row per line. update(script, t)
+// marks what ran by time t: script is the Player's list of statements as
+// they ran ({line, t, verb, ok}).
+export class ScriptView {
+  constructor(text) {
+    this.lines = text.split('\n');
+    this.rows = this.lines.map((line, i) => h('li', {class: line.trim().startsWith('#') || !line.trim() ? 'zw-script-comment' : 'zw-script-stmt',
+      'data-line': i + 1}, h('code', null, line || ' ')));
+    this.list = h('ol', {class: 'zw-script-list'}, ...this.rows);
+    this.el = h('details', {class: 'zw-script', open: true},
+      h('summary', null, T.script), this.list);
+    this.script = [];
+    this.lastT = -1;
+  }
+
+  setScript(script) {
+    this.script = script || [];
+    this.lastT = -1;
+  }
+
+  update(t) {
+    if (t === this.lastT) return;
+    this.lastT = t;
+    let current = 1; // the ensemble line runs at 0
+    const byLine = new Map(this.script.map((s) => [s.line, s]));
+    for (const s of this.script) if (s.t <= t) current = s.line;
+    this.rows.forEach((row, i) => {
+      const n = i + 1;
+      const s = byLine.get(n);
+      const done = n === 1 || (s ? s.t <= t : n < current);
+      row.classList.toggle('zw-script-done', done);
+      row.classList.toggle('zw-script-now', n === current);
+      if (n === current) row.setAttribute('aria-current', 'step'); else row.removeAttribute('aria-current');
+      if (s && s.ok != null) {
+        const state = s.t <= t ? (s.ok ? 'passed' : 'failed') : 'pending';
+        row.dataset.expect = state;
+        row.title = s.t <= t ? `${T[state]}, ${T.lineAt(fmtMs(s.t))}` : T.pending;
+      }
+    });
+  }
+}
