@@ -1,7 +1,7 @@
 // pg-controls.js: the widget's controls and panels as plain DOM. The widget
 // (playground.js) wires their events; this file only builds and labels them.
 
-import {h, s, MSG, FAMILIES, msgInfo, shapePath} from './pg-util.js';
+import {h, s, MSG, FAMILIES, msgInfo, shapePath, zx} from './pg-util.js';
 
 export const SPEEDS = [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100];
 export const DEFAULT_SPEED = 0.1;
@@ -21,8 +21,8 @@ export const L = {
   selected: 'Selected server', selHint: 'Click servers (or press 1–9) to select them.',
   path: 'Path ', value: 'Value ', write: 'Write', writeForm: 'Write through the leader',
   bugs: 'Bug switches', exportTrace: 'Export trace', share: 'Copy link', keys: 'Keys',
-  keysHelp: 'Space play/pause · n step · k kill leader · h heal · p partition selected · w write · [ ] speed · 1–9 select server · Esc close panels',
-  keysHelpLive: 'k kill leader · h heal · p partition selected · w write · 1–9 select server · Esc close panels',
+  keysHelp: 'Space play/pause · n step · k kill leader · f freeze leader · h heal · p partition selected · w write now (then type a value, Enter) · [ ] speed · 1–9 select server · Esc close panels and leave a text box',
+  keysHelpLive: 'k kill leader · f freeze leader · h heal · p partition selected · w write now (then type a value, Enter) · 1–9 select server · Esc close panels and leave a text box',
   legend: 'Message legend', close: 'Close', faultsGroup: 'Faults',
   mode: 'Mode', simulated: 'Simulated', live: 'Live',
   simTitle: 'A simulated ensemble in your browser: pause, step, seek, speed and bug switches',
@@ -31,7 +31,20 @@ export const L = {
   liveNote: 'Real time only: no pause, step, speed, seek, bug switches or random faults here. Switch back to Simulated for those.',
   linkDelay: 'Link delay ', linkDelayTitle: 'How long each message takes between two live servers (so packets are watchable)',
   ms: (x) => x + ' ms',
+  badValue: (v) => `“${v}” has a space or #: a value is one word here (the scenario language splits on spaces). Nothing was written; try ${v.replace(/[\s#]+/g, '_')}.`,
+  freezeLeader: 'Freeze leader', freezeTitle: 'Pause the leader for 3 s: its connections stay open, only its silence shows (heartbeats stop)',
+  freezeTitleLive: 'Pause the leader until you resume it: its connections stay open, only its silence shows',
 };
+
+// valueOK checks the write form's value (one word, no #): marks the box
+// invalid and focuses it when not, so nothing is rewritten behind the
+// learner's back.
+export function valueOK(ac, value) {
+  const ok = !/[\s#]/.test(value);
+  ac.value.setAttribute('aria-invalid', ok ? 'false' : 'true');
+  if (!ok) ac.value.focus();
+  return ok;
+}
 
 export function speedLabel(x) {
   return x + '×';
@@ -136,4 +149,61 @@ export function buildPanel(cls, title, role) {
 // jsonish renders an object as an indented, readable block.
 export function jsonish(obj) {
   return h('pre', {class: 'zw-json'}, JSON.stringify(obj, (k, v) => (typeof v === 'bigint' ? String(v) : v), 2));
+}
+
+// F explains each field of a server in the detail panel: label, meaning.
+export const F = {
+  role: ['Role', 'looking: electing; leading or following: in an ensemble; observing: follows without a vote; down: crashed'],
+  phase: ['Phase', 'election → discovery (agree on a new epoch) → sync (take the leader\'s history) → broadcast (serve writes)'],
+  leader: ['Leader', 'the server it follows (or itself when it leads)'],
+  acceptedEpoch: ['acceptedEpoch', 'the newest epoch it promised to a leader (on disk before it answers LEADERINFO); it refuses older leaders'],
+  currentEpoch: ['currentEpoch', 'the epoch whose history it holds in full (on disk once synced, at NEWLEADER)'],
+  lastZxid: ['Last zxid', 'the last transaction it applied, as epoch·counter; e·0 means epoch e began and has no transaction yet'],
+  committed: ['Committed', 'the last transaction it knows a quorum committed'],
+  lastLogged: ['Last logged', 'the last transaction on its disk, committed or not: what it reports in an election'],
+  vote: ['Vote', 'whom it backs in an election: (peerEpoch, zxid, id) compare in that order; the round counts elections'],
+  lastSync: ['Last sync', 'how its leader brought it up to date: DIFF (missing txns), TRUNC (cut txns no quorum took), SNAP (the whole tree)'],
+  timer: ['Timer', 'the deadline that detects a failure now'],
+  proposals: ['In flight', 'proposals waiting for a quorum of ACKs'],
+  log: ['Log', 'transactions in its txn log (the last 24 are shown)'],
+  tree: ['Tree', 'its znodes (without /zookeeper) and their digest: equal digests, equal data'],
+  state: ['Running', 'paused: frozen, its clock stopped, connections open (a long GC); down: crashed'],
+};
+
+// serverTable is the detail panel of a server: each field with its value
+// and a line saying what it means (not JSON).
+export function serverTable(sv, state) {
+  const t = sv.timers || {};
+  const role = sv.up === false ? 'down' : sv.role;
+  const rows = [];
+  const row = (k, v) => rows.push(h('tr', {'data-field': k}, h('th', {scope: 'row'}, F[k][0]), h('td', {class: 'zw-f-v'}, v), h('td', {class: 'zw-f-m'}, F[k][1])));
+  row('state', sv.up === false ? 'down' : sv.paused ? 'paused' : 'running');
+  row('role', role + (sv.observer && role !== 'observing' ? ' (an observer)' : ''));
+  if (role !== 'down') row('phase', sv.phase);
+  if (sv.leader) row('leader', 's' + sv.leader + (sv.established ? ', established' : ''));
+  row('acceptedEpoch', String(sv.acceptedEpoch));
+  row('currentEpoch', String(sv.currentEpoch));
+  if (role !== 'down') {
+    row('lastZxid', zx(sv.lastZxid));
+    row('committed', zx(sv.committed));
+    row('lastLogged', zx(sv.lastLogged));
+    if (sv.vote) row('vote', `s${sv.vote.leader} (peerEpoch ${sv.vote.peerEpoch}, zxid ${zx(sv.vote.zxid)}), round ${sv.round}`);
+    if (sv.lastSync) row('lastSync', sv.lastSync);
+    const now = sv.now || 0;
+    const cfg = (state && state.config) || {};
+    let timer = '';
+    if (t.heardTimeoutMs) timer = `heard s${sv.leader} ${Math.max(0, now - t.heardAt)} ms ago; gives up after ${t.heardTimeoutMs} ms (${t.heardLimit})`;
+    else if (t.finalizeAt) timer = `decides in ${Math.max(0, t.finalizeAt - now)} ms (finalizeWait) unless a better vote arrives`;
+    else if (t.initDeadline) timer = `steps down in ${Math.max(0, t.initDeadline - now)} ms (initLimit) unless a quorum answers`;
+    else if (t.quorum) timer = `hears ${t.synced} voters (itself included) within syncLimit (${(cfg.syncLimit || 5)} ticks); needs ${t.quorum}` +
+      (t.learners || []).map((l) => ` · s${l.id}: ${l.synced ? Math.max(0, l.ackDeadline - t.tick) + ' ticks left' : 'lost'}`).join('');
+    else if (t.pollAt) timer = `sends its vote again in ${Math.max(0, t.pollAt - now)} ms if nobody answers`;
+    if (timer) row('timer', timer);
+    if ((t.proposals || []).length) row('proposals', t.proposals.map((p) => `${zx(p.zxid)}: ${p.acks.length} of ${p.need} acks (${p.acks.map((id) => 's' + id).join(', ') || 'none'})`).join('; '));
+    const log = sv.log || [];
+    row('log', log.length ? `${log.length} shown, ${zx(log[0].zxid)} … ${zx(log[log.length - 1].zxid)}, ${log.filter((e) => !e.committed).length} not applied` : 'empty');
+    row('tree', `${sv.treeCount} znodes, ${sv.treeBytes} bytes, digest ${sv.treeHash}`);
+  }
+  const raw = h('details', {class: 'zw-raw'}, h('summary', null, 'JSON'), jsonish(sv));
+  return h('div', null, h('table', {class: 'zw-fields'}, h('tbody', null, rows)), raw);
 }

@@ -1,11 +1,25 @@
 // pg-lanes.js: one row per server: role, phase lane (election → discovery →
 // sync → broadcast), epochs, last zxid, the current vote with the comparison
-// that last changed it, and the log strip (proposed vs committed, epoch colors).
+// that last changed it, and the log strip. The strips are one table: a column
+// per zxid, the same columns for every server, so a txn one server lacks is
+// a gap under its neighbours' entry. An entry is committed (solid, epoch
+// color) when the ensemble committed it: at or below the established leader's
+// commit and in its history; an entry a server has that the leader does not
+// (a proposal no quorum took, replayed from its disk) looks proposed (dashed),
+// and when a TRUNC removes it, it is struck out for a moment, then gone.
 
 import {h, attr, text, cls, zxid, epochColor} from './pg-util.js';
 
 const PHASES = ['election', 'discovery', 'sync', 'broadcast'];
-const LOG_SLOTS = 24;
+const COLS = 20; // zxid columns shown (the newest), the same for every server
+const TRUNC_MS = 2500; // virtual ms a truncated entry stays struck out
+
+// inkOn picks black or white text for a fill, whichever contrasts more.
+function inkOn(hex) {
+  const v = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((x) => (x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4));
+  const l = 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+  return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? '#000' : '#fff';
+}
 
 export class Lanes {
   constructor({onServer}) {
@@ -26,7 +40,7 @@ export class Lanes {
     const zxEl = h('span', {class: 'zw-lane-zxid'});
     const vote = h('span', {class: 'zw-lane-vote'});
     const slots = [];
-    for (let i = 0; i < LOG_SLOTS; i++) slots.push(h('span', {class: 'zw-log-e'}));
+    for (let i = 0; i < COLS; i++) slots.push(h('span', {class: 'zw-log-e'}));
     const log = h('span', {class: 'zw-lane-log', role: 'img'}, slots);
     const el = h('div', {class: 'zw-lane', role: 'listitem', 'data-lane': sv.name},
       h('div', {class: 'zw-lane-head'}, name, role, epoch, zxEl),
@@ -45,6 +59,7 @@ export class Lanes {
       this.el.textContent = '';
       this.rows.clear();
     }
+    this.columns(state, servers);
     for (const sv of servers) {
       const r = this.row(sv);
       const role = sv.up === false ? 'down' : sv.role;
@@ -52,7 +67,7 @@ export class Lanes {
       cls(r.el, 'is-paused', !!sv.paused);
       cls(r.el, 'is-selected', selected.has(sv.id));
       attr(r.el, 'data-role', role);
-      text(r.role, role + (sv.paused ? ' (paused)' : '') + (sv.observer ? ' · observer' : ''));
+      text(r.role, role + (sv.paused ? ' (paused)' : '') + (sv.observer && role !== 'observing' ? ' · observer' : ''));
       for (const p of r.phases) cls(p, 'is-on', role !== 'down' && p.dataset.ph === sv.phase);
       attr(r.phase, 'aria-label', `phase ${role === 'down' ? 'none (down)' : sv.phase}`);
       text(r.epoch, `epoch ${sv.currentEpoch}` + (sv.acceptedEpoch !== sv.currentEpoch ? ` (accepted ${sv.acceptedEpoch})` : ''));
@@ -65,27 +80,89 @@ export class Lanes {
     }
   }
 
+  // columns picks the zxids shown (the newest COLS over every server's
+  // log, struck-out entries included), notes truncations and decides what
+  // the ensemble committed.
+  columns(state, servers) {
+    const t = state.t || 0;
+    if (this.lastT != null && t < this.lastT) { this.prev = null; this.trunc = null; }
+    this.lastT = t;
+    const prev = this.prev || new Map();
+    const trunc = this.trunc || new Map(); // id -> Map(zxid hex -> {t, e})
+    const now = new Map();
+    const all = new Set();
+    for (const sv of servers) {
+      const m = new Map();
+      for (const e of sv.log || []) m.set(zxid(e.zxid).hex, e);
+      now.set(sv.id, m);
+      const last = (sv.log || []).length ? zxid(sv.log[sv.log.length - 1].zxid).big : 0n;
+      const old = prev.get(sv.id);
+      let tr = trunc.get(sv.id);
+      if (old && sv.up !== false) {
+        for (const [k, e] of old) {
+          if (!m.has(k) && zxid(k).big > last) {
+            if (!tr) trunc.set(sv.id, (tr = new Map()));
+            if (!tr.has(k)) tr.set(k, {t, e});
+          }
+        }
+      }
+      if (tr) for (const [k, x] of tr) if (t - x.t > TRUNC_MS || m.has(k)) tr.delete(k);
+      for (const k of m.keys()) all.add(k);
+      if (tr) for (const k of tr.keys()) all.add(k);
+    }
+    this.prev = now;
+    this.trunc = trunc;
+    const cols = [...all].map((k) => zxid(k)).sort((a, b) => (a.big < b.big ? -1 : a.big > b.big ? 1 : 0)).slice(-COLS);
+    this.cols = cols;
+    const L = servers.find((sv) => sv.up !== false && sv.role === 'leading' && sv.established) || null;
+    this.leaderLog = L ? now.get(L.id) : null;
+    this.leaderCommitted = L ? zxid(L.committed).big : null;
+    this.leaderFirst = L && (L.log || []).length ? zxid(L.log[0].zxid).big : null;
+  }
+
+  // committed: did the ensemble commit this entry (as far as the view shows)?
+  committed(e, z) {
+    if (!e.committed) return false;
+    if (this.leaderLog == null) return true;
+    if (z.big > this.leaderCommitted) return false;
+    return this.leaderLog.has(z.hex) || (this.leaderFirst != null && z.big < this.leaderFirst);
+  }
+
   drawLog(r, sv) {
-    const log = sv.log || [];
-    const start = Math.max(0, log.length - LOG_SLOTS);
-    for (let i = 0; i < LOG_SLOTS; i++) {
+    const mine = this.prev.get(sv.id) || new Map();
+    const tr = this.trunc.get(sv.id);
+    let shown = 0, nc = 0, nt = 0;
+    for (let i = 0; i < COLS; i++) {
       const el = r.slots[i];
-      const e = log[start + i];
-      if (!e) {
-        cls(el, 'is-empty', true);
+      const z = this.cols[i];
+      if (!z) { cls(el, 'is-none', true); continue; }
+      cls(el, 'is-none', false);
+      const e = mine.get(z.hex);
+      const cut = !e && tr && tr.get(z.hex);
+      const label = `${z.epoch}·${z.counter}`;
+      text(el, e || cut ? label : '');
+      if (!e && !cut) {
+        attr(el, 'data-zxid', null);
+        cls(el, 'is-empty', true); cls(el, 'is-prop', false); cls(el, 'is-trunc', false);
         attr(el, 'style', null);
-        attr(el, 'title', null);
+        attr(el, 'title', `${label}: not in ${sv.name}'s log`);
         continue;
       }
-      const z = zxid(e.zxid);
+      shown++;
+      const x = e || cut.e;
       const color = epochColor(z.epoch);
+      const ok = !cut && this.committed(x, z);
+      if (ok) nc++;
+      if (cut) nt++;
       cls(el, 'is-empty', false);
-      cls(el, 'is-prop', !e.committed);
-      attr(el, 'style', e.committed ? `background:${color};border-color:${color}` : `border-color:${color};color:${color}`);
-      attr(el, 'title', `${z.epoch}·${z.counter} (${z.hex}) ${e.text || ''} — ${e.committed ? 'committed' : 'proposed, not committed'}`);
+      cls(el, 'is-prop', !ok && !cut);
+      cls(el, 'is-trunc', !!cut);
+      attr(el, 'data-zxid', z.hex);
+      attr(el, 'style', ok ? `background:${color};color:${inkOn(color)}` : `--zw-epoch:${color}`);
+      attr(el, 'title', `${label} (${z.hex}) ${x.text || ''} — ` + (cut ? 'truncated: the leader never committed it (TRUNC)'
+        : ok ? 'committed' : x.committed ? 'applied here, but the leader does not have it committed: not committed' : 'proposed, not committed'));
     }
-    const committed = log.filter((e) => e.committed).length;
-    attr(r.log, 'aria-label', `log: ${log.length} recent entries, ${committed} committed, ${log.length - committed} proposed`);
+    attr(r.log, 'aria-label', `log: ${shown} entries shown, ${nc} committed, ${shown - nc - nt} not committed` + (nt ? `, ${nt} truncated` : ''));
   }
 }
 

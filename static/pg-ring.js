@@ -1,41 +1,114 @@
 // pg-ring.js: the ensemble view. Servers sit on a ring; links join them;
 // packets move along the links by virtual time (sent → arrive). SVG nodes are
 // created once per server/link and pooled per packet, never rebuilt per frame.
+//
+// Every server wears its timers, read from its core (state.servers[].timers,
+// in the server's own clock .now), as RaftScope draws election timeouts: a
+// follower's arc is the time left before it gives up on a silent leader
+// (syncLimit; initLimit while it syncs) and jumps back to full at every PING;
+// a LOOKING server's arc is its finalize wait; a leader's arc is its initLimit
+// until a quorum acknowledges it, then one arc per learner (ticks left before
+// that learner counts as lost) and a meter "hears 3 of 3 · needs 2". Packets
+// sent on one link are queued along it like a train, never on one spot; with
+// reduced motion they wait at their sender's end, in order, with an arrow.
 
-import {s, attr, text, cls, msgInfo, shapePath, zx, zxid} from './pg-util.js';
+import {s, attr, text, cls, msgInfo, shapePath, zxid, zx} from './pg-util.js';
 
-const SIZE = 440, C = SIZE / 2;
+const SIZE = 500, C = SIZE / 2;
 const ROLE_SHORT = {leading: 'leader', following: 'follower', looking: 'looking', observing: 'observer', down: 'down'};
+const FINALIZE_MS = 200; // FLE's finalizeWait (core.Config default)
+const CALLOUT_MS = 2500; // how long (virtual ms) a sync decision stays up after the learner is up to date
+// The modes a callout explains (an empty DIFF, the common case, says nothing new).
+const SYNC_MODES = new Set(['DIFF', 'TRUNC', 'SNAP', 'TRUNC+DIFF']);
+
+// R holds the ring's user-visible strings (one place, to translate).
+export const R = {
+  aria: 'Ensemble: servers on a ring with their timers, packets in flight',
+  heard: (limit, ms) => `${limit} ${ms} ms`,
+  heardTitle: (limit, ms, total) => `Time left before this server gives up on its silent leader (${limit}: ${total} ms without a word). A PING or any packet from the leader fills it again.`,
+  finalize: (ms) => `finalize ${ms} ms`,
+  finalizeTitle: 'A quorum agrees on this vote; the server waits finalizeWait (200 ms) for a better vote before it decides.',
+  init: (ms, what) => `initLimit ${ms} ms · ${what}`,
+  initWhat: {epoch: 'epochs', ackepoch: 'ACKEPOCHs', newleader: 'NEWLEADER acks'},
+  initTitle: 'A new leader must hear a quorum within initLimit, or it steps down.',
+  hears: (k, n, q) => `hears ${k}/${n} · needs ${q}`,
+  hearsTitle: (k, n, q) => `The leader still hears ${k} of ${n} voters (itself included) within syncLimit; it needs ${q}. Below that it steps down at its next tick.`,
+  acked: (z, k, n, q) => `${z}: ${k}/${n} acked${k >= q ? '' : ` · needs ${q}`}`,
+  ackedTitle: 'Proposals waiting for a quorum of ACKs (the leader counts its own once it is on its disk).',
+  zxidKey: 'zxid = epoch·counter · e·0: epoch e has begun, no txn in it yet',
+  more: (k) => `+${k}`,
+  epochStart: (e) => `${e}·0 means epoch ${e} has begun and holds no transaction yet; the last transaction this server really has is shown after it.`,
+  sync: {
+    'DIFF': (l, lo, hi) => `${l} within ${lo}…${hi}`,
+    'EMPTY-DIFF': (l) => `${l}: same as leader`,
+    'TRUNC': (l, lo, hi) => `${l} > ${hi}`,
+    'TRUNC+DIFF': (l, lo, hi) => `${l} > ${hi}`,
+    'SNAP': (l, lo) => `${l} < ${lo}`,
+  },
+  syncTitle: (name, mode, l, lo, hi) => `The leader chose ${mode} for ${name}: ${name}'s last zxid ${l} against the leader's committed log ${lo}…${hi}. ` +
+    'Inside it: DIFF sends what is missing. Past its end: TRUNC cuts the txns no quorum committed. Below its start (and too far for the txn log): SNAP sends the whole tree.',
+};
 
 export class RingView {
   // onServer(id, event) when a server is activated; onPacket(packet) when a packet is.
   constructor({onServer, onPacket}) {
     this.onServer = onServer;
     this.onPacket = onPacket;
-    this.svg = s('svg', {class: 'zw-ring', viewBox: `0 0 ${SIZE} ${SIZE}`, role: 'group', 'aria-label': 'Ensemble: servers on a ring, packets in flight'});
+    this.svg = s('svg', {class: 'zw-ring', viewBox: `0 0 ${SIZE} ${SIZE}`, role: 'group', 'aria-label': R.aria});
+    const defs = s('defs', null, s('marker', {id: 'zw-arrow', viewBox: '0 0 10 10', refX: 5, refY: 5, markerWidth: 5, markerHeight: 5, orient: 'auto-start-reverse'},
+      s('path', {d: 'M0,0L10,5L0,10z', class: 'zw-arrowhead'})));
     this.gLinks = s('g', {class: 'zw-links'});
     this.gNodes = s('g', {class: 'zw-nodes'});
     this.gPackets = s('g', {class: 'zw-packets'});
-    this.svg.append(this.gLinks, this.gNodes, this.gPackets);
+    this.gCallouts = s('g', {class: 'zw-callouts'});
+    // How to read a zxid, once, at the bottom of the drawing.
+    const key = s('text', {class: 'zw-zxid-key', x: C, y: SIZE - 4, 'text-anchor': 'middle'}, R.zxidKey);
+    this.svg.append(defs, key, this.gLinks, this.gNodes, this.gPackets, this.gCallouts);
     this.nodes = new Map(); // id -> {g, parts, x, y}
     this.links = new Map(); // "a-b" -> line
     this.packets = new Map(); // id -> g
     this.pool = [];
     this.n = 0;
+    this.scale = 1; // CSS px per user unit, measured
+    this.syncSeen = new Map(); // "leader:learner:epoch" -> {mode, text, title, upAt}
+    if (typeof ResizeObserver === 'function') {
+      this.ro = new ResizeObserver(() => this.measure());
+      this.ro.observe(this.svg);
+    }
+  }
+
+  // measure reads how big the ring is drawn and keeps text and packets
+  // readable: at least these CSS px however small the ring gets.
+  measure() {
+    const w = this.svg.clientWidth || this.svg.getBoundingClientRect().width;
+    if (!w) return;
+    this.scale = w / SIZE;
+    const k = (px, units) => Math.max(units, px / this.scale).toFixed(2);
+    const st = this.svg.style;
+    st.setProperty('--zw-fs-name', k(15, 19) + 'px');
+    st.setProperty('--zw-fs-role', k(11, 12.5) + 'px');
+    st.setProperty('--zw-fs-info', k(11, 13) + 'px');
+    st.setProperty('--zw-fs-timer', k(10.5, 11.5) + 'px');
+    st.setProperty('--zw-fs-pkt', k(10.5, 10.5) + 'px');
+    st.setProperty('--zw-pkt-sw', k(1.6, 2.2) + 'px');
+    this.pr = +k(9, this.n > 7 ? 10 : 12);
+    this.packetsDirty = true;
   }
 
   layout(servers) {
     const n = servers.length;
     this.n = n;
-    this.r = n <= 3 ? 40 : n <= 5 ? 36 : n <= 7 ? 33 : 28;
-    const R = SIZE / 2 - this.r - 26;
+    this.r = n <= 3 ? 44 : n <= 5 ? 40 : n <= 7 ? 34 : 29;
+    const R0 = SIZE / 2 - this.r - 66;
     this.gNodes.textContent = '';
     this.gLinks.textContent = '';
+    this.gCallouts.textContent = '';
     this.nodes.clear();
     this.links.clear();
+    this.measure();
     servers.forEach((sv, i) => {
       const a = -Math.PI / 2 + (i * 2 * Math.PI) / n;
-      const x = C + R * Math.cos(a), y = C + R * Math.sin(a);
+      const x = C + R0 * Math.cos(a), y = C + R0 * Math.sin(a);
       const node = this.makeNode(sv, x, y, a);
       this.nodes.set(sv.id, node);
       this.gNodes.append(node.g);
@@ -47,24 +120,35 @@ export class RingView {
     const name = sv.name || 's' + sv.id;
     const g = s('g', {class: 'zw-node', 'data-node': name, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
       tabindex: 0, role: 'button'});
-    const sel = s('circle', {class: 'zw-node-sel', r: r + 7});
+    const sel = s('circle', {class: 'zw-node-sel', r: r + 12});
     const body = sv.observer
       ? s('rect', {class: 'zw-node-body', x: -r, y: -r, width: 2 * r, height: 2 * r, rx: 10})
       : s('circle', {class: 'zw-node-body', r});
-    const nm = s('text', {class: 'zw-node-name', y: -4, 'text-anchor': 'middle'}, name);
-    const role = s('text', {class: 'zw-node-role', y: 13, 'text-anchor': 'middle'});
-    // Epoch and zxid go under the server (inside the drawing at any width).
-    const info = s('text', {class: 'zw-node-info', x: 0, y: r + 15, 'text-anchor': 'middle'});
-    const pause = s('g', {class: 'zw-node-pause', transform: `translate(${(r * 0.55).toFixed(1)},${(-r * 0.95).toFixed(1)})`},
-      s('circle', {r: 10}), s('rect', {x: -4.5, y: -5, width: 3, height: 10}), s('rect', {x: 1.5, y: -5, width: 3, height: 10}));
+    // The timer: a track and an arc that shrinks as the deadline nears.
+    const tr = r + 7;
+    const track = s('circle', {class: 'zw-timer-track', r: tr});
+    const arc = s('circle', {class: 'zw-timer', r: tr, transform: 'rotate(-90)', 'stroke-dasharray': `0 ${2 * Math.PI * tr}`});
+    const wedges = s('g', {class: 'zw-wedges'});
+    const nm = s('text', {class: 'zw-node-name', y: -5, 'text-anchor': 'middle'}, name);
+    const role = s('text', {class: 'zw-node-role', y: 14, 'text-anchor': 'middle'});
+    // Epoch and zxid, then the timer's words, go under the server.
+    const below = Math.sin(a) < -0.5 ? -1 : 1; // servers at the top write above themselves
+    const infoY = below > 0 ? r + 26 : -(r + 40);
+    const info = s('text', {class: 'zw-node-info', x: 0, y: infoY, 'text-anchor': 'middle'});
+    const tcap = s('text', {class: 'zw-node-timer', x: 0, y: infoY + 15, 'text-anchor': 'middle'});
+    const qcap = s('text', {class: 'zw-node-quorum', x: 0, y: infoY + 29, 'text-anchor': 'middle'});
+    const pause = s('g', {class: 'zw-node-pause', transform: `translate(${(r * 0.62).toFixed(1)},${(-r * 0.9).toFixed(1)})`},
+      s('circle', {r: 11}), s('rect', {x: -4.5, y: -5.5, width: 3, height: 11}), s('rect', {x: 1.5, y: -5.5, width: 3, height: 11}));
     const title = s('title');
-    g.append(title, sel, body, nm, role, info, pause);
+    const tinfo = s('title'), ttimer = s('title'), tq = s('title');
+    info.append(tinfo); tcap.append(ttimer); qcap.append(tq);
+    g.append(title, sel, track, arc, wedges, body, nm, role, info, tcap, qcap, pause);
     const activate = (e) => this.onServer(sv.id, e);
     g.addEventListener('click', activate);
     g.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); activate(e); }
     });
-    return {g, body, role, info, title, x, y, name};
+    return {g, body, role, info, tinfo, tcap, ttimer, qcap, tq, title, arc, track, tr, wedges, wedgeEls: new Map(), x, y, a, name, below};
   }
 
   linkEl(a, b) {
@@ -85,6 +169,11 @@ export class RingView {
   update(state, vt, {reduced, selected, focus, hidePing}) {
     const servers = state.servers || [];
     if (servers.length !== this.n || servers.some((sv) => !this.nodes.has(sv.id))) this.layout(servers);
+    const cfg = state.config || {};
+    const tickMs = cfg.tickMs || 100, syncLimit = cfg.syncLimit || 5, initLimit = cfg.initLimit || 10;
+    // The leader's view decides what the learners' callouts say.
+    const leader = servers.find((sv) => sv.up !== false && sv.role === 'leading' && sv.id === state.leader) ||
+      servers.find((sv) => sv.up !== false && sv.role === 'leading');
     for (const sv of servers) {
       const n = this.nodes.get(sv.id);
       const role = sv.up === false ? 'down' : sv.role;
@@ -97,11 +186,16 @@ export class RingView {
       attr(n.g, 'aria-pressed', selected.has(sv.id) ? 'true' : 'false');
       cls(n.g, 'is-focus', focus === sv.id);
       text(n.role, sv.paused && role !== 'down' ? 'paused' : ROLE_SHORT[role] || role);
-      text(n.info, role === 'down' ? 'down' : `e${sv.currentEpoch} · ${zx(sv.lastZxid)}`);
+      const lastTxn = zxid(sv.lastLogged);
+      const real = role !== 'down' && z.counter === 0 && lastTxn.big > 0n && lastTxn.big < z.big ? ` (txn ${lastTxn.epoch}·${lastTxn.counter})` : '';
+      text(n.info, role === 'down' ? `e${sv.currentEpoch} · down` : `e${sv.currentEpoch} · ${zx(sv.lastZxid)}${real}`);
+      text(n.tinfo, role !== 'down' && z.counter === 0 ? R.epochStart(z.epoch) : `currentEpoch ${sv.currentEpoch}; last zxid ${z.epoch}·${z.counter} (${z.hex}): epoch·counter`);
       const label = `${n.name}: ${role}${sv.paused ? ', paused' : ''}, ${sv.phase} phase, epoch ${sv.currentEpoch}, last zxid ${z.epoch}·${z.counter} (${z.hex})`;
       attr(n.g, 'aria-label', label);
       text(n.title, label);
+      this.drawTimer(n, sv, role, {tickMs, syncLimit, initLimit, servers});
     }
+    this.drawCallouts(leader, servers, state.t);
     // Links: one line per pair, dashed when either direction is cut.
     const seen = new Set();
     for (const l of state.links || []) {
@@ -118,44 +212,236 @@ export class RingView {
     this.drawPackets(state, vt, reduced, hidePing);
   }
 
+  // drawTimer sets a server's arc, its words and (on a leader) one wedge
+  // per learner.
+  drawTimer(n, sv, role, {tickMs, syncLimit, initLimit, servers}) {
+    const t = sv.timers || {};
+    const now = sv.now || 0;
+    let frac = -1, kind = '', cap = '', capTitle = '', q = '', qTitle = '';
+    const wedges = new Map();
+    if (role === 'down') {
+      // nothing runs
+    } else if ((role === 'following' || role === 'observing') && t.heardTimeoutMs) {
+      const left = Math.max(0, t.heardTimeoutMs - (now - t.heardAt));
+      frac = left / t.heardTimeoutMs;
+      kind = 'heard';
+      cap = R.heard(t.heardLimit || 'syncLimit', Math.round(left));
+      capTitle = R.heardTitle(t.heardLimit || 'syncLimit', Math.round(left), t.heardTimeoutMs);
+    } else if (role === 'looking' && t.finalizeAt) {
+      const left = Math.max(0, t.finalizeAt - now);
+      frac = left / FINALIZE_MS;
+      kind = 'finalize';
+      cap = R.finalize(Math.round(left));
+      capTitle = R.finalizeTitle;
+    } else if (role === 'leading' && t.initDeadline) {
+      const total = initLimit * tickMs;
+      const left = Math.max(0, t.initDeadline - now);
+      frac = left / total;
+      kind = 'init';
+      cap = R.init(Math.round(left), R.initWhat[t.initWaiting] || t.initWaiting || '');
+      capTitle = R.initTitle;
+    } else if (role === 'leading' && t.quorum) {
+      kind = 'quorum';
+      const voters = servers.filter((x) => !x.observer).length;
+      cap = R.hears(t.synced || 0, voters, t.quorum);
+      capTitle = R.hearsTitle(t.synced || 0, voters, t.quorum);
+      attr(n.g, 'data-hears', `${t.synced || 0}/${voters}`);
+      for (const l of t.learners || []) {
+        const f = Math.max(0, Math.min(1, (l.ackDeadline - (t.tick || 0)) / syncLimit));
+        wedges.set(l.id, {f, synced: l.synced, observer: l.observer});
+      }
+      const props = t.proposals || [];
+      if (props.length) {
+        const p = props[0];
+        q = R.acked(zx(p.zxid), p.acks.length, voters, p.need) + (props.length > 1 ? ` +${props.length - 1}` : '');
+        qTitle = R.ackedTitle + ' ' + props.map((x) => `${zx(x.zxid)}: ${x.acks.map((id) => 's' + id).join(', ') || 'none'}`).join('; ');
+      }
+    }
+    if (role !== 'leading') attr(n.g, 'data-hears', null);
+    attr(n.g, 'data-timer', kind || null);
+    attr(n.g, 'data-timer-left', frac >= 0 ? frac.toFixed(2) : null);
+    const circ = 2 * Math.PI * n.tr;
+    attr(n.arc, 'stroke-dasharray', frac >= 0 ? `${(Math.max(0, Math.min(1, frac)) * circ).toFixed(1)} ${circ.toFixed(1)}` : `0 ${circ.toFixed(1)}`);
+    cls(n.arc, 'is-low', frac >= 0 && frac < 0.34);
+    attr(n.track, 'visibility', frac >= 0 || kind === 'quorum' ? null : 'hidden');
+    text(n.tcap, cap);
+    text(n.ttimer, capTitle);
+    text(n.qcap, q);
+    text(n.tq, qTitle);
+    cls(n.tcap, 'is-low', (frac >= 0 && frac < 0.34) || (kind === 'quorum' && (t.synced || 0) < t.quorum));
+    this.drawWedges(n, wedges);
+  }
+
+  // drawWedges: on a leader, an arc toward each learner, as long as the
+  // ticks left before it stops counting that learner as synced.
+  drawWedges(n, wedges) {
+    for (const [id, el] of n.wedgeEls) {
+      if (!wedges.has(id)) { el.remove(); n.wedgeEls.delete(id); }
+    }
+    const span = 0.5; // radians at full
+    const rr = n.tr;
+    for (const [id, w] of wedges) {
+      const p = this.nodes.get(id);
+      if (!p) continue;
+      let el = n.wedgeEls.get(id);
+      if (!el) {
+        el = s('path', {class: 'zw-wedge', 'data-learner': 's' + id});
+        n.wedgeEls.set(id, el);
+        n.wedges.append(el);
+      }
+      const a = Math.atan2(p.y - n.y, p.x - n.x);
+      const h = Math.max(0.02, span * w.f);
+      const x1 = rr * Math.cos(a - h), y1 = rr * Math.sin(a - h), x2 = rr * Math.cos(a + h), y2 = rr * Math.sin(a + h);
+      attr(el, 'd', `M${x1.toFixed(1)},${y1.toFixed(1)}A${rr},${rr} 0 0,1 ${x2.toFixed(1)},${y2.toFixed(1)}`);
+      cls(el, 'is-lost', !w.synced);
+      cls(el, 'is-observer', !!w.observer);
+    }
+  }
+
+  // drawCallouts: on each learner the leader is syncing (and for a while
+  // after), the mode the leader chose and the comparison behind it.
+  drawCallouts(leader, servers, t) {
+    const want = new Map();
+    if (leader && leader.timers) {
+      const lt = leader.timers;
+      for (const l of lt.learners || []) {
+        if (!SYNC_MODES.has(l.syncMode)) continue;
+        const key = `${leader.id}:${l.id}:${leader.acceptedEpoch}`;
+        let c = this.syncSeen.get(key);
+        if (!c) {
+          const sv = servers.find((x) => x.id === l.id);
+          const lz = zx(l.lastZxid), lo = zx(lt.minCommitted || leader.lastZxid), hi = zx(lt.maxCommitted || leader.lastZxid);
+          const mk = R.sync[l.syncMode] || ((x) => x);
+          c = {id: l.id, mode: l.syncMode, cmp: mk(lz, lo, hi), title: R.syncTitle(sv ? sv.name : 's' + l.id, l.syncMode, lz, lo, hi), upAt: null};
+          this.syncSeen.set(key, c);
+          if (this.syncSeen.size > 64) this.syncSeen.delete(this.syncSeen.keys().next().value);
+        }
+        if (l.stage === 'uptodate' && c.upAt == null) c.upAt = t;
+        if (c.upAt == null || t - c.upAt < CALLOUT_MS) want.set(l.id, c);
+      }
+    }
+    for (const [id, n] of this.nodes) {
+      const c = want.get(id);
+      if (!c) { if (n.callout) n.callout.g.style.display = 'none'; attr(n.g, 'data-sync', null); continue; }
+      if (!n.callout) n.callout = this.makeCallout();
+      const co = n.callout;
+      co.g.style.display = '';
+      text(co.mode, c.mode);
+      text(co.cmp, c.cmp);
+      text(co.title, c.title);
+      attr(co.g, 'data-mode', c.mode);
+      attr(co.g, 'data-node', null);
+      attr(n.g, 'data-sync', c.mode);
+      // Size the box to its text, then put it beside the server, away from
+      // the ring's centre (where the packets come from).
+      const w = Math.max(co.mode.getComputedTextLength?.() || 40, co.cmp.getComputedTextLength?.() || 80) + 18;
+      const hgt = co.hgt;
+      attr(co.box, 'x', (-w / 2).toFixed(1));
+      attr(co.box, 'width', w.toFixed(1));
+      const out = n.x >= C ? 1 : -1;
+      let cx = n.x + out * (this.r + 14 + w / 2), cy = n.y;
+      if (cx - w / 2 < 2 || cx + w / 2 > SIZE - 2) {
+        // No room outward: under (or over) the server's words.
+        cx = Math.max(w / 2 + 2, Math.min(SIZE - w / 2 - 2, n.x));
+        cy = n.below > 0 ? n.y + this.r + 50 + hgt / 2 : n.y - this.r - 64 - hgt / 2;
+      }
+      attr(co.g, 'transform', `translate(${cx.toFixed(1)},${cy.toFixed(1)})`);
+    }
+  }
+
+  makeCallout() {
+    const hgt = 40;
+    const box = s('rect', {class: 'zw-callout-box', x: -50, y: -hgt / 2, width: 100, height: hgt, rx: 6});
+    const mode = s('text', {class: 'zw-callout-mode', x: 0, y: -4, 'text-anchor': 'middle'});
+    const cmp = s('text', {class: 'zw-callout-cmp', x: 0, y: 13, 'text-anchor': 'middle'});
+    const title = s('title');
+    const g = s('g', {class: 'zw-callout'}, title, box, mode, cmp);
+    this.gCallouts.append(g);
+    return {g, box, mode, cmp, title, hgt};
+  }
+
   // hidePing: the space-time diagram's PING box is off, so the ring leaves
   // the heartbeats out too (with a 300 ms live delay they crowd every link).
   drawPackets(state, vt, reduced, hidePing) {
     const live = new Set();
-    const pr = this.n > 7 ? 8 : 10;
+    const pr = this.pr || 12;
+    const byLink = new Map(); // "from>to" -> [{p, g, f}]
     for (const p of state.inflight || []) {
       if (hidePing && p.msg === 'PING') continue;
       const a = this.nodes.get(p.from), b = this.nodes.get(p.to);
       if (!a || !b) continue;
       live.add(p.id);
       let g = this.packets.get(p.id);
-      if (!g) {
-        g = this.pool.pop() || this.makePacket();
-        this.packets.set(p.id, g);
+      if (!g || g.__pr !== pr) {
+        if (!g) {
+          g = this.pool.pop() || this.makePacket();
+          this.packets.set(p.id, g);
+          this.gPackets.append(g);
+        }
         const info = msgInfo(p.msg);
+        g.__pr = pr;
+        g.__hidden = false;
+        attr(g.__more, 'y', (-pr * 1.5).toFixed(1));
         attr(g.__path, 'd', shapePath(info.shape, pr));
         attr(g.__path, 'fill', info.color);
         attr(g.__label, 'fill', info.ink);
+        attr(g.__dir, 'd', `M${pr * 1.25},${-pr * 0.55}L${pr * 1.25 + pr * 0.8},0L${pr * 1.25},${pr * 0.55}z`);
         text(g.__label, info.label);
         text(g.__title, p.text || p.msg);
         attr(g, 'data-msg', p.msg);
+        attr(g, 'data-from', 's' + p.from);
+        attr(g, 'data-to', 's' + p.to);
         attr(g, 'aria-label', `${p.msg} from s${p.from} to s${p.to}`);
-        g.__packet = p;
         g.style.display = '';
-        this.gPackets.append(g);
       }
       g.__packet = p;
       const span = Math.max(1, p.arrive - p.sent);
-      let f = reduced ? 0.5 : (vt - p.sent) / span;
-      f = Math.min(0.97, Math.max(0.03, f));
-      // Start and end on the circles' edges; offset sideways by direction so
-      // packets going both ways do not overlap.
+      const f = reduced ? 0 : Math.min(1, Math.max(0, (vt - p.sent) / span));
+      const key = p.from + '>' + p.to;
+      let list = byLink.get(key);
+      if (!list) byLink.set(key, (list = []));
+      list.push({p, g, f});
+    }
+    // One link's packets form a train in sending order (FIFO): the oldest
+    // is furthest along; a later one never sits on an earlier one.
+    for (const list of byLink.values()) {
+      const {p: p0} = list[0];
+      const a = this.nodes.get(p0.from), b = this.nodes.get(p0.to);
       const dx = b.x - a.x, dy = b.y - a.y, len = Math.hypot(dx, dy) || 1;
       const ux = dx / len, uy = dy / len;
-      const edge = this.r + 4;
-      const x = a.x + ux * edge + (len - 2 * edge) * f * ux - uy * 7;
-      const y = a.y + uy * edge + (len - 2 * edge) * f * uy + ux * 7;
-      attr(g, 'transform', `translate(${x.toFixed(1)},${y.toFixed(1)})`);
+      const edge = this.r + 9 + pr;
+      const usable = Math.max(1, len - 2 * edge);
+      list.sort((x, y) => x.p.id - y.p.id);
+      // As many as fit, 2.2 radii apart; the newest beyond that wait unseen
+      // and the last shown says how many ("+3").
+      const gap = pr * 2.25;
+      const cap = Math.max(1, Math.floor(usable / gap) + 1);
+      for (let i = 0; i < list.length; i++) {
+        const hide = i >= cap;
+        if (hide !== !!list[i].g.__hidden) { list[i].g.__hidden = hide; list[i].g.style.display = hide ? 'none' : ''; }
+        text(list[i].g.__more, i === cap - 1 && list.length > cap ? R.more(list.length - cap) : '');
+      }
+      if (list.length > cap) list.length = cap;
+      let prev = Infinity;
+      // Place from the oldest (front) back.
+      for (const it of list) {
+        let d = it.f * usable;
+        if (reduced) d = 0;
+        d = Math.min(d, prev - gap);
+        prev = d;
+        it.d = d;
+      }
+      // If the train runs off the sender's end, push it forward.
+      const back = list[list.length - 1].d;
+      if (back < 0) for (const it of list) it.d -= back;
+      const side = pr + 3; // the two directions of a link pass side by side
+      const ang = (Math.atan2(uy, ux) * 180 / Math.PI).toFixed(1);
+      for (const it of list) {
+        const x = a.x + ux * (edge + it.d) - uy * side;
+        const y = a.y + uy * (edge + it.d) + ux * side;
+        attr(it.g, 'transform', `translate(${x.toFixed(1)},${y.toFixed(1)})`);
+        attr(it.g.__dir, 'transform', `rotate(${ang})`);
+      }
     }
     for (const [id, g] of this.packets) {
       if (live.has(id)) continue;
@@ -167,10 +453,12 @@ export class RingView {
 
   makePacket() {
     const path = s('path', {class: 'zw-pkt-shape'});
+    const dir = s('path', {class: 'zw-pkt-dir'});
     const label = s('text', {class: 'zw-pkt-label', 'text-anchor': 'middle', dy: '0.35em'});
     const title = s('title');
-    const g = s('g', {class: 'zw-pkt', tabindex: -1, role: 'button'}, title, path, label);
-    g.__path = path; g.__label = label; g.__title = title;
+    const more = s('text', {class: 'zw-pkt-more', x: 0, y: -14, 'text-anchor': 'middle'});
+    const g = s('g', {class: 'zw-pkt', tabindex: -1, role: 'button'}, title, dir, path, label, more);
+    g.__path = path; g.__label = label; g.__title = title; g.__dir = dir; g.__more = more;
     g.addEventListener('click', (e) => { e.stopPropagation(); if (g.__packet) this.onPacket(g.__packet); });
     return g;
   }

@@ -6,7 +6,8 @@
 import {h, msgInfo, FAMILIES, fmtMs} from './pg-util.js';
 
 export const KEEP = 10000;
-const GUTTER = 40, LANE = 30, AXIS = 20;
+// Sizes at the smallest; draw() scales them with the diagram's width (fs).
+const BASE_FS = 11;
 const PHASE_COLOR = {election: '#E69F00', discovery: '#56B4E9', sync: '#009E73', broadcast: '#0072B2', down: '#8c8c8c'};
 const ZOOMS = [[200, '0.2 s'], [500, '0.5 s'], [1000, '1 s'], [2000, '2 s'], [5000, '5 s'], [10000, '10 s']];
 
@@ -138,9 +139,10 @@ export class SpaceTime {
     const x = e.clientX - rect.left, y = e.clientY - rect.top;
     const hit = this.hitArrow(x, y);
     if (hit) { this.onPacket(hit); return; }
-    if (x < GUTTER) return;
+    const gut = this.gutter || 40;
+    if (x < gut) return;
     const [t0, t1] = this.last || [0, 1];
-    const t = Math.round(t0 + ((x - GUTTER) / (rect.width - GUTTER)) * (t1 - t0));
+    const t = Math.round(t0 + ((x - gut) / (rect.width - gut)) * (t1 - t0));
     this.onSeek(Math.max(0, t));
   }
 
@@ -160,6 +162,11 @@ export class SpaceTime {
     const cv = this.canvas;
     const lanes = this.lanes();
     const cssW = Math.max(200, this.el.clientWidth || 600);
+    // Text grows with the diagram: 11 px at 600 px wide, up to 17 px.
+    const fs = Math.round(Math.max(BASE_FS, Math.min(17, cssW / 60)));
+    const GUTTER = Math.round(fs * 3.8), LANE = Math.round(fs * 2.7), AXIS = Math.round(fs * 1.9);
+    this.gutter = GUTTER;
+    if (cv.dataset.fontPx !== String(fs)) cv.dataset.fontPx = fs; // for tests: the diagram's text size
     const cssH = AXIS + LANE * Math.max(1, lanes.length) + 8;
     const dpr = window.devicePixelRatio || 1;
     if (cv.width !== Math.round(cssW * dpr) || cv.height !== Math.round(cssH * dpr)) {
@@ -175,7 +182,7 @@ export class SpaceTime {
     const X = (t) => GUTTER + ((t - t0) / (t1 - t0)) * (cssW - GUTTER);
     const laneY = new Map();
     lanes.forEach((sv, i) => laneY.set(sv.id, AXIS + LANE * i + LANE / 2));
-    g.font = '11px system-ui, sans-serif';
+    g.font = fs + 'px system-ui, sans-serif';
     g.textBaseline = 'middle';
     // Time axis.
     g.fillStyle = colors.muted;
@@ -186,7 +193,7 @@ export class SpaceTime {
       const x = X(t);
       g.beginPath(); g.moveTo(x, AXIS - 4); g.lineTo(x, cssH); g.stroke();
       g.textAlign = 'center';
-      g.fillText(stepMs >= 1000 ? (t / 1000).toFixed(0) + 's' : (t / 1000).toFixed(stepMs >= 100 ? 1 : 2) + 's', x, 8);
+      g.fillText(stepMs >= 1000 ? (t / 1000).toFixed(0) + 's' : (t / 1000).toFixed(stepMs >= 100 ? 1 : 2) + 's', x, AXIS / 2 - 2);
     }
     // Future beyond what has been computed.
     if (maxT < t1) {
@@ -202,7 +209,7 @@ export class SpaceTime {
         if (b <= a) continue;
         g.fillStyle = PHASE_COLOR[ph[i].phase] || colors.grid;
         g.globalAlpha = ph[i].phase === 'down' ? 0.35 : 0.22;
-        g.fillRect(X(a), y - 5, X(b) - X(a), 10);
+        g.fillRect(X(a), y - fs * 0.45, X(b) - X(a), fs * 0.9);
       }
       g.globalAlpha = 1;
       g.strokeStyle = colors.ink;
@@ -241,7 +248,7 @@ export class SpaceTime {
         const mx = (x1 + x2) / 2, my = (y1 + yy2) / 2;
         g.fillStyle = colors.bg;
         const w = g.measureText(info.label).width + 4;
-        g.fillRect(mx - w / 2, my - 6, w, 12);
+        g.fillRect(mx - w / 2, my - fs * 0.55, w, fs * 1.1);
         g.fillStyle = colors.ink;
         g.textAlign = 'center';
         g.fillText(info.label, mx, my);
@@ -250,7 +257,7 @@ export class SpaceTime {
     }
     // Marks: roles, crashes, leaders established, violations.
     g.textAlign = 'center';
-    g.font = 'bold 11px system-ui, sans-serif';
+    g.font = 'bold ' + fs + 'px system-ui, sans-serif';
     for (const k of log.marks) {
       if (k.t < t0 || k.t > vt) continue;
       const x = X(k.t);
@@ -264,9 +271,9 @@ export class SpaceTime {
       g.fillStyle = k.kind === 'crash' ? colors.alarm : colors.bg;
       g.strokeStyle = k.kind === 'crash' ? colors.alarm : colors.ink;
       g.lineWidth = 1;
-      g.beginPath(); g.arc(x, y - 10, 7, 0, Math.PI * 2); g.fill(); g.stroke();
-      g.fillStyle = k.kind === 'crash' ? '#fff' : colors.ink;
-      g.fillText(k.label, x, y - 10);
+      g.beginPath(); g.arc(x, y - fs * 0.9, fs * 0.65, 0, Math.PI * 2); g.fill(); g.stroke();
+      g.fillStyle = k.kind === 'crash' ? colors.bg : colors.ink;
+      g.fillText(k.label, x, y - fs * 0.9);
     }
     // Cursor.
     const cx = X(vt);
@@ -275,8 +282,8 @@ export class SpaceTime {
     g.beginPath(); g.moveTo(cx, AXIS - 6); g.lineTo(cx, cssH); g.stroke();
     g.fillStyle = colors.accent;
     g.textAlign = cx > cssW - 60 ? 'right' : 'left';
-    g.font = '11px system-ui, sans-serif';
-    g.fillText(fmtMs(vt), cx + (cx > cssW - 60 ? -4 : 4), AXIS - 8 + 14);
+    g.font = fs + 'px system-ui, sans-serif';
+    g.fillText(fmtMs(vt), cx + (cx > cssW - 60 ? -4 : 4), AXIS + fs * 0.2);
     this.dirty = false;
   }
 }

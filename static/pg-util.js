@@ -89,7 +89,9 @@ export function fmtMs(ms) {
 // Okabe-Ito, the color-blind-safe palette. Message colors follow the ZAB phase
 // that uses the message (election orange, discovery sky blue, sync green,
 // broadcast blue/yellow/vermillion, clients purple); shapes and a short label
-// tell types of one family apart, so color is never the only cue.
+// tell types of one family apart, so color is never the only cue. Labels are
+// black on every fill but blue (4.5:1 or more); a packet's outline (the
+// widget's ink, widget.css) gives its shape 3:1 against the background.
 export const OKABE = {
   orange: '#E69F00', sky: '#56B4E9', green: '#009E73', yellow: '#F0E442',
   blue: '#0072B2', vermillion: '#D55E00', purple: '#CC79A7', grey: '#8c8c8c',
@@ -102,15 +104,15 @@ export const MSG = {
   OBSERVERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'triangle', label: 'OI', ink: '#000', desc: 'observer registers with the leader'},
   LEADERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'square', label: 'LI', ink: '#000', desc: 'leader proposes the new epoch'},
   ACKEPOCH: {fam: 'discovery', color: OKABE.sky, shape: 'circle', label: 'AE', ink: '#000', desc: 'learner accepts the epoch, sends its last zxid'},
-  DIFF: {fam: 'sync', color: OKABE.green, shape: 'square', label: 'D', ink: '#fff', desc: 'sync: missing txns follow'},
-  TRUNC: {fam: 'sync', color: OKABE.green, shape: 'triangle', label: 'T', ink: '#fff', desc: 'sync: cut your log back first'},
-  SNAP: {fam: 'sync', color: OKABE.green, shape: 'pentagon', label: 'S', ink: '#fff', desc: 'sync: a whole snapshot follows'},
-  NEWLEADER: {fam: 'sync', color: OKABE.green, shape: 'diamond', label: 'NL', ink: '#fff', desc: 'leader: the initial history is sent, ack it'},
-  UPTODATE: {fam: 'sync', color: OKABE.green, shape: 'circle', label: 'U', ink: '#fff', desc: 'leader: start serving'},
+  DIFF: {fam: 'sync', color: OKABE.green, shape: 'square', label: 'D', ink: '#000', desc: 'sync: missing txns follow'},
+  TRUNC: {fam: 'sync', color: OKABE.green, shape: 'triangle', label: 'T', ink: '#000', desc: 'sync: cut your log back first'},
+  SNAP: {fam: 'sync', color: OKABE.green, shape: 'pentagon', label: 'S', ink: '#000', desc: 'sync: a whole snapshot follows'},
+  NEWLEADER: {fam: 'sync', color: OKABE.green, shape: 'diamond', label: 'NL', ink: '#000', desc: 'leader: the initial history is sent, ack it'},
+  UPTODATE: {fam: 'sync', color: OKABE.green, shape: 'circle', label: 'U', ink: '#000', desc: 'leader: start serving'},
   PROPOSAL: {fam: 'broadcast', color: OKABE.blue, shape: 'square', label: 'P', ink: '#fff', desc: 'leader proposes a txn'},
   ACK: {fam: 'broadcast', color: OKABE.yellow, shape: 'circle', label: 'A', ink: '#000', desc: 'follower logged the txn'},
-  COMMIT: {fam: 'broadcast', color: OKABE.vermillion, shape: 'diamond', label: 'C', ink: '#fff', desc: 'a quorum acked: apply it'},
-  INFORM: {fam: 'broadcast', color: OKABE.vermillion, shape: 'square', label: 'I', ink: '#fff', desc: 'committed txn for an observer'},
+  COMMIT: {fam: 'broadcast', color: OKABE.vermillion, shape: 'diamond', label: 'C', ink: '#000', desc: 'a quorum acked: apply it'},
+  INFORM: {fam: 'broadcast', color: OKABE.vermillion, shape: 'square', label: 'I', ink: '#000', desc: 'committed txn for an observer'},
   PING: {fam: 'ping', color: OKABE.grey, shape: 'circle', label: '', ink: '#000', desc: 'heartbeat'},
   REQUEST: {fam: 'client', color: OKABE.purple, shape: 'triangle', label: 'R', ink: '#000', desc: 'a write forwarded to the leader'},
   SYNC: {fam: 'client', color: OKABE.purple, shape: 'square', label: 'Sy', ink: '#000', desc: 'reply to a client sync()'},
@@ -179,13 +181,36 @@ export function throttle(fn, ms) {
   };
 }
 
+// Requests by session and cxid, so that a reply that does not carry its path
+// (a CONNECTIONLOSS: the server answered without looking at the request) is
+// still told with it. noteRequest takes every "request" event.
+const requests = new Map();
+export function noteRequest(e) {
+  const r = e.req || {};
+  requests.set(`${e.client ?? r.session}:${r.cxid}`, r);
+  if (requests.size > 512) requests.delete(requests.keys().next().value);
+}
+
+// HINTS says what a failed reply means for the write, in plain words.
+const HINTS = {
+  CONNECTIONLOSS: 'the server was not serving (no leader, or it lost its leader) and dropped the connection: the outcome is unknown, the write may or may not commit; read the path to find out, and write again once a leader is in broadcast',
+  NODEEXISTS: 'the znode already exists: set it instead (the Write button sets a path the leader already has)',
+  NONODE: 'no such znode (or its parent is missing)',
+  BADVERSION: 'the znode changed since that version',
+  NOTEMPTY: 'the znode has children',
+};
+
 // replyText tells what a client got back: "4.21 s: s1 answered create /a: OK (zxid 2·1)".
 export function replyText(e) {
   const r = e.reply;
+  const req = requests.get(`${e.client ?? r.session}:${r.cxid}`) || {};
   const ok = r.err === 'OK' || r.err === 0 || r.err == null;
-  return `${fmtMs(e.t)}: s${r.server || e.node} answered ${r.op || ''} ${r.path || ''}: ${ok ? 'OK' : r.err}` +
+  const op = r.op || req.op || '';
+  const path = r.path || req.path || '';
+  const what = [op, path].filter(Boolean).join(' ');
+  return `${fmtMs(e.t)}: s${r.server || e.node} answered ${what}: ${ok ? 'OK' : r.err}` +
     (ok && r.zxid && r.zxid !== '0x0' ? ` (zxid ${zx(r.zxid)})` : '') +
-    (ok ? '' : ' — the write did not happen; try again once every server is in broadcast');
+    (ok ? '' : ' — ' + (HINTS[r.err] || 'the request failed'));
 }
 
 export function describe(e) {

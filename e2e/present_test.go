@@ -1,0 +1,216 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// measureJS measures widget n (0-based) from the DOM: the rendered size of
+// its texts (SVG font sizes times the ring's scale), contrast ratios (text
+// 4.5:1 against what is behind it, shapes and lines 3:1 against the widget's
+// background) and packets drawn on one spot. It returns a JSON report.
+const measureJS = `(() => {
+  const w = document.querySelectorAll('[data-widget]')[%d];
+  const rgb = (c) => { const m = String(c).match(/rgba?\(([^)]+)\)/); if (!m) return null; const v = m[1].split(',').map(Number); return v.length > 3 && v[3] === 0 ? null : v.slice(0, 3); };
+  const lum = (v) => { const c = v.map((x) => { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); }); return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]; };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c) return c; } return [255, 255, 255]; };
+  const wbg = bgOf(w);
+  const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden' && !el.closest('[hidden]') && el.closest('[style*="display: none"]') === null; };
+  const px = (el) => { const f = parseFloat(getComputedStyle(el).fontSize); const m = el.getScreenCTM && el.getScreenCTM(); return m ? f * Math.hypot(m.a, m.b) : f; };
+  const minPx = (sel) => { let v = Infinity; for (const el of w.querySelectorAll(sel)) if (shown(el) && el.textContent.trim()) v = Math.min(v, px(el)); return v === Infinity ? 0 : +v.toFixed(1); };
+  const bad = [];
+  let minText = Infinity, minTextRatio = Infinity, minShapeRatio = Infinity;
+  const check = (what, fg, bg, need, el) => {
+    if (!fg || !bg) return;
+    const r = ratio(fg, bg);
+    if (need >= 4.5) minTextRatio = Math.min(minTextRatio, r); else minShapeRatio = Math.min(minShapeRatio, r);
+    if (r < need) bad.push(what + ' ' + r.toFixed(2) + ':1 < ' + need + ' (' + (el.textContent || el.getAttribute('class') || '').trim().slice(0, 30) + ')');
+  };
+  // HTML text: every element with its own visible text, against the first
+  // opaque background behind it (disabled controls are exempt, as in WCAG).
+  for (const el of w.querySelectorAll('*')) {
+    if (el instanceof SVGElement || !shown(el) || el.closest(':disabled') || el.closest('.zw-sr') || el.closest('canvas')) continue;
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const cs = getComputedStyle(el);
+    if (parseFloat(cs.fontSize) < 1) continue; // no text drawn (zxid labels in a narrow log strip)
+    minText = Math.min(minText, parseFloat(cs.fontSize));
+    check('text', rgb(cs.color), bgOf(el), 4.5, el);
+  }
+  // The ring: texts on a server's body or on the background (a halo).
+  for (const n of w.querySelectorAll('.zw-node')) {
+    const body = rgb(getComputedStyle(n.querySelector('.zw-node-body')).fill);
+    for (const t of n.querySelectorAll('.zw-node-name, .zw-node-role')) if (shown(t)) check('node text', rgb(getComputedStyle(t).fill), body, 4.5, t);
+    for (const t of n.querySelectorAll('.zw-node-info, .zw-node-timer, .zw-node-quorum')) if (shown(t) && t.textContent.trim()) check('ring text', rgb(getComputedStyle(t).fill), wbg, 4.5, t);
+    check('server outline', rgb(getComputedStyle(n.querySelector('.zw-node-body')).stroke), wbg, 3, n);
+    const arc = n.querySelector('.zw-timer');
+    if (n.dataset.timer && n.dataset.timer !== 'quorum') check('timer arc', rgb(getComputedStyle(arc).stroke), wbg, 3, arc);
+  }
+  for (const l of w.querySelectorAll('.zw-link')) if (getComputedStyle(l).visibility !== 'hidden') { check('link', rgb(getComputedStyle(l).stroke), wbg, 3, l); break; }
+  for (const c of w.querySelectorAll('.zw-callout')) if (shown(c)) {
+    const box = rgb(getComputedStyle(c.querySelector('.zw-callout-box')).fill);
+    for (const t of c.querySelectorAll('text')) check('callout text', rgb(getComputedStyle(t).fill), box, 4.5, t);
+  }
+  const pkts = [...w.querySelectorAll('.zw-ring .zw-pkt')].filter(shown);
+  for (const g of pkts) {
+    const shape = g.querySelector('.zw-pkt-shape'), lab = g.querySelector('.zw-pkt-label');
+    const cs = getComputedStyle(shape);
+    const sw = parseFloat(cs.strokeWidth) * Math.hypot(shape.getScreenCTM().a, shape.getScreenCTM().b);
+    if (sw < 1.5) bad.push('packet outline ' + sw.toFixed(2) + ' px');
+    check('packet outline', rgb(cs.stroke), wbg, 3, g);
+    if (lab.textContent) check('packet label ' + g.dataset.msg, rgb(getComputedStyle(lab).fill), rgb(cs.fill), 4.5, lab);
+  }
+  // Packets on one spot: no two packets of one link overlap, and no two
+  // packets anywhere share a centre.
+  const boxes = pkts.map((g) => { const r = g.querySelector('.zw-pkt-shape').getBoundingClientRect(); return {msg: g.dataset.msg, link: [g.dataset.from, g.dataset.to].sort().join('-'), r, cx: r.x + r.width / 2, cy: r.y + r.height / 2}; });
+  const overlaps = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    const hit = a.r.left < b.r.right - 0.5 && b.r.left < a.r.right - 0.5 && a.r.top < b.r.bottom - 0.5 && b.r.top < a.r.bottom - 0.5;
+    if ((a.link === b.link && hit) || Math.hypot(a.cx - b.cx, a.cy - b.cy) < 4) overlaps.push(a.msg + '@' + a.link + ' ' + b.msg + '@' + b.link);
+  }
+  const ring = w.querySelector('.zw-ring').getBoundingClientRect();
+  return JSON.stringify({ring: Math.round(ring.width), name: minPx('.zw-node-name'), role: minPx('.zw-node-role'), info: minPx('.zw-node-info'),
+    timer: minPx('.zw-node-timer'), pkt: minPx('.zw-ring .zw-pkt-label'), packets: pkts.length, overlaps, bad: bad.slice(0, 12), nbad: bad.length,
+    minText: minText === Infinity ? 0 : minText, minTextRatio: +minTextRatio.toFixed(2), minShapeRatio: +minShapeRatio.toFixed(2)});
+})()`
+
+type measure struct {
+	Ring, Packets, Nbad                   int
+	Name, Role, Info, Timer, Pkt, MinText float64
+	MinTextRatio, MinShapeRatio           float64
+	Overlaps, Bad                         []string
+}
+
+func (p *page) measure(n int) measure {
+	p.t.Helper()
+	var m measure
+	if err := json.Unmarshal([]byte(eval[string](p, fmt.Sprintf(measureJS, n-1))), &m); err != nil {
+		p.t.Fatalf("measure: %v", err)
+	}
+	return m
+}
+
+// media sets emulated media features for the tab (color scheme, reduced
+// motion); the ones not named fall back to the browser's.
+func (p *page) media(features ...string) {
+	p.t.Helper()
+	var fs []*emulation.MediaFeature
+	for i := 0; i+1 < len(features); i += 2 {
+		fs = append(fs, &emulation.MediaFeature{Name: features[i], Value: features[i+1]})
+	}
+	err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: fs})
+		return err
+	}))
+	if err != nil {
+		p.t.Fatalf("media %v: %v", features, err)
+	}
+}
+
+// scheme switches prefers-color-scheme for the tab.
+func (p *page) scheme(value string) { p.media("prefers-color-scheme", value) }
+
+// screens are the sizes the acceptance tests measure: a phone, a laptop, a
+// 1080p projector.
+var screens = []struct {
+	name string
+	w, h int
+	// Minimum rendered sizes (CSS px) of node names and packet labels.
+	name2, pkt float64
+}{
+	{"phone", 390, 844, 14, 10},
+	{"laptop", 1280, 800, 18, 12},
+	{"projector", 1920, 1080, 24, 14},
+}
+
+// pauseWithPackets waits until widget n has at least k packets in flight
+// (not PINGs) and pauses it, so the frame holds still while it is measured.
+func (p *page) pauseWithPackets(n, k int) {
+	p.t.Helper()
+	w := widgetJS(n)
+	p.wait(fmt.Sprintf("%d packets in flight", k), fmt.Sprintf(`(() => { const w = %s; const c = [...w.querySelectorAll('.zw-pkt')].filter((g) => g.style.display !== 'none').length;
+	  if (c >= %d && w.dataset.playing === 'true') { w.querySelector('.zw-play').click(); return true; } return c >= %d && w.dataset.playing === 'false'; })()`, w, k, k), 60*time.Second)
+}
+
+// TestPresentationSizes: at a phone's, a laptop's and a projector's size, in
+// light and dark, the playground's texts are big enough, text has 4.5:1 and
+// shapes 3:1 against what is behind them, no two packets sit on one spot, the
+// controls sit beside the ring (below it on a phone, in a bar that stays on
+// screen), and the widget uses the width. Screenshots land in e2e/artifacts.
+func TestPresentationSizes(t *testing.T) {
+	base := startSite(t)
+	for _, sc := range screens {
+		t.Run(sc.name, func(t *testing.T) {
+			b := newBrowser(t, sc.w, sc.h)
+			p := newPage(t, b, base+"/playground", sc.w, sc.h)
+			w := widgetJS(1)
+			p.wait("the widget to mount", w+`.dataset.simTime !== undefined`, 30*time.Second)
+			p.wait("a leader in broadcast", w+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
+			// Writes put proposals, acks and commits on every link.
+			for i := 0; i < 3; i++ {
+				p.click("Write", button(1, "Write"))
+			}
+			p.pauseWithPackets(1, 4)
+			eval[bool](p, `(`+w+`.scrollIntoView({block: 'start'}), true)`)
+			for _, theme := range []string{"light", "dark"} {
+				p.scheme(theme)
+				p.wait("the theme", fmt.Sprintf(`matchMedia('(prefers-color-scheme: %s)').matches`, theme), 5*time.Second)
+				eval[bool](p, w+`.__zw.dirty = true, `+w+`.__zw.kick(), true`)
+				time.Sleep(150 * time.Millisecond) // two frames to repaint in the new theme
+				m := p.measure(1)
+				t.Logf("%s %dx%d %s: ring %d px, names %.1f px, roles %.1f, info %.1f, timers %.1f, packet labels %.1f (%d packets), smallest HTML text %.1f px, lowest text contrast %.2f:1, lowest shape contrast %.2f:1",
+					sc.name, sc.w, sc.h, theme, m.Ring, m.Name, m.Role, m.Info, m.Timer, m.Pkt, m.Packets, m.MinText, m.MinTextRatio, m.MinShapeRatio)
+				if m.Name < sc.name2 {
+					t.Errorf("%s: node names %.1f px, want ≥ %.0f", theme, m.Name, sc.name2)
+				}
+				if m.Pkt < sc.pkt {
+					t.Errorf("%s: packet labels %.1f px, want ≥ %.0f", theme, m.Pkt, sc.pkt)
+				}
+				if m.MinText < 12 {
+					t.Errorf("%s: smallest text %.1f px, want ≥ 12", theme, m.MinText)
+				}
+				if m.Nbad > 0 {
+					t.Errorf("%s: %d contrast failures: %s", theme, m.Nbad, strings.Join(m.Bad, "; "))
+				}
+				if len(m.Overlaps) > 0 {
+					t.Errorf("%s: packets on one spot: %v", theme, m.Overlaps)
+				}
+				p.shot(fmt.Sprintf("present-%s-%s", sc.name, theme))
+			}
+			p.scheme("light")
+			// The controls: Play and Kill leader on screen with the ring
+			// (beside it, or on a phone in the bar at the bottom).
+			vis := eval[string](p, fmt.Sprintf(`(() => { const w = %s; const inView = (el) => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.width > 0; };
+			  const ring = w.querySelector('.zw-ring').getBoundingClientRect();
+			  return JSON.stringify({play: inView(w.querySelector('.zw-play')), step: inView(w.querySelector('.zw-transport .zw-btn:nth-child(2)')), ringTop: ring.top >= 0,
+			    beside: w.querySelector('.zw-play').getBoundingClientRect().left > ring.right, wide: w.getBoundingClientRect().width / innerWidth}); })()`, w))
+			var v struct {
+				Play, Step, RingTop, Beside bool
+				Wide                        float64
+			}
+			if err := json.Unmarshal([]byte(vis), &v); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: play on screen %v, step %v, beside the ring %v, widget %.0f%% of the width", sc.name, v.Play, v.Step, v.Beside, v.Wide*100)
+			if !v.Play || !v.Step {
+				t.Errorf("with the widget's top at the top of the screen, Play/Step are off screen: %s", vis)
+			}
+			if sc.w >= 1280 && !v.Beside {
+				t.Errorf("at %dx%d the transport is not beside the ring: %s", sc.w, sc.h, vis)
+			}
+			if v.Wide < 0.9 {
+				t.Errorf("the widget uses %.0f%% of the width, want ≥ 90%%", v.Wide*100)
+			}
+		})
+	}
+}
