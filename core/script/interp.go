@@ -1,6 +1,7 @@
 package script
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -210,14 +211,20 @@ func clip(s string) string {
 // statement was not applied for a reason of the script's (a reference, the
 // state refusing it), or the Target's own error.
 func (in *Interp) Exec(st Stmt) (Outcome, error) {
-	out, err := in.exec(st)
+	return in.ExecContext(context.Background(), st)
+}
+
+// ExecContext is Exec with a context for the Target's client requests (a
+// live ensemble stops waiting for an answer when it is done).
+func (in *Interp) ExecContext(ctx context.Context, st Stmt) (Outcome, error) {
+	out, err := in.exec(ctx, st)
 	if e, ok := err.(*Error); ok && e.Verb == VerbNone {
 		e.Verb = st.Verb
 	}
 	return out, err
 }
 
-func (in *Interp) exec(st Stmt) (Outcome, error) {
+func (in *Interp) exec(ctx context.Context, st Stmt) (Outcome, error) {
 	t := in.t
 	out := Outcome{Verb: st.Verb}
 	switch st.Verb {
@@ -250,9 +257,9 @@ func (in *Interp) exec(st Stmt) (Outcome, error) {
 		out.Text = "heal"
 		in.done(out)
 	case Create, Set, Delete, Get, Sync:
-		return in.request(st)
+		return in.request(ctx, st)
 	case Load:
-		return in.load(st)
+		return in.load(ctx, st)
 	case Expect:
 		return out, in.expectStmt(st)
 	case Faults:
@@ -456,22 +463,22 @@ func RequestText(req ztree.Request, via core.NodeID, async bool) string {
 }
 
 // submit records and sends one request.
-func (in *Interp) submit(verb Verb, via core.NodeID, req ztree.Request, async bool) (Call, error) {
+func (in *Interp) submit(ctx context.Context, verb Verb, via core.NodeID, req ztree.Request, async bool) (Call, error) {
 	in.done(Outcome{Verb: verb, Text: RequestText(req, via, async), Servers: []core.NodeID{via}, Req: req})
-	return in.t.Submit(via, req)
+	return in.t.Submit(ctx, via, req)
 }
 
 // requestWaitMs bounds the wait for a synchronous request's reply.
 const requestWaitMs = 10000
 
-func (in *Interp) request(st Stmt) (Outcome, error) {
+func (in *Interp) request(ctx context.Context, st Stmt) (Outcome, error) {
 	out := Outcome{Verb: st.Verb, Req: st.Req}
 	via, err := in.via(st.Refs)
 	if err != nil {
 		return out, err
 	}
 	out.Text = RequestText(st.Req, via, st.Async)
-	call, err := in.submit(st.Verb, via, st.Req, st.Async)
+	call, err := in.submit(ctx, st.Verb, via, st.Req, st.Async)
 	if err != nil {
 		return out, err
 	}
@@ -503,13 +510,13 @@ func DescribeReply(c Call) string {
 
 // load makes /load and sends N setData writes to it, pipelined, then waits
 // for all of them (at most 60s).
-func (in *Interp) load(st Stmt) (Outcome, error) {
+func (in *Interp) load(ctx context.Context, st Stmt) (Outcome, error) {
 	out := Outcome{Verb: Load}
 	via, err := in.via(st.Refs)
 	if err != nil {
 		return out, err
 	}
-	mk, err := in.submit(Create, via, ztree.Request{Op: ztree.OpCreate, Path: "/load", Data: "0"}, true)
+	mk, err := in.submit(ctx, Create, via, ztree.Request{Op: ztree.OpCreate, Path: "/load", Data: "0"}, true)
 	if err != nil {
 		return out, err
 	}
@@ -517,7 +524,7 @@ func (in *Interp) load(st Stmt) (Outcome, error) {
 	out.Text = fmt.Sprintf("load %d via %v", st.Count, mk.Server())
 	calls := []Call{mk}
 	for i := 0; i < st.Count; i++ {
-		c, err := in.submit(Set, mk.Server(), ztree.Request{Op: ztree.OpSetData, Path: "/load", Data: strconv.Itoa(i + 1), Version: -1}, true)
+		c, err := in.submit(ctx, Set, mk.Server(), ztree.Request{Op: ztree.OpSetData, Path: "/load", Data: strconv.Itoa(i + 1), Version: -1}, true)
 		if err != nil {
 			return out, err
 		}

@@ -1,6 +1,7 @@
 package script
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -64,7 +65,7 @@ func (f *fake) Partition(g [][]core.NodeID) error         { return f.log("partit
 func (f *fake) Cut(a, b core.NodeID, both bool) error     { return f.log("cut %v %v %v", a, b, both) }
 func (f *fake) Delay(a, b core.NodeID, ms int64) error    { return f.log("delay %v %v %d", a, b, ms) }
 func (f *fake) WaitUntil(ms int64, cond func() bool) bool { f.now += ms; return cond() }
-func (f *fake) Submit(via core.NodeID, req ztree.Request) (Call, error) {
+func (f *fake) Submit(_ context.Context, via core.NodeID, req ztree.Request) (Call, error) {
 	f.log("submit %v %v", via, req.Op)
 	return fakeCall{via, req}, nil
 }

@@ -1,6 +1,8 @@
 package script
 
 import (
+	"context"
+
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/ztree"
 )
@@ -39,8 +41,9 @@ type Target interface {
 	// Submit sends a client request to server via. Via is 0 when the
 	// statement named no server and there is no leader: the simulator's
 	// client then tries a running server its seed picks; a live ensemble
-	// refuses.
-	Submit(via core.NodeID, req ztree.Request) (Call, error)
+	// refuses. A live ensemble stops waiting for the answer when ctx is
+	// done; the simulator ignores ctx.
+	Submit(ctx context.Context, via core.NodeID, req ztree.Request) (Call, error)
 
 	// Run lets ms milliseconds pass.
 	Run(ms int64)

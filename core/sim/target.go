@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"context"
+
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/script"
 	"github.com/zabplay/zabplay/core/ztree"
@@ -46,7 +48,7 @@ func (t target) Cut(from, to core.NodeID, bothWays bool) error {
 
 func (t target) Delay(a, b core.NodeID, ms int64) error { return t.c().Delay(a, b, ms) }
 
-func (t target) Submit(via core.NodeID, req ztree.Request) (script.Call, error) {
+func (t target) Submit(_ context.Context, via core.NodeID, req ztree.Request) (script.Call, error) {
 	op, err := t.c().Submit(sessionScenario, via, req)
 	if err != nil {
 		return nil, err

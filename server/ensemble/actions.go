@@ -120,13 +120,13 @@ func (e *Ensemble) Exec(ctx context.Context, st script.Stmt) (script.Outcome, er
 		return script.Outcome{}, bad("the ensemble has stopped")
 	}
 	if !st.Verb.IsRequest() {
-		return in.Exec(st)
+		return in.ExecContext(ctx, st)
 	}
 	res, err := e.reserve(st.Req)
 	if err != nil {
 		return script.Outcome{}, err
 	}
-	out, err := in.Exec(st)
+	out, err := in.ExecContext(ctx, st)
 	if err != nil || out.Call == nil || !out.Call.Done() {
 		e.release(res, nil)
 	} else {

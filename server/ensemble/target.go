@@ -113,7 +113,7 @@ func (t live) Delay(a, b core.NodeID, ms int64) error {
 
 // Submit sends a client request and waits for its answer (RequestWait at
 // most): a live request is never async, its answer is the action's.
-func (t live) Submit(via core.NodeID, req ztree.Request) (script.Call, error) {
+func (t live) Submit(ctx context.Context, via core.NodeID, req ztree.Request) (script.Call, error) {
 	e := t.e
 	if via == 0 {
 		return nil, script.Refused("there is no established leader at %dms: name a server (via sN)", t.Now())
@@ -125,7 +125,7 @@ func (t live) Submit(via core.NodeID, req ztree.Request) (script.Call, error) {
 	if n == nil {
 		return nil, bad("%v is down", m.id)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), RequestWait)
+	ctx, cancel := context.WithTimeout(ctx, RequestWait)
 	defer cancel()
 	rep, err := n.Request(ctx, core.Request{Request: req})
 	switch {
