@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zabplay/zabplay/server/ensemble"
 )
 
 // Step (n) moves from one narrated event to the next: every press ends on a
@@ -65,4 +67,21 @@ func TestNarrationScript(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// Live mode is narrated too: the live ensemble's events go through the same
+// narrator, so killing the leader is told in words.
+func TestNarrationLive(t *testing.T) {
+	base, _ := startLiveSite(t, ensemble.Options{})
+	b := newBrowser(t, 1280, 900)
+	p := newPage(t, b, base+"/playground?voters=3&observers=0", 1280, 900)
+	w := widgetJS(1)
+	p.wait("the widget", w+`?.dataset.simTime != null`, 30*time.Second)
+	p.click("Live", button(1, "Live"))
+	p.wait("live mode", w+`.dataset.mode === 'live'`, 30*time.Second)
+	p.wait("a leader", w+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
+	p.wait("Kill leader to be enabled", `!document.evaluate(`+jsString(button(1, "Kill leader"))+`, document, null, 9, null).singleNodeValue.disabled`, 10*time.Second)
+	p.click("Kill leader", button(1, "Kill leader"))
+	p.wait("the crash told", `[...`+w+`.querySelectorAll('.zw-caption')].some(li => /crashed/.test(li.textContent))`, 20*time.Second)
+	p.wait("the new election told", `[...`+w+`.querySelectorAll('.zw-caption')].some(li => /decides|LOOKING|election|vote/.test(li.textContent))`, 30*time.Second)
 }

@@ -69,7 +69,7 @@ export class Captions {
     for (let i = this.items.length - 1; i >= 0; i--) {
       const c = this.items[i];
       rows.push(h('li', {class: i === this.items.length - 1 ? 'zw-caption zw-caption-new' : 'zw-caption',
-        'data-key': c.key, 'data-node': c.node ? 's' + c.node : null},
+        'data-key': c.key, 'data-server': c.node ? 's' + c.node : null},
         h('span', {class: 'zw-caption-t'}, fmtMs(c.t)), ' ', c.text));
     }
     this.list.replaceChildren(...rows);

@@ -310,6 +310,7 @@ class Widget {
       return;
     }
     if (res.notice) this.say(res.notice);
+    if (this.narr && res.events?.length) res = {...res, captions: this.narr.narrate(res.events)};
     if (res.reset) {
       this.log.reset(res.state, res.state.t);
       this.lastVote.clear();
@@ -348,12 +349,17 @@ class Widget {
     this.saved = {sim: this.sim, vt: this.vt, maxT: this.maxT, playing: this.playing};
     this.sim = live;
     this.mode = 'live';
+    this.captions.reset([]);
     this.pendingSeek = null;
     this.alarmKey = '';
     this.alarm.el.hidden = true;
     this.playing = true;
     this.syncMode();
     const res = live.frame(0);
+    // Live events are narrated here, by the same narrator the simulator uses.
+    const lc = res.state.config || {};
+    this.narr = this.api.narrator?.({voters, observers, tickMs: lc.tickMs || 0, syncLimit: lc.syncLimit || 0,
+      initLimit: lc.initLimit || 0, lang: lang()}) || null;
     this.maxT = res.state.t;
     this.liveFrame(res);
     if (this.task) this.task.rebase(res.state);
@@ -371,6 +377,8 @@ class Widget {
     this.sim = saved.sim;
     this.mode = 'sim';
     live.destroy();
+    this.narr?.destroy();
+    this.narr = null;
     this.maxT = saved.maxT;
     this.playing = saved.playing;
     this.syncMode();

@@ -43,6 +43,19 @@ async function boot(base) {
       return new Sim(api, r.id, r);
     },
     bugs() { return JSON.parse(api.bugs()); },
+    /** A narrator for events from elsewhere (a live ensemble): {narrate(events) -> captions, destroy()}. */
+    narrator(config) {
+      const r = JSON.parse(api.narrator(JSON.stringify(config)));
+      if (r.error) return null;
+      return {
+        narrate(events) {
+          if (!events || !events.length) return [];
+          const out = JSON.parse(api.narrate(r.id, JSON.stringify(events)));
+          return out.captions || [];
+        },
+        destroy() { api.destroyNarrator(r.id); },
+      };
+    },
   };
 }
 

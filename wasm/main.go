@@ -20,8 +20,10 @@ import (
 const maxPlayers = 64
 
 var (
-	players = map[int]*entry{}
-	nextID  = 1
+	players    = map[int]*entry{}
+	narrators  = map[int]*narrate.Narrator{}
+	nextID     = 1
+	maxNarrate = 64
 )
 
 // entry is one simulation: the Player and its narration.
@@ -50,7 +52,13 @@ func main() {
 		"export":  js.FuncOf(withPlayer(doExport)),
 		"destroy": js.FuncOf(destroy),
 		"bugs":    js.FuncOf(bugs),
-		"version": "1",
+		// A narrator for events that do not come from a Player here (a live
+		// ensemble's websocket): narrator(config) -> {"id"}, narrate(id,
+		// eventsJSON) -> {"captions"}, destroyNarrator(id).
+		"narrator":        js.FuncOf(newNarrator),
+		"narrate":         js.FuncOf(doNarrate),
+		"destroyNarrator": js.FuncOf(destroyNarrator),
+		"version":         "1",
 	}
 	js.Global().Set("zabplay", js.ValueOf(api))
 	if ready := js.Global().Get("zabplayReady"); ready.Type() == js.TypeFunction {
@@ -258,4 +266,66 @@ func bugs(js.Value, []js.Value) any {
 		out = append(out, bug{b.String(), b.Title()})
 	}
 	return reply(out)
+}
+
+// newNarrator(config): config is {"voters": 3, "observers": 0, "tickMs": 100,
+// "syncLimit": 5, "initLimit": 10, "lang": "zh"}.
+func newNarrator(_ js.Value, args []js.Value) any {
+	if len(args) < 1 || args[0].Type() != js.TypeString {
+		return errorJSON(fmt.Errorf("narrator(configJSON): config must be a JSON string"))
+	}
+	var c struct {
+		Voters, Observers, TickMs, SyncLimit, InitLimit int
+		Lang                                            string
+	}
+	if err := json.Unmarshal([]byte(args[0].String()), &c); err != nil {
+		return errorJSON(fmt.Errorf("narrator: config: %w", err))
+	}
+	if c.Voters < 1 || c.Voters > 9 || c.Observers < 0 || c.Observers > 4 {
+		return errorJSON(fmt.Errorf("narrator: want 1-9 voters and 0-4 observers"))
+	}
+	if len(narrators) >= maxNarrate {
+		return errorJSON(fmt.Errorf("narrator: %d narrators on this page; destroy one first", maxNarrate))
+	}
+	var voters, observers []core.NodeID
+	for i := 1; i <= c.Voters+c.Observers; i++ {
+		if i <= c.Voters {
+			voters = append(voters, core.NodeID(i))
+		} else {
+			observers = append(observers, core.NodeID(i))
+		}
+	}
+	id := nextID
+	nextID++
+	narrators[id] = narrate.New(narrate.Config{Voters: voters, Observers: observers, TickMs: c.TickMs,
+		SyncLimit: c.SyncLimit, InitLimit: c.InitLimit, Lang: narrate.ParseLang(c.Lang)})
+	return reply(map[string]int{"id": id})
+}
+
+// doNarrate(id, eventsJSON): the captions of these events, in order.
+func doNarrate(_ js.Value, args []js.Value) any {
+	if len(args) < 2 || args[0].Type() != js.TypeNumber || args[1].Type() != js.TypeString {
+		return errorJSON(fmt.Errorf("narrate(id, eventsJSON): want a narrator id and a JSON array"))
+	}
+	n := narrators[args[0].Int()]
+	if n == nil {
+		return errorJSON(fmt.Errorf("no narrator %d (destroyed?)", args[0].Int()))
+	}
+	var evs []core.Event
+	if err := json.Unmarshal([]byte(args[1].String()), &evs); err != nil {
+		return errorJSON(fmt.Errorf("narrate: events: %w", err))
+	}
+	out := []narrate.Caption{}
+	for _, e := range evs {
+		out = append(out, n.Observe(e)...)
+	}
+	out = append(out, n.Flush()...)
+	return reply(map[string]any{"captions": out})
+}
+
+func destroyNarrator(_ js.Value, args []js.Value) any {
+	if len(args) > 0 && args[0].Type() == js.TypeNumber {
+		delete(narrators, args[0].Int())
+	}
+	return "{}"
 }
