@@ -23,7 +23,9 @@ import "strconv"
 //	propose      core        Node=leader, Zxid, Epoch, Hash (txn hash), Text (txn)
 //	deliver      core        Node, Zxid, Digest, PrevZxid, PrevDigest, Hash, Text, Client+Seq (the session and cxid of the write); Snapshot=true for a whole SNAP image
 //	established  core        Node=leader, Epoch, Zxid (last zxid of its initial history), Digest
-//	sync-mode    core        Node=leader, Peer=learner, Mode (EMPTY-DIFF, DIFF, TRUNC, TRUNC+DIFF, SNAP), Zxid
+//	sync-mode    core        Node=leader, Peer=learner, Mode (EMPTY-DIFF, DIFF, TRUNC, TRUNC+DIFF, SNAP), Zxid (where live
+//	             broadcast takes over), PeerZxid (the learner's last zxid), MinCommitted and MaxCommitted (the
+//	             leader's committed-log window), LogStart (the first zxid of its txn log; 0: empty)
 //	truncate     core        Node, Zxid (truncated to), Removed (zxid+digest of removed entries)
 //	warn         core        Node, Text (a protocol anomaly ZooKeeper logs as a warning)
 //	fatal        core        Node, Text (ZooKeeper would exit the process; the core reloads from disk and looks for a leader),
@@ -31,7 +33,7 @@ import "strconv"
 //	request      driver      Client, Req
 //	reply        driver      Client, Reply
 //	crash, restart, pause, resume   driver  Node; a restart's Zxid is the last txn on the server's disk
-//	partition, heal, cut            driver  Text
+//	partition, heal, cut            driver  Text; a partition's Groups (every server on exactly one side)
 //	violation    checker     Text (property: explanation)
 type EventKind uint8
 
@@ -126,6 +128,14 @@ type Event struct {
 	ID         uint64      `json:"id,omitempty"`
 	Arrive     int64       `json:"arrive,omitempty"`
 	Mode       string      `json:"mode,omitempty"`
+	// The sync decision's inputs (sync-mode): the learner's last zxid, the
+	// leader's committed-log window and the first zxid of its txn log.
+	PeerZxid     Zxid `json:"peerZxid,omitempty"`
+	MinCommitted Zxid `json:"minCommitted,omitempty"`
+	MaxCommitted Zxid `json:"maxCommitted,omitempty"`
+	LogStart     Zxid `json:"logStart,omitempty"`
+	// Groups (partition): the sides, every server in exactly one.
+	Groups [][]NodeID `json:"groups,omitempty"`
 	Reason     string      `json:"reason,omitempty"`
 	Text       string      `json:"text,omitempty"`
 	Removed    []Removed   `json:"removed,omitempty"`

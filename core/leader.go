@@ -366,9 +366,11 @@ func (n *Node) onAckEpoch(h *handler, m Message) {
 // atomic step (the leader lock in LearnerHandler.run).
 func (n *Node) syncLearner(h *handler) {
 	l := n.lead
+	minC, maxC, logStart := n.syncRange()
 	mode, current := n.syncFollower(h, h.ss.zxid)
 	h.lastSyncMode = mode
-	n.emit(Event{Kind: EvSyncMode, Peer: h.id, Mode: mode, Zxid: current})
+	n.emit(Event{Kind: EvSyncMode, Peer: h.id, Mode: mode, Zxid: current,
+		PeerZxid: h.ss.zxid, MinCommitted: minC, MaxCommitted: maxC, LogStart: logStart})
 	// startForwarding.
 	if l.lastProposed > current && !h.observer {
 		for _, p := range l.outstanding {

@@ -25,10 +25,7 @@ func (n *Node) syncFollower(h *handler, peerLast Zxid) (string, Zxid) {
 	l := n.lead
 	lastProcessed := n.lastProcessed
 	window := n.commitWindow()
-	minC, maxC := lastProcessed, lastProcessed
-	if len(window) > 0 {
-		minC, maxC = window[0].Zxid, window[len(window)-1].Zxid
-	}
+	minC, maxC, _ := n.syncRange()
 	newEpochPeer := peerLast.Counter() == 0
 	q := &syncQueue{queuedTo: peerLast}
 	current := peerLast
@@ -97,6 +94,22 @@ func (n *Node) syncFollower(h *handler, peerLast Zxid) (string, Zxid) {
 }
 
 func (q *syncQueue) add(m Message) { q.msgs = append(q.msgs, m) }
+
+// syncRange is what syncFollower compares a learner's last zxid with: the
+// leader's committed-log window (minCommittedLog..maxCommittedLog, or its last
+// processed zxid when the window is empty) and the first zxid of its txn log
+// (0 when the log is empty).
+func (n *Node) syncRange() (minC, maxC, logStart Zxid) {
+	window := n.commitWindow()
+	minC, maxC = n.lastProcessed, n.lastProcessed
+	if len(window) > 0 {
+		minC, maxC = window[0].Zxid, window[len(window)-1].Zxid
+	}
+	if len(n.log) > 0 {
+		logStart = n.log[0].Zxid
+	}
+	return minC, maxC, logStart
+}
 
 // logCanSync checks LearnerHandler's txn-log path: the log must start at or
 // before peerLast, and the bytes to send must stay under SnapshotSizeFactor ×

@@ -229,7 +229,7 @@ func (n *Narrator) observe(e core.Event) {
 	case core.EvResume:
 		n.say(e.At, e.Node, "resume", e.Node)
 	case core.EvPartition:
-		n.say(e.At, 0, "partition", e.Text)
+		n.onPartition(e)
 	case core.EvCut:
 		n.say(e.At, 0, "cut", e.Text)
 	case core.EvHeal:
@@ -327,7 +327,51 @@ func (n *Narrator) onSyncMode(e core.Event) {
 	if _, ok := texts[English][key]; !ok {
 		key = "sync.other"
 	}
-	n.say(e.At, e.Node, key, e.Node, e.Peer, e.Mode, zx(e.Zxid), zx(n.peerLast[e.Peer]))
+	peer := e.PeerZxid
+	if peer == 0 {
+		peer = n.peerLast[e.Peer]
+	}
+	window := zx(e.MinCommitted) + "–" + zx(e.MaxCommitted)
+	t := texts[n.cfg.Lang]
+	// Why the txn log could not serve it (SNAP), or where it starts.
+	var logWhy string
+	switch {
+	case e.LogStart == 0:
+		logWhy = t["log.none"]
+	case e.LogStart > peer:
+		logWhy = fmt.Sprintf(t["log.after"], zx(e.LogStart))
+	default:
+		logWhy = fmt.Sprintf(t["log.costly"], zx(e.LogStart))
+	}
+	n.say(e.At, e.Node, key, e.Node, e.Peer, e.Mode, zx(e.Zxid), zx(peer), window, logWhy)
+}
+
+// onPartition says which side, if any, still has a quorum of voters.
+func (n *Narrator) onPartition(e core.Event) {
+	if len(e.Groups) == 0 {
+		n.say(e.At, 0, "partition", e.Text)
+		return
+	}
+	sides := make([]string, len(e.Groups))
+	var quorumSide []core.NodeID
+	for i, g := range e.Groups {
+		sides[i] = strings.Join(idStrings(g), " ")
+		v := 0
+		for _, id := range g {
+			if n.voters[id] {
+				v++
+			}
+		}
+		if v >= n.quorum() {
+			quorumSide = g
+		}
+	}
+	split := strings.Join(sides, " | ")
+	if quorumSide == nil {
+		n.say(e.At, 0, "partition.noquorum", split, n.quorum(), len(n.cfg.Voters))
+		return
+	}
+	n.say(e.At, 0, "partition.quorum", split, join(idStrings(quorumSide), n.cfg.Lang), n.quorum(), len(n.cfg.Voters))
 }
 
 func (n *Narrator) onReply(e core.Event) {
@@ -363,7 +407,7 @@ func (n *Narrator) flush() {
 		if m.Msg == core.MsgCommit && n.role[g.from] == core.Leading {
 			if a, ok := n.acks[m.Zxid]; ok {
 				a[g.from] = true
-				n.say(g.at, g.from, "commit", len(a), len(n.cfg.Voters), zx(m.Zxid), idList(keys(a)))
+				n.say(g.at, g.from, "commit", len(a), len(n.cfg.Voters), zx(m.Zxid), join(idStrings(keys(a)), n.cfg.Lang))
 				delete(n.acks, m.Zxid)
 				break
 			}

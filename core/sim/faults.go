@@ -92,14 +92,25 @@ func (c *Cluster) Partition(groups [][]core.NodeID) error {
 		}
 	}
 	var desc []string
+	sides := make([][]core.NodeID, 0, len(groups)+1)
 	for _, ids := range groups {
 		var names []string
 		for _, id := range ids {
 			names = append(names, id.String())
 		}
 		desc = append(desc, strings.Join(names, " "))
+		sides = append(sides, append([]core.NodeID(nil), ids...))
 	}
-	c.emit(core.Event{Kind: core.EvPartition, Text: strings.Join(desc, " | ")})
+	var rest []core.NodeID
+	for id := 1; id < len(c.servers); id++ {
+		if group[id] == 0 {
+			rest = append(rest, core.NodeID(id))
+		}
+	}
+	if len(rest) > 0 {
+		sides = append(sides, rest)
+	}
+	c.emit(core.Event{Kind: core.EvPartition, Text: strings.Join(desc, " | "), Groups: sides})
 	for a := 1; a < len(c.servers); a++ {
 		for b := 1; b < len(c.servers); b++ {
 			if a != b && group[a] != group[b] {

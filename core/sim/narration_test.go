@@ -34,7 +34,7 @@ func TestNarrationStepsCaptionByCaption(t *testing.T) {
 	// per step.
 	assert.Greater(t, steps, 40)
 	assert.Empty(t, x.Take())
-	for _, k := range []string{"quorum", "leading", "epoch.leader", "established", "propose", "commit", "partition", "truncate", "sync.trunc"} {
+	for _, k := range []string{"quorum", "leading", "epoch.leader", "established", "propose", "commit", "partition.quorum", "truncate", "sync.trunc"} {
 		assert.Contains(t, keys, k)
 	}
 }
