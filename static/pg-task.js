@@ -75,7 +75,8 @@ export class Task {
       case 'server restarted': return e.kind === 'restart';
       case 'partitioned': return e.kind === 'partition' || e.kind === 'cut';
       case 'healed': return e.kind === 'heal';
-      case 'stepped down': return e.kind === 'role' && e.role === 'looking' && this.leading.has(e.node);
+      // LOOKING is the zero ServerState: the event JSON leaves its role out.
+      case 'stepped down': return e.kind === 'role' && (e.role || 'looking') === 'looking' && this.leading.has(e.node);
       default: {
         const m = /^sync (.+)$/.exec(check);
         if (m) {
