@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"strings"
 
+	"github.com/zabplay/zabplay/core/enum"
 	"github.com/zabplay/zabplay/core/ztree"
 )
 
@@ -167,11 +170,10 @@ const (
 	numBugs
 )
 
-var bugNames = [...]string{
+var bugNames = enum.New[Bug]("bug",
 	"ZOOKEEPER-1154", "ZOOKEEPER-1264", "ZOOKEEPER-1277", "ZOOKEEPER-1319", "ZOOKEEPER-2355",
 	"ZOOKEEPER-2845", "ZOOKEEPER-3642", "ZOOKEEPER-3911", "ZOOKEEPER-4643", "ZOOKEEPER-4646",
-	"commit-before-quorum", "elect-without-zxid",
-}
+	"commit-before-quorum", "elect-without-zxid")
 
 var bugTitles = [...]string{
 	"a learner with a divergent suffix gets a DIFF, never a TRUNC, and keeps a phantom txn",
@@ -197,30 +199,22 @@ func (b Bug) Title() string {
 }
 
 // String returns the bug's name, e.g. "ZOOKEEPER-1154".
-func (b Bug) String() string {
-	if int(b) < len(bugNames) {
-		return bugNames[b]
-	}
-	return fmt.Sprintf("bug(%d)", int(b))
-}
+func (b Bug) String() string { return bugNames.Name(b) }
 
 // AllBugs lists every bug switch, in order.
-func AllBugs() []Bug {
-	out := make([]Bug, numBugs)
-	for i := range out {
-		out[i] = Bug(i)
-	}
-	return out
-}
+func AllBugs() []Bug { return bugNames.All() }
 
 // ParseBug finds a bug by name ("ZOOKEEPER-1154", "ZK-1154" or "1154").
 func ParseBug(s string) (Bug, error) {
-	for i, n := range bugNames {
-		if n == s || (len(n) > 10 && (s == n[10:] || s == "ZK-"+n[10:])) {
-			return Bug(i), nil
-		}
+	if n, ok := strings.CutPrefix(s, "ZK-"); ok {
+		s = "ZOOKEEPER-" + n
+	} else if _, err := strconv.Atoi(s); err == nil {
+		s = "ZOOKEEPER-" + s
 	}
-	names := append([]string(nil), bugNames[:]...)
+	if b, ok := bugNames.Parse(s); ok {
+		return b, nil
+	}
+	names := bugNames.List()
 	sort.Strings(names)
 	return 0, fmt.Errorf("zab: unknown bug %q (known: %v)", s, names)
 }
@@ -292,15 +286,10 @@ const (
 	WriteSnapshotPurge
 )
 
-var writeNames = [...]string{"", "append", "truncate", "snapshot", "acceptedEpoch", "currentEpoch", "snapshot+purge"}
+var writeNames = enum.New[WriteKind]("write", "", "append", "truncate", "snapshot", "acceptedEpoch", "currentEpoch", "snapshot+purge")
 
 // String names the write kind.
-func (k WriteKind) String() string {
-	if int(k) < len(writeNames) {
-		return writeNames[k]
-	}
-	return "write?"
-}
+func (k WriteKind) String() string { return writeNames.Name(k) }
 
 // Write is one disk write the driver must perform, in Seq order.
 type Write struct {

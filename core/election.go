@@ -54,10 +54,14 @@ func (n *Node) isQuorum(s nodeSet) bool {
 	return 2*s.intersect(n.voters).count() > len(n.voterList)
 }
 
-// startLooking enters LOOKING; the election itself starts at once, or after a
-// random pause for an observer.
-func (n *Node) startLooking(why string) {
-	if n.state != Looking || why != "start" {
+// startLooking enters LOOKING from a role or an election; the election
+// itself starts at once, or after a random pause for an observer.
+func (n *Node) startLooking(why string) { n.enterLooking(why, false) }
+
+// enterLooking is startLooking, or at boot the server's first election (no
+// role to leave, no observer pause).
+func (n *Node) enterLooking(why string, boot bool) {
+	if n.state != Looking || !boot {
 		n.leaveRole()
 	}
 	n.setRole(Looking, 0, why)
@@ -65,7 +69,7 @@ func (n *Node) startLooking(why string) {
 	n.stepFn, n.tickFn = (*Node).stepLooking, (*Node).tickLooking
 	n.el.started = false
 	n.el.startAt = n.now
-	if n.isObserver && why != "start" && n.cfg.ObserverElectionDelayMs > 0 {
+	if n.isObserver && !boot && n.cfg.ObserverElectionDelayMs > 0 {
 		n.el.startAt = n.now + int64(n.cfg.Rand.IntN(n.cfg.ObserverElectionDelayMs+1))
 	}
 	if n.el.startAt <= n.now {

@@ -1,15 +1,14 @@
 package core
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/zabplay/zabplay/core/enum"
+)
 
 // Errors returned by the core. They are sentinels so callers can errors.Is them.
 var (
 	ErrBadConfig = errors.New("zab: bad config")
-	ErrUnknown   = errors.New("zab: unknown name")
+	// ErrUnknown wraps every unknown-name error of the core's enums.
+	ErrUnknown = enum.ErrUnknown
 )
-
-func errUnknown(what, name string) error {
-	return errors.Join(ErrUnknown, errors.New("zab: unknown "+what+" "+strconvQuote(name)))
-}
-
-func strconvQuote(s string) string { return "\"" + s + "\"" }

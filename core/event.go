@@ -1,6 +1,8 @@
 package core
 
-import "strconv"
+import (
+	"github.com/zabplay/zabplay/core/enum"
+)
 
 // EventKind names one kind of trace event. Every event the simulator, the live
 // runtime and the browser show is one Event with one of these kinds; the
@@ -70,34 +72,20 @@ const (
 	numEventKinds
 )
 
-var eventNames = [...]string{
+var eventNames = enum.New[EventKind]("event kind",
 	"none", "send", "deliver-msg", "drop", "role", "phase", "accepted-epoch", "current-epoch",
 	"vote", "persist", "fsync", "propose", "deliver", "established", "sync-mode", "truncate",
 	"warn", "fatal", "request", "reply", "crash", "restart", "pause", "resume",
-	"partition", "heal", "cut", "violation",
-}
+	"partition", "heal", "cut", "violation")
 
 // String returns the kind's JSON name.
-func (k EventKind) String() string {
-	if int(k) < len(eventNames) {
-		return eventNames[k]
-	}
-	return "event(" + strconv.Itoa(int(k)) + ")"
-}
+func (k EventKind) String() string { return eventNames.Name(k) }
 
 // MarshalText writes the name.
 func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // UnmarshalText reads the name.
-func (k *EventKind) UnmarshalText(b []byte) error {
-	for i, n := range eventNames {
-		if n == string(b) {
-			*k = EventKind(i)
-			return nil
-		}
-	}
-	return errUnknown("event kind", string(b))
-}
+func (k *EventKind) UnmarshalText(b []byte) error { return eventNames.Unmarshal(b, k) }
 
 // Removed is one log entry a TRUNC took away.
 type Removed struct {
@@ -127,7 +115,7 @@ type Event struct {
 	Msg        MsgType     `json:"msg,omitempty"`
 	ID         uint64      `json:"id,omitempty"`
 	Arrive     int64       `json:"arrive,omitempty"`
-	Mode       string      `json:"mode,omitempty"`
+	Mode       SyncMode    `json:"mode,omitempty"`
 	// The sync decision's inputs (sync-mode): the learner's last zxid, the
 	// leader's committed-log window and the first zxid of its txn log.
 	PeerZxid     Zxid `json:"peerZxid,omitempty"`
@@ -135,11 +123,11 @@ type Event struct {
 	MaxCommitted Zxid `json:"maxCommitted,omitempty"`
 	LogStart     Zxid `json:"logStart,omitempty"`
 	// Groups (partition): the sides, every server in exactly one.
-	Groups [][]NodeID `json:"groups,omitempty"`
-	Reason     string      `json:"reason,omitempty"`
-	Text       string      `json:"text,omitempty"`
-	Removed    []Removed   `json:"removed,omitempty"`
-	Client     int64       `json:"client,omitempty"`
-	Req        *Request    `json:"req,omitempty"`
-	Reply      *Reply      `json:"reply,omitempty"`
+	Groups  [][]NodeID `json:"groups,omitempty"`
+	Reason  string     `json:"reason,omitempty"`
+	Text    string     `json:"text,omitempty"`
+	Removed []Removed  `json:"removed,omitempty"`
+	Client  int64      `json:"client,omitempty"`
+	Req     *Request   `json:"req,omitempty"`
+	Reply   *Reply     `json:"reply,omitempty"`
 }

@@ -459,7 +459,7 @@ func describeEvent(ev core.Event) string {
 	case core.EvEstablished:
 		return "established epoch " + strconv.Itoa(int(ev.Epoch)) + " at " + ev.Zxid.String()
 	case core.EvSyncMode:
-		return "sync " + ev.Peer.String() + " " + ev.Mode + " (" + ev.Zxid.String() + ")"
+		return "sync " + ev.Peer.String() + " " + ev.Mode.String() + " (" + ev.Zxid.String() + ")"
 	case core.EvTruncate:
 		return "truncate to " + ev.Zxid.String()
 	case core.EvDeliver:

@@ -221,12 +221,12 @@ func (n *Node) emitInitialHistory() {
 		pz, pd = n.snap.TxnZxid, n.snap.Digest
 		if pz > n.knownCommitted && (len(n.log) == 0 || n.log[0].Zxid > pz) {
 			// History that arrived by SNAP lives in the snapshot.
-			n.emit(Event{Kind: EvDeliver, Zxid: pz, Digest: pd, Snapshot: true, Text: "snapshot"})
+			n.emit(n.snapshotDelivered(pz, pd))
 		}
 	}
 	for _, e := range n.log {
 		if e.Zxid > n.knownCommitted && e.Zxid <= n.lastTxnZxid {
-			n.emit(Event{Kind: EvDeliver, Zxid: e.Zxid, Digest: e.Digest, PrevZxid: pz, PrevDigest: pd, Hash: e.Txn.Txn.Hash(), Text: e.Txn.Txn.String(), Client: e.Session, Seq: uint64(e.Cxid)})
+			n.emit(n.deliverEvent(&e.Txn, e.Digest, pz, pd))
 		}
 		pz, pd = e.Zxid, e.Digest
 	}
@@ -368,7 +368,7 @@ func (n *Node) syncLearner(h *handler) {
 	l := n.lead
 	minC, maxC, logStart := n.syncRange()
 	mode, current := n.syncFollower(h, h.ss.zxid)
-	h.lastSyncMode = mode
+	h.lastSyncMode = mode.String()
 	n.emit(Event{Kind: EvSyncMode, Peer: h.id, Mode: mode, Zxid: current,
 		PeerZxid: h.ss.zxid, MinCommitted: minC, MaxCommitted: maxC, LogStart: logStart})
 	// startForwarding.

@@ -10,7 +10,7 @@ type learner struct {
 	stage      learnerStage
 	lastHeard  int64
 	timeoutMs  int64
-	syncMode   string // "DIFF", "TRUNC" or "SNAP" until NEWLEADER, then ""
+	syncMode   SyncMode // DIFF, TRUNC or SNAP until NEWLEADER, then none
 	writeToLog bool
 	snapNeeded bool
 	newLeader  bool // NEWLEADER processed
@@ -125,18 +125,18 @@ func (n *Node) onLeaderInfo(m Message) {
 		// acceptedEpoch is always on disk).
 		n.sendAfterDurable(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: NoEpoch})
 	default:
-		n.learnerFail("leaders epoch " + itoa(int(e)) + " is less than accepted epoch " + itoa(int(n.acceptedEpoch)))
+		n.learnerFail("leaders epoch " + strconv.Itoa(int(e)) + " is less than accepted epoch " + strconv.Itoa(int(n.acceptedEpoch)))
 	}
 }
 
 // syncWithLeader is Learner.syncWithLeader, one packet at a time.
 func (n *Node) syncWithLeader(m Message) {
 	lr := n.learn
-	if lr.syncMode == "" && !lr.newLeader {
+	if lr.syncMode == ModeNone && !lr.newLeader {
 		n.setPhase(PhaseSync)
 		switch m.Type {
 		case MsgDiff:
-			lr.syncMode = "DIFF"
+			lr.syncMode = ModeDiff
 			lr.writeToLog = true
 			if n.cfg.Bugs.Has(BugZK1264) {
 				// Zab 1.0 as of 3.4.0: every sync snapshots at NEWLEADER.
@@ -146,7 +146,7 @@ func (n *Node) syncWithLeader(m Message) {
 				n.lastProcessed = m.Zxid
 			}
 		case MsgTrunc:
-			lr.syncMode = "TRUNC"
+			lr.syncMode = ModeTrunc
 			// ZKDatabase.truncateLog can keep the snapshot when its last txn
 			// is at or below the target; the snapshot's own zxid may be an
 			// epoch start (e, 0) above it, which is no reason to refuse.
@@ -162,14 +162,14 @@ func (n *Node) syncWithLeader(m Message) {
 			n.lastProcessed = m.Zxid
 			lr.snapNeeded = true
 		case MsgSnap:
-			lr.syncMode = "SNAP"
+			lr.syncMode = ModeSnap
 			s := m.Snap
 			n.tree = s.Tree.Clone()
 			n.lastProcessed, n.lastTxnZxid, n.digest = s.Zxid, s.TxnZxid, s.Digest
 			n.committedLog = n.committedLog[:0]
 			lr.snapNeeded = true
 			if s.TxnZxid != 0 {
-				lr.syncDelivered = append(lr.syncDelivered, Event{Kind: EvDeliver, Node: n.id, Zxid: s.TxnZxid, Digest: s.Digest, Snapshot: true, Text: "snapshot"})
+				lr.syncDelivered = append(lr.syncDelivered, n.snapshotDelivered(s.TxnZxid, s.Digest))
 			}
 		default:
 			n.learnerFail("expected DIFF, TRUNC or SNAP, got " + m.Type.String())
@@ -229,7 +229,7 @@ func (n *Node) syncWithLeader(m Message) {
 // UPTODATE arrives (the leader is established by then).
 func (n *Node) syncApply(t *Txn) {
 	_, pz, pd := n.apply(t)
-	n.learn.syncDelivered = append(n.learn.syncDelivered, Event{Kind: EvDeliver, Node: n.id, Zxid: t.Zxid, Digest: n.digest, PrevZxid: pz, PrevDigest: pd, Hash: t.Txn.Hash(), Text: t.Txn.String()})
+	n.learn.syncDelivered = append(n.learn.syncDelivered, n.deliverEvent(t, n.digest, pz, pd))
 }
 
 // onNewLeader: persist the committed sync txns, fsync, write currentEpoch,
@@ -237,7 +237,7 @@ func (n *Node) syncApply(t *Txn) {
 func (n *Node) onNewLeader(m Message) {
 	lr := n.learn
 	if m.Zxid.Epoch() != lr.newEpoch {
-		n.learnerFail("NEWLEADER for epoch " + itoa(int(m.Zxid.Epoch())) + " after LEADERINFO " + itoa(int(lr.newEpoch)))
+		n.learnerFail("NEWLEADER for epoch " + strconv.Itoa(int(m.Zxid.Epoch())) + " after LEADERINFO " + strconv.Itoa(int(lr.newEpoch)))
 		return
 	}
 	if lr.snapNeeded {
@@ -245,7 +245,7 @@ func (n *Node) onNewLeader(m Message) {
 	}
 	lr.writeToLog = true
 	lr.newLeader = true
-	lr.syncMode = ""
+	lr.syncMode = ModeNone
 	lr.timeoutMs = n.syncMs()
 	ack := Message{Type: MsgAck, To: lr.leader, Zxid: MakeZxid(lr.newEpoch, 0)}
 	bugs := n.cfg.Bugs
@@ -436,26 +436,4 @@ func (n *Node) fatalBecause(reason, why string) {
 	n.reload()
 	n.knownCommitted = 0
 	n.startLooking("fatal: " + why)
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	neg := i < 0
-	if neg {
-		i = -i
-	}
-	var b [20]byte
-	p := len(b)
-	for i > 0 {
-		p--
-		b[p] = byte('0' + i%10)
-		i /= 10
-	}
-	if neg {
-		p--
-		b[p] = '-'
-	}
-	return string(b[p:])
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"strconv"
 
+	"github.com/zabplay/zabplay/core/enum"
 	"github.com/zabplay/zabplay/core/ztree"
 )
 
@@ -44,43 +45,22 @@ const (
 	numMsgTypes
 )
 
-var msgNames = [...]string{
+var msgNames = enum.New[MsgType]("message type",
 	"NONE", "PERSISTED", "CONNLOST", "CLIENT", "NOTIFICATION",
 	"FOLLOWERINFO", "OBSERVERINFO", "LEADERINFO", "ACKEPOCH", "DIFF", "TRUNC", "SNAP",
-	"NEWLEADER", "UPTODATE", "PROPOSAL", "ACK", "COMMIT", "INFORM", "PING", "REQUEST", "SYNC",
-}
+	"NEWLEADER", "UPTODATE", "PROPOSAL", "ACK", "COMMIT", "INFORM", "PING", "REQUEST", "SYNC")
 
 // String returns ZooKeeper's packet name, e.g. "PROPOSAL".
-func (t MsgType) String() string {
-	if int(t) < len(msgNames) {
-		return msgNames[t]
-	}
-	return "MSG(" + strconv.Itoa(int(t)) + ")"
-}
+func (t MsgType) String() string { return msgNames.Name(t) }
 
 // MarshalText writes the name.
 func (t MsgType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
 // UnmarshalText reads the name.
-func (t *MsgType) UnmarshalText(b []byte) error {
-	for i, n := range msgNames {
-		if n == string(b) {
-			*t = MsgType(i)
-			return nil
-		}
-	}
-	return errUnknown("message type", string(b))
-}
+func (t *MsgType) UnmarshalText(b []byte) error { return msgNames.Unmarshal(b, t) }
 
 // ParseMsgType is the inverse of String.
-func ParseMsgType(s string) (MsgType, bool) {
-	for i, n := range msgNames {
-		if n == s {
-			return MsgType(i), true
-		}
-	}
-	return 0, false
-}
+func ParseMsgType(s string) (MsgType, bool) { return msgNames.Parse(s) }
 
 // Vote is a Fast Leader Election vote (QuorumPeer Vote): the proposed leader,
 // its last zxid and its currentEpoch (peerEpoch), in election round

@@ -3,6 +3,8 @@ package core
 import (
 	"fmt"
 	"strings"
+
+	"github.com/zabplay/zabplay/core/enum"
 )
 
 // Mutant is one bug planted on purpose, for mutation testing of the checker
@@ -102,22 +104,16 @@ const (
 	numMutants
 )
 
-var mutantNames = [...]string{
+var mutantNames = enum.New[Mutant]("mutant",
 	"none", "quorum-half", "diff-across-epoch", "ack-before-fsync", "fle-zxid-first",
 	"newleader-pre-4394", "leaderinfo-below-accepted", "ackepoch-before-persist",
 	"commit-before-leader-log", "uptodate-before-quorum", "observer-in-quorum", "stale-vote",
 	"snapshot-wrong-zxid", "no-trunc-ahead", "apply-before-commit", "window-off-by-one",
 	"sync-commits-uncommitted", "epoch-no-increment", "no-ahead-check", "trunc-no-reload",
-	"newleader-no-current-epoch", "leaderinfo-before-persist", "trunc-off-by-one",
-}
+	"newleader-no-current-epoch", "leaderinfo-before-persist", "trunc-off-by-one")
 
 // String returns the mutant's name, e.g. "quorum-half".
-func (m Mutant) String() string {
-	if int(m) < len(mutantNames) {
-		return mutantNames[m]
-	}
-	return fmt.Sprintf("mutant(%d)", int(m))
-}
+func (m Mutant) String() string { return mutantNames.Name(m) }
 
 // AllMutants lists every mutant, MutNone excluded, in order.
 func AllMutants() []Mutant {
@@ -130,10 +126,8 @@ func AllMutants() []Mutant {
 
 // ParseMutant finds a mutant by name.
 func ParseMutant(s string) (Mutant, error) {
-	for i, n := range mutantNames {
-		if n == s {
-			return Mutant(i), nil
-		}
+	if m, ok := mutantNames.Parse(s); ok {
+		return m, nil
 	}
-	return 0, fmt.Errorf("zab: unknown mutant %q (known: %s)", s, strings.Join(mutantNames[1:], ", "))
+	return 0, fmt.Errorf("zab: unknown mutant %q (known: %s)", s, strings.Join(mutantNames.List()[1:], ", "))
 }

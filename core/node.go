@@ -117,7 +117,7 @@ func NewNode(cfg Config) *Node {
 	}
 	n.state = Looking
 	n.stepFn, n.tickFn = (*Node).stepLooking, (*Node).tickLooking
-	n.startLooking("start")
+	n.enterLooking("start", true)
 	return n
 }
 
@@ -218,6 +218,20 @@ func (n *Node) closeConn(peer NodeID) {
 func (n *Node) emit(e Event) {
 	e.Node = n.id
 	n.rd.Events = append(n.rd.Events, e)
+}
+
+// deliverEvent reports the delivery of t, after which the delivered
+// history's chain digest is digest (pz, pd: the zxid and digest before it).
+// Every delivery of a txn is built here, so each carries the same fields.
+func (n *Node) deliverEvent(t *Txn, digest uint64, pz Zxid, pd uint64) Event {
+	return Event{Kind: EvDeliver, Node: n.id, Zxid: t.Zxid, Digest: digest, PrevZxid: pz, PrevDigest: pd,
+		Hash: t.Txn.Hash(), Text: n.txnText(t), Client: t.Session, Seq: uint64(t.Cxid)}
+}
+
+// snapshotDelivered reports a whole snapshot image delivered at once: the
+// history up to z, with chain digest digest.
+func (n *Node) snapshotDelivered(z Zxid, digest uint64) Event {
+	return Event{Kind: EvDeliver, Node: n.id, Zxid: z, Digest: digest, Snapshot: true, Text: "snapshot"}
 }
 
 // txnText describes a txn for events; a quiet node skips it (it allocates).
@@ -474,7 +488,7 @@ func (n *Node) noteDelivered(t *Txn, pz Zxid, pd uint64) {
 	if t.Zxid > n.knownCommitted {
 		n.knownCommitted = t.Zxid
 	}
-	n.emit(Event{Kind: EvDeliver, Zxid: t.Zxid, Digest: n.digest, PrevZxid: pz, PrevDigest: pd, Hash: t.Txn.Hash(), Text: n.txnText(t), Client: t.Session, Seq: uint64(t.Cxid)})
+	n.emit(n.deliverEvent(t, n.digest, pz, pd))
 }
 
 // ---- roles ----
@@ -506,7 +520,7 @@ func (n *Node) leaveRole() {
 	if n.learn != nil {
 		n.closeConn(n.learn.leader)
 		// Learner.shutdown → zk.shutdown(syncMode == SNAP) (ZOOKEEPER-3642).
-		clearDB = n.learn.syncMode == "SNAP" && !n.cfg.Bugs.Has(BugZK3642)
+		clearDB = n.learn.syncMode == ModeSnap && !n.cfg.Bugs.Has(BugZK3642)
 		n.learn = nil
 	}
 	switch {

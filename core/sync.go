@@ -1,14 +1,40 @@
 package core
 
-// Sync modes as the leader chooses them per learner (and as scenarios name
-// them in "expect sync").
+import "github.com/zabplay/zabplay/core/enum"
+
+// SyncMode is how a leader syncs a learner (and how scenarios name it in
+// "expect sync").
+type SyncMode uint8
+
+// Sync modes. ModeNone: not syncing (a learner before DIFF/TRUNC/SNAP, or
+// after NEWLEADER).
 const (
-	ModeEmptyDiff = "EMPTY-DIFF"
-	ModeDiff      = "DIFF"
-	ModeTrunc     = "TRUNC"
-	ModeTruncDiff = "TRUNC+DIFF"
-	ModeSnap      = "SNAP"
+	ModeNone SyncMode = iota
+	ModeEmptyDiff
+	ModeDiff
+	ModeTrunc
+	ModeTruncDiff
+	ModeSnap
 )
+
+var syncModeNames = enum.New[SyncMode]("sync mode", "", "EMPTY-DIFF", "DIFF", "TRUNC", "TRUNC+DIFF", "SNAP")
+
+// String returns ZooKeeper's name, e.g. "TRUNC+DIFF".
+func (m SyncMode) String() string {
+	if m == ModeNone {
+		return ""
+	}
+	return syncModeNames.Name(m)
+}
+
+// MarshalText writes the name.
+func (m SyncMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText reads the name.
+func (m *SyncMode) UnmarshalText(b []byte) error { return syncModeNames.Unmarshal(b, m) }
+
+// ParseSyncMode is the inverse of String.
+func ParseSyncMode(s string) (SyncMode, bool) { return syncModeNames.Parse(s) }
 
 // syncQueue collects the packets of one sync before they are sent.
 type syncQueue struct {
@@ -21,7 +47,7 @@ type syncQueue struct {
 // syncFollower is LearnerHandler.syncFollower: it decides between an empty
 // DIFF, DIFF, TRUNC, TRUNC+DIFF and SNAP, sends the packets, and returns the
 // mode and the zxid from which live broadcast takes over (currentZxid).
-func (n *Node) syncFollower(h *handler, peerLast Zxid) (string, Zxid) {
+func (n *Node) syncFollower(h *handler, peerLast Zxid) (SyncMode, Zxid) {
 	l := n.lead
 	lastProcessed := n.lastProcessed
 	window := n.commitWindow()

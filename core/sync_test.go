@@ -45,7 +45,7 @@ func TestSyncModes(t *testing.T) {
 		name    string
 		history []Zxid
 		peer    Zxid
-		mode    string
+		mode    SyncMode
 		sent    string
 	}{
 		{"in sync", []Zxid{z(1, 1), z(1, 2)}, z(1, 2), ModeEmptyDiff, "DIFF 0x100000002"},

@@ -1,7 +1,10 @@
 package core
 
 import (
+	"math/bits"
 	"strconv"
+
+	"github.com/zabplay/zabplay/core/enum"
 )
 
 // NodeID is a server id (ZooKeeper's sid, the value in the myid file). Servers
@@ -95,39 +98,19 @@ const (
 	Down
 )
 
-var stateNames = [...]string{"looking", "following", "leading", "observing", "down"}
+var stateNames = enum.New[ServerState]("server state", "looking", "following", "leading", "observing", "down")
 
 // String returns the lower-case name used in scenarios and the DOM contract.
-func (s ServerState) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "state(" + strconv.Itoa(int(s)) + ")"
-}
+func (s ServerState) String() string { return stateNames.Name(s) }
 
 // MarshalText writes the name.
 func (s ServerState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText reads the name.
-func (s *ServerState) UnmarshalText(b []byte) error {
-	for i, n := range stateNames {
-		if n == string(b) {
-			*s = ServerState(i)
-			return nil
-		}
-	}
-	return errUnknown("server state", string(b))
-}
+func (s *ServerState) UnmarshalText(b []byte) error { return stateNames.Unmarshal(b, s) }
 
 // ParseServerState is the inverse of String.
-func ParseServerState(s string) (ServerState, bool) {
-	for i, n := range stateNames {
-		if n == s {
-			return ServerState(i), true
-		}
-	}
-	return 0, false
-}
+func ParseServerState(s string) (ServerState, bool) { return stateNames.Parse(s) }
 
 // Phase is QuorumPeer.ZabState.
 type Phase uint8
@@ -140,29 +123,16 @@ const (
 	PhaseBroadcast
 )
 
-var phaseNames = [...]string{"election", "discovery", "sync", "broadcast"}
+var phaseNames = enum.New[Phase]("phase", "election", "discovery", "sync", "broadcast")
 
 // String returns the lower-case name.
-func (p Phase) String() string {
-	if int(p) < len(phaseNames) {
-		return phaseNames[p]
-	}
-	return "phase(" + strconv.Itoa(int(p)) + ")"
-}
+func (p Phase) String() string { return phaseNames.Name(p) }
 
 // MarshalText writes the name.
 func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 // UnmarshalText reads the name.
-func (p *Phase) UnmarshalText(b []byte) error {
-	for i, n := range phaseNames {
-		if n == string(b) {
-			*p = Phase(i)
-			return nil
-		}
-	}
-	return errUnknown("phase", string(b))
-}
+func (p *Phase) UnmarshalText(b []byte) error { return phaseNames.Unmarshal(b, p) }
 
 // nodeSet is a set of server ids as a bitmask; quorum arithmetic on it is cheap.
 type nodeSet uint16
@@ -170,14 +140,5 @@ type nodeSet uint16
 func (s nodeSet) has(id NodeID) bool          { return s&(1<<id) != 0 }
 func (s *nodeSet) add(id NodeID)              { *s |= 1 << id }
 func (s *nodeSet) remove(id NodeID)           { *s &^= 1 << id }
-func (s nodeSet) count() int                  { return popcount(uint16(s)) }
+func (s nodeSet) count() int                  { return bits.OnesCount16(uint16(s)) }
 func (s nodeSet) intersect(o nodeSet) nodeSet { return s & o }
-
-func popcount(x uint16) int {
-	n := 0
-	for x != 0 {
-		x &= x - 1
-		n++
-	}
-	return n
-}

@@ -115,7 +115,7 @@ func TestNamesRoundTrip(t *testing.T) {
 		require.NoError(t, got.UnmarshalText(b))
 		assert.Equal(t, p, got)
 	}
-	for m := MsgType(0); int(m) < len(msgNames); m++ {
+	for m := MsgType(0); m < numMsgTypes; m++ {
 		b, _ := m.MarshalText()
 		var got MsgType
 		require.NoError(t, got.UnmarshalText(b))

@@ -66,7 +66,7 @@ func TestCheckerCatchesPlantedBugs(t *testing.T) {
 			{Kind: core.EvPropose, Node: 3, Zxid: z(2, 1), Hash: 21},
 			{Kind: core.EvDeliver, Node: 3, Zxid: z(2, 1), Hash: 21, Digest: 201, PrevZxid: z(1, 1), PrevDigest: 101}}, PrimaryIntegrity},
 		{"TRUNC removes a txn committed before the sync decision", []core.Event{
-			{Kind: core.EvSyncMode, Node: 1, Peer: 2, Mode: "TRUNC"},
+			{Kind: core.EvSyncMode, Node: 1, Peer: 2, Mode: core.ModeTrunc},
 			{Kind: core.EvTruncate, Node: 2, Zxid: z(1, 1), Removed: []core.Removed{{Zxid: z(1, 2), Digest: 102}}}}, CommittedNeverLost},
 	}
 	for _, tc := range cases {

@@ -323,7 +323,7 @@ func (n *Narrator) maybeQuorum(at int64, v core.Vote) {
 }
 
 func (n *Narrator) onSyncMode(e core.Event) {
-	key := "sync." + strings.ToLower(strings.ReplaceAll(e.Mode, "+", "-"))
+	key := "sync." + strings.ToLower(strings.ReplaceAll(e.Mode.String(), "+", "-"))
 	if _, ok := texts[English][key]; !ok {
 		key = "sync.other"
 	}

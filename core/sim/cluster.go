@@ -359,8 +359,8 @@ func (c *Cluster) handleReady(i int) {
 		c.emit(ev)
 		switch {
 		case ev.Kind == core.EvSyncMode && int(ev.Peer) < len(c.lastSync):
-			c.lastSync[ev.Peer] = ev.Mode
-			c.count("sync: " + ev.Mode)
+			c.lastSync[ev.Peer] = ev.Mode.String()
+			c.count("sync: " + ev.Mode.String())
 		case ev.Kind == core.EvRole:
 			// A server that changes role closes its client connections; each
 			// client reconnects with its lastZxidSeen.

@@ -373,7 +373,7 @@ func (s *stream) track(e core.Event) {
 			}
 		}
 	case core.EvSyncMode:
-		s.lastSync[e.Peer] = e.Mode
+		s.lastSync[e.Peer] = e.Mode.String()
 	case core.EvEstablished:
 		if e.Epoch >= s.leaderEp {
 			s.leader, s.leaderEp = e.Node, e.Epoch

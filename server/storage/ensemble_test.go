@@ -240,7 +240,7 @@ func TestEnsembleRefusesFlippedBit(t *testing.T) {
 	e.waitSynced()
 	modes := e.events.syncModes(t, f)[syncsBefore:]
 	require.NotEmpty(t, modes)
-	require.Equal(t, core.ModeSnap, modes[0], "the empty server is sent the whole state")
+	require.Equal(t, core.ModeSnap.String(), modes[0], "the empty server is sent the whole state")
 	e.requireHolds(f, acked)
 	require.FileExists(t, strings.Replace(seg.path, e.dirs[f], e.dirs[f]+".bad", 1), "the damaged file is kept")
 }
