@@ -71,12 +71,12 @@ const measureJS = `(() => {
   }
   // Packets on one spot: no two packets of one link overlap, and no two
   // packets anywhere share a centre.
-  const boxes = pkts.map((g) => { const r = g.querySelector('.zw-pkt-shape').getBoundingClientRect(); return {msg: g.dataset.msg, link: [g.dataset.from, g.dataset.to].sort().join('-'), r, cx: r.x + r.width / 2, cy: r.y + r.height / 2}; });
+  const boxes = pkts.map((g) => { const r = g.querySelector('.zw-pkt-shape').getBoundingClientRect(); return {msg: g.dataset.msg, dir: g.dataset.from + '→' + g.dataset.to + '#' + (g.__packet ? g.__packet.id : ''), link: [g.dataset.from, g.dataset.to].sort().join('-'), r, cx: r.x + r.width / 2, cy: r.y + r.height / 2}; });
   const overlaps = [];
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
     const a = boxes[i], b = boxes[j];
     const hit = a.r.left < b.r.right - 0.5 && b.r.left < a.r.right - 0.5 && a.r.top < b.r.bottom - 0.5 && b.r.top < a.r.bottom - 0.5;
-    if ((a.link === b.link && hit) || Math.hypot(a.cx - b.cx, a.cy - b.cy) < 4) overlaps.push(a.msg + '@' + a.link + ' ' + b.msg + '@' + b.link);
+    if ((a.link === b.link && hit) || Math.hypot(a.cx - b.cx, a.cy - b.cy) < 4) overlaps.push(a.msg + ' ' + a.dir + ' (' + a.cx.toFixed(0) + ',' + a.cy.toFixed(0) + ') on ' + b.msg + ' ' + b.dir + ' (' + b.cx.toFixed(0) + ',' + b.cy.toFixed(0) + ')');
   }
   const ring = w.querySelector('.zw-ring').getBoundingClientRect();
   return JSON.stringify({ring: Math.round(ring.width), name: minPx('.zw-node-name'), role: minPx('.zw-node-role'), info: minPx('.zw-node-info'),

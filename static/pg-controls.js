@@ -92,6 +92,7 @@ export function buildTransport(uid) {
 // buildActions: faults, client writes, bug switches, export.
 export function buildActions(uid) {
   const killLeader = h('button', {type: 'button', class: 'zw-btn zw-danger', 'aria-keyshortcuts': 'K'}, L.killLeader);
+  const freezeLeader = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'F', title: L.freezeTitle}, L.freezeLeader);
   const heal = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'H'}, L.heal);
   const partition = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'P', disabled: true}, L.partition);
   const faults = h('button', {type: 'button', class: 'zw-btn zw-toggle', 'aria-pressed': 'false', title: L.faultsTitle}, L.faults);
@@ -112,11 +113,11 @@ export function buildActions(uid) {
   const help = h('details', {class: 'zw-keys'}, h('summary', null, L.keys),
     h('p', null, L.keysHelp));
   const el = h('div', {class: 'zw-actions'},
-    h('div', {class: 'zw-group', role: 'group', 'aria-label': L.faultsGroup}, killLeader, partition, heal, faults),
+    h('div', {class: 'zw-group', role: 'group', 'aria-label': L.faultsGroup}, killLeader, freezeLeader, partition, heal, faults),
     selBox,
     form,
     h('div', {class: 'zw-group zw-misc'}, bugs, exportBtn, share, help));
-  return {el, killLeader, heal, partition, faults, selBox, selHint, path, value, write, form, bugs, bugList, exportBtn, share, help};
+  return {el, killLeader, freezeLeader, heal, partition, faults, selBox, selHint, path, value, write, form, bugs, bugList, exportBtn, share, help};
 }
 
 // buildLegend: every message type with its color, shape and label.
@@ -206,4 +207,13 @@ export function serverTable(sv, state) {
   }
   const raw = h('details', {class: 'zw-raw'}, h('summary', null, 'JSON'), jsonish(sv));
   return h('div', null, h('table', {class: 'zw-fields'}, h('tbody', null, rows)), raw);
+}
+
+// freezeText is the action that freezes the leader: a pause, not a crash, so
+// its connections stay open and only its silence gives it away (3 s of
+// virtual time; live, until resumed). '' when there is no leader.
+export function freezeText(state, live) {
+  const ld = state && state.servers.find((sv) => sv.id === state.leader && sv.up !== false && sv.role === 'leading' && !sv.paused);
+  if (!ld) return '';
+  return live ? `pause ${ld.name}` : `pause ${ld.name} for 3s`;
 }

@@ -37,6 +37,11 @@ export const R = {
   ackedTitle: 'Proposals waiting for a quorum of ACKs (the leader counts its own once it is on its disk).',
   zxidKey: 'zxid = epoch·counter · e·0: epoch e has begun, no txn in it yet',
   more: (k) => `+${k}`,
+  frozen: (ms) => `frozen · clock ${ms} ms behind`,
+  frozenTitle: 'Paused: its clock stopped, so its timers stand still while everyone else\'s run. Its connections stay open; only its silence shows. When it resumes, it finds out how much time passed.',
+  fell: 'stepped down: no quorum',
+  fellPaused: 'woke up, stepped down: no quorum',
+  fellTitle: 'A leader steps down when fewer than a quorum of voters answered within syncLimit (or a new leader needs a quorum within initLimit).',
   epochStart: (e) => `${e}·0 means epoch ${e} has begun and holds no transaction yet; the last transaction this server really has is shown after it.`,
   sync: {
     'DIFF': (l, lo, hi) => `${l} within ${lo}…${hi}`,
@@ -193,7 +198,7 @@ export class RingView {
       const label = `${n.name}: ${role}${sv.paused ? ', paused' : ''}, ${sv.phase} phase, epoch ${sv.currentEpoch}, last zxid ${z.epoch}·${z.counter} (${z.hex})`;
       attr(n.g, 'aria-label', label);
       text(n.title, label);
-      this.drawTimer(n, sv, role, {tickMs, syncLimit, initLimit, servers});
+      this.drawTimer(n, sv, role, {tickMs, syncLimit, initLimit, servers, t: state.t || 0});
     }
     this.drawCallouts(leader, servers, state.t);
     // Links: one line per pair, dashed when either direction is cut.
@@ -214,11 +219,22 @@ export class RingView {
 
   // drawTimer sets a server's arc, its words and (on a leader) one wedge
   // per learner.
-  drawTimer(n, sv, role, {tickMs, syncLimit, initLimit, servers}) {
+  drawTimer(n, sv, role, {tickMs, syncLimit, initLimit, servers, t: at}) {
     const t = sv.timers || {};
     const now = sv.now || 0;
     let frac = -1, kind = '', cap = '', capTitle = '', q = '', qTitle = '';
     const wedges = new Map();
+    // A leader that stops leading says why for a moment (its quorum meter
+    // is gone with its role).
+    if (n.lastRole === 'leading' && role !== 'leading' && role !== 'down') n.fell = {at, paused: n.wasPaused};
+    if (n.fell && (at < n.fell.at || at - n.fell.at > CALLOUT_MS || role === 'leading')) n.fell = null;
+    n.lastRole = role;
+    n.wasPaused = !!sv.paused;
+    const behind = sv.paused && role !== 'down' ? Math.max(0, at - now) : 0;
+    if (n.fell) {
+      q = n.fell.paused ? R.fellPaused : R.fell;
+      qTitle = R.fellTitle;
+    }
     if (role === 'down') {
       // nothing runs
     } else if ((role === 'following' || role === 'observing') && t.heardTimeoutMs) {
@@ -257,7 +273,14 @@ export class RingView {
         qTitle = R.ackedTitle + ' ' + props.map((x) => `${zx(x.zxid)}: ${x.acks.map((id) => 's' + id).join(', ') || 'none'}`).join('; ');
       }
     }
+    if (behind > 0) {
+      // Frozen: its clock stopped, so its timers stand still while the
+      // others' run; it finds out how late it is when it resumes.
+      cap = R.frozen(Math.round(behind));
+      capTitle = R.frozenTitle;
+    }
     if (role !== 'leading') attr(n.g, 'data-hears', null);
+    attr(n.g, 'data-fell', n.fell ? 'true' : null);
     attr(n.g, 'data-timer', kind || null);
     attr(n.g, 'data-timer-left', frac >= 0 ? frac.toFixed(2) : null);
     const circ = 2 * Math.PI * n.tr;
@@ -306,7 +329,7 @@ export class RingView {
       const lt = leader.timers;
       for (const l of lt.learners || []) {
         if (!SYNC_MODES.has(l.syncMode)) continue;
-        const key = `${leader.id}:${l.id}:${leader.acceptedEpoch}`;
+        const key = `${leader.id}:${l.id}:${leader.acceptedEpoch}:${l.syncMode}:${l.lastZxid}`; // one decision
         let c = this.syncSeen.get(key);
         if (!c) {
           const sv = servers.find((x) => x.id === l.id);
@@ -410,12 +433,18 @@ export class RingView {
       const dx = b.x - a.x, dy = b.y - a.y, len = Math.hypot(dx, dy) || 1;
       const ux = dx / len, uy = dy / len;
       const edge = this.r + 9 + pr;
-      const usable = Math.max(1, len - 2 * edge);
+      // With reduced motion a link's packets wait in the sender's half.
+      const usable = Math.max(1, (len - 2 * edge) * (reduced ? 0.5 : 1) - (reduced ? pr : 0));
       list.sort((x, y) => x.p.id - y.p.id);
-      // As many as fit, 2.2 radii apart; the newest beyond that wait unseen
-      // and the last shown says how many ("+3").
-      const gap = pr * 2.25;
-      const cap = Math.max(1, Math.floor(usable / gap) + 1);
+      // One row, 2.6 radii apart; when that is too short, two rows in a
+      // zigzag (1.6 radii along the link, 2.8 across: no two shapes touch);
+      // the newest beyond that wait unseen and the last shown says how many
+      // ("+3").
+      const gap1 = pr * 2.6;
+      const cap1 = Math.max(1, Math.floor(usable / gap1) + 1);
+      const two = list.length > cap1;
+      const gap = two ? pr * 1.6 : gap1;
+      const cap = two ? Math.max(1, Math.floor(usable / gap) + 1) : cap1;
       for (let i = 0; i < list.length; i++) {
         const hide = i >= cap;
         if (hide !== !!list[i].g.__hidden) { list[i].g.__hidden = hide; list[i].g.style.display = hide ? 'none' : ''; }
@@ -436,12 +465,13 @@ export class RingView {
       if (back < 0) for (const it of list) it.d -= back;
       const side = pr + 3; // the two directions of a link pass side by side
       const ang = (Math.atan2(uy, ux) * 180 / Math.PI).toFixed(1);
-      for (const it of list) {
-        const x = a.x + ux * (edge + it.d) - uy * side;
-        const y = a.y + uy * (edge + it.d) + ux * side;
+      list.forEach((it, i) => {
+        const off = side + (two && i % 2 ? pr * 2.8 : 0);
+        const x = a.x + ux * (edge + it.d) - uy * off;
+        const y = a.y + uy * (edge + it.d) + ux * off;
         attr(it.g, 'transform', `translate(${x.toFixed(1)},${y.toFixed(1)})`);
         attr(it.g.__dir, 'transform', `rotate(${ang})`);
-      }
+      });
     }
     for (const [id, g] of this.packets) {
       if (live.has(id)) continue;

@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ringNode is the JS for server name's group in widget n's ring.
+func ringNode(n int, name string) string {
+	return fmt.Sprintf(`%s.querySelector('.zw-ring [data-node=%q]')`, widgetJS(n), name)
+}
+
+// TestFreezeLeader: "Freeze leader" pauses the leader (not a crash): its
+// clock stops and says so, the followers' countdowns run out, they elect a
+// new leader, and the old one, when it wakes, steps down and says why.
+func TestFreezeLeader(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 900)
+	p := newPage(t, b, base+"/playground", 1280, 900)
+	w := widgetJS(1)
+	p.wait("a leader in broadcast", w+`.querySelector('.zw-ring [data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
+	ld := eval[string](p, w+`.querySelector('.zw-ring [data-node][data-role="leading"]').dataset.node`)
+	// The leader's meter hears every voter; each follower's arc is full-ish.
+	p.wait("the leader's quorum meter", ringNode(1, ld)+`.dataset.hears === '5/5'`, 20*time.Second)
+	p.click("Freeze leader", button(1, "Freeze leader"))
+	p.wait("the leader paused", ringNode(1, ld)+`.dataset.paused === 'true'`, 10*time.Second)
+	p.wait("its frozen clock shown", ringNode(1, ld)+`.querySelector('.zw-node-timer').textContent.startsWith('frozen')`, 20*time.Second)
+	p.wait("a follower's countdown running low", `[...`+w+`.querySelectorAll('.zw-ring [data-node][data-timer="heard"]')].some((g) => +g.dataset.timerLeft < 0.34)`, 30*time.Second)
+	p.shotWidget(1, "freeze-leader-countdown")
+	p.wait("a new leader", fmt.Sprintf(`%s.querySelector('.zw-ring [data-node][data-role="leading"]:not([data-node=%q])') !== null`, w, ld), 60*time.Second)
+	p.wait("the old leader to wake and step down", ringNode(1, ld)+`.dataset.fell === 'true'`, 60*time.Second)
+	if got := eval[string](p, ringNode(1, ld)+`.querySelector('.zw-node-quorum').textContent`); !strings.Contains(got, "stepped down") {
+		t.Errorf("the old leader says %q, want it to say it stepped down", got)
+	}
+	p.shotWidget(1, "freeze-leader-stepped-down")
+}
+
+// TestSyncPacketsVisible: in the synchronization lesson the TRUNC (widget 2)
+// and the DIFF (widget 1) each fly clear of every other packet, and the
+// follower's callout names the mode with the comparison behind it.
+func TestSyncPacketsVisible(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1920, 1080)
+	p := newPage(t, b, base+"/lessons/synchronization", 1920, 1080)
+	p.wait("the widgets to mount", `[...document.querySelectorAll('[data-widget]')].length >= 2 && [...document.querySelectorAll('[data-widget]')].every(w => w.dataset.simTime !== undefined)`, 30*time.Second)
+	for _, c := range []struct {
+		n    int
+		msg  string
+		mode string
+	}{{2, "TRUNC", "TRUNC"}, {1, "DIFF", "DIFF"}} {
+		w := widgetJS(c.n)
+		eval[bool](p, `(`+w+`.scrollIntoView({block: 'start'}), true)`)
+		// Run until the leader chose the mode (the callout says so), pause,
+		// then seek with the time slider to the middle of the packet's flight
+		// and measure that frame.
+		p.wait("the "+c.mode+" callout", fmt.Sprintf(`[...%s.querySelectorAll('.zw-callout')].some((g) => g.dataset.mode === %q && g.style.display !== 'none')`, w, c.mode), 180*time.Second)
+		txt := eval[string](p, fmt.Sprintf(`[...%s.querySelectorAll('.zw-callout')].find((g) => g.dataset.mode === %q).textContent`, w, c.mode))
+		t.Logf("%s callout: %q", c.mode, txt)
+		if !strings.Contains(txt, "·") {
+			t.Errorf("the %s callout says %q: want the comparison of zxids", c.mode, txt)
+		}
+		if eval[string](p, w+`.dataset.playing`) == "true" {
+			p.click("Pause", fmt.Sprintf(`(//section[@data-widget])[%d]//button[contains(@class,'zw-play')]`, c.n))
+		}
+		mid := eval[int](p, fmt.Sprintf(`(() => { const m = [...%s.__zw.log.msgs.values()].filter((m) => m.msg === %q).at(-1); return m ? Math.floor((m.t + m.arrive) / 2) : -1; })()`, w, c.msg))
+		if mid < 0 {
+			t.Fatalf("no %s message in the widget's log", c.msg)
+		}
+		eval[bool](p, fmt.Sprintf(`(() => { const s = %s.querySelector('.zw-scrub'); s.value = %d; s.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`, w, mid))
+		p.wait(fmt.Sprintf("the frame at %d ms", mid), fmt.Sprintf(`%s.dataset.simTime === '%d' && [...%s.querySelectorAll('.zw-ring .zw-pkt')].some((g) => g.dataset.msg === %q && g.style.display !== 'none')`, w, mid, w, c.msg), 30*time.Second)
+		got := eval[string](p, fmt.Sprintf(`(() => { const w = %s;
+		  const all = [...w.querySelectorAll('.zw-ring .zw-pkt')].filter((g) => g.style.display !== 'none');
+		  const box = (g) => g.querySelector('.zw-pkt-shape').getBoundingClientRect();
+		  const hit = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+		  const me = all.filter((g) => g.dataset.msg === %q);
+		  return JSON.stringify({n: all.length, msgs: all.map((g) => g.dataset.msg + ' ' + g.dataset.from + '→' + g.dataset.to),
+		    overlaps: me.flatMap((m) => all.filter((o) => o !== m && hit(box(m), box(o))).map((o) => o.dataset.msg + ' ' + o.dataset.from + '→' + o.dataset.to))}); })()`, w, c.msg))
+		var m struct {
+			N        int
+			Msgs     []string
+			Overlaps []string
+		}
+		if err := json.Unmarshal([]byte(got), &m); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s at %d ms: %d packets in flight %v; %s overlaps %v", c.msg, mid, m.N, m.Msgs, c.msg, m.Overlaps)
+		if len(m.Overlaps) > 0 {
+			t.Errorf("%s overlaps %v while it flies", c.msg, m.Overlaps)
+		}
+		p.shotWidget(c.n, "sync-"+strings.ToLower(c.mode))
+	}
+}
+
+// TestReducedMotionPackets: with prefers-reduced-motion the packets wait at
+// their sender's end, in order along the link, never on one spot.
+func TestReducedMotionPackets(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 800)
+	p := newPage(t, b, base+"/playground", 1280, 800)
+	p.media("prefers-reduced-motion", "reduce", "prefers-color-scheme", "light")
+	w := widgetJS(1)
+	p.wait("reduced motion", `matchMedia('(prefers-reduced-motion: reduce)').matches`, 5*time.Second)
+	p.wait("a leader in broadcast", w+`.querySelector('.zw-ring [data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
+	for range 3 {
+		p.click("Write", button(1, "Write"))
+	}
+	p.pauseWithPackets(1, 4)
+	m := p.measure(1)
+	if len(m.Overlaps) > 0 {
+		t.Errorf("packets on one spot with reduced motion: %v", m.Overlaps)
+	}
+	// Each packet sits nearer its sender than its receiver.
+	far := eval[[]string](p, w+`.__zw && [...`+w+`.querySelectorAll('.zw-ring .zw-pkt')].filter((g) => g.style.display !== 'none').filter((g) => {
+	  const c = (sel) => { const r = `+w+`.querySelector('.zw-ring [data-node="' + sel + '"] .zw-node-body').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; };
+	  const r = g.querySelector('.zw-pkt-shape').getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;
+	  const [ax, ay] = c(g.dataset.from), [bx, by] = c(g.dataset.to);
+	  return Math.hypot(x - ax, y - ay) > Math.hypot(x - bx, y - by);
+	}).map((g) => g.dataset.msg + ' ' + g.dataset.from + '→' + g.dataset.to)`)
+	if len(far) > 0 {
+		t.Errorf("with reduced motion these packets are nearer their receiver: %v", far)
+	}
+	p.shotWidget(1, "reduced-motion")
+}
+
+// TestWriteDefects: a value with a space is never rewritten (the widget
+// says why and writes nothing); w writes at once; a failed write is told
+// with its path and an honest hint; the key list names p, f and Esc.
+func TestWriteDefects(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 900)
+	p := newPage(t, b, base+"/playground", 1280, 900)
+	w := widgetJS(1)
+	p.wait("a leader in broadcast", w+`.querySelector('.zw-ring [data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
+	status := w + `.querySelector('.zw-status').textContent`
+	eval[bool](p, `(`+w+`.querySelector('.zw-value').value = '你好 世界', true)`)
+	p.click("Write", button(1, "Write"))
+	p.wait("the refusal", status+`.includes('你好 世界') && `+status+`.includes('Nothing was written')`, 5*time.Second)
+	if v := eval[string](p, w+`.querySelector('.zw-value').value`); v != "你好 世界" {
+		t.Errorf("the value box holds %q, want the learner's text untouched", v)
+	}
+	if got := eval[string](p, w+`.querySelector('.zw-value').getAttribute('aria-invalid')`); got != "true" {
+		t.Errorf("aria-invalid = %q, want true", got)
+	}
+	acts := eval[int](p, w+`.__zw.state.actions.length`)
+	eval[bool](p, `(`+w+`.querySelector('.zw-value').value = 'v7', document.activeElement.blur(), true)`)
+	p.key("w")
+	p.wait("w to write at once", fmt.Sprintf(`%s.__zw.state.actions.length > %d && %s.__zw.state.actions.at(-1).text.includes('v7')`, w, acts, w), 10*time.Second)
+	// A write through a server with no leader fails: kill the leader and
+	// write through a follower before anyone is elected.
+	p.key("\x1b")
+	eval[bool](p, `(document.activeElement.blur(), true)`)
+	p.key("k")
+	p.wait("no leader", w+`.querySelector('.zw-ring [data-node][data-role="leading"]') === null`, 20*time.Second)
+	fol := eval[string](p, w+`.querySelector('.zw-ring [data-node][data-role="looking"]').dataset.node`)
+	p.key(fol[1:])
+	eval[bool](p, `(`+w+`.querySelector('.zw-path').value = '/fail', `+w+`.querySelector('.zw-value').value = 'x', true)`)
+	p.click("Write", button(1, "Write"))
+	p.wait("the failed write's reply", status+`.includes('answered')`, 30*time.Second)
+	got := eval[string](p, status)
+	t.Logf("status: %s", got)
+	if !strings.Contains(got, "/fail") || !strings.Contains(got, "CONNECTIONLOSS") || !strings.Contains(got, "may or may not") {
+		t.Errorf("status = %q, want the path /fail, CONNECTIONLOSS and that the outcome is unknown", got)
+	}
+	keys := eval[string](p, w+`.querySelector('.zw-keys p').textContent`)
+	for _, k := range []string{"p partition", "f freeze", "Esc"} {
+		if !strings.Contains(keys, k) {
+			t.Errorf("the key list %q lacks %q", keys, k)
+		}
+	}
+}
