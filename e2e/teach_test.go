@@ -171,3 +171,57 @@ func TestWriteDefects(t *testing.T) {
 		}
 	}
 }
+
+// TestLogStripsTrunc: in the synchronization lesson's TRUNC widget the old
+// leader's proposal that no quorum took looks uncommitted once it is back,
+// is struck out when the TRUNC removes it, then disappears, while the
+// committed entry before it stays.
+func TestLogStripsTrunc(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 900)
+	p := newPage(t, b, base+"/lessons/synchronization", 1280, 900)
+	p.wait("the widgets to mount", `[...document.querySelectorAll('[data-widget]')].length >= 2 && [...document.querySelectorAll('[data-widget]')].every(w => w.dataset.simTime !== undefined)`, 30*time.Second)
+	w := widgetJS(2)
+	// Record, every frame, how each log cell looked (lane/zxid -> looks).
+	eval[bool](p, `(() => { const w = `+w+`; const seen = window.__cells = {};
+	  const look = () => {
+	    for (const c of w.querySelectorAll('.zw-lane .zw-log-e[data-zxid]')) {
+	      const k = c.closest('.zw-lane').dataset.lane + ' ' + c.dataset.zxid;
+	      const v = c.classList.contains('is-trunc') ? 'trunc' : c.classList.contains('is-prop') ? 'prop' : c.classList.contains('is-empty') ? 'empty' : 'committed';
+	      (seen[k] = seen[k] || []).at(-1) !== v && seen[k].push(v);
+	    }
+	    requestAnimationFrame(look);
+	  };
+	  requestAnimationFrame(look); return true; })()`)
+	eval[bool](p, `(`+w+`.scrollIntoView({block: 'start'}), true)`)
+	p.wait("a struck-out entry", `Object.values(window.__cells).some((v) => v.includes('trunc'))`, 180*time.Second)
+	p.shotWidget(2, "log-trunc")
+	key := eval[string](p, `Object.entries(window.__cells).find(([, v]) => v.includes('trunc'))[0]`)
+	lane, z, _ := strings.Cut(key, " ")
+	t.Logf("%s: %v", key, eval[[]string](p, `window.__cells[`+fmt.Sprintf("%q", key)+`]`))
+	if eval[string](p, w+`.dataset.playing`) != "true" {
+		p.click("Play", `(//section[@data-widget])[2]//button[contains(@class,'zw-play')]`)
+	}
+	p.wait("the struck-out entry removed", fmt.Sprintf(`!%s.querySelector('.zw-lane[data-lane=%q] .zw-log-e[data-zxid=%q]')`, w, lane, z), 120*time.Second)
+	looks := eval[[]string](p, `window.__cells[`+fmt.Sprintf("%q", key)+`]`)
+	if i := indexOf(looks, "prop"); i < 0 || indexOf(looks, "trunc") < i {
+		t.Errorf("%s looked %v: want uncommitted (prop) before struck out (trunc)", key, looks)
+	}
+	if indexOf(looks, "committed") >= 0 {
+		t.Errorf("%s looked committed at some point: %v", key, looks)
+	}
+	// What stays, stays: the lane still shows its committed entries.
+	kept := eval[int](p, fmt.Sprintf(`%s.querySelectorAll('.zw-lane[data-lane=%q] .zw-log-e[data-zxid]:not(.is-prop):not(.is-trunc):not(.is-empty)').length`, w, lane))
+	if kept == 0 {
+		t.Errorf("after the TRUNC %s's log strip shows no committed entry", lane)
+	}
+}
+
+func indexOf(a []string, s string) int {
+	for i, x := range a {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}

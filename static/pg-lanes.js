@@ -3,8 +3,8 @@
 // that last changed it, and the log strip. The strips are one table: a column
 // per zxid, the same columns for every server, so a txn one server lacks is
 // a gap under its neighbours' entry. An entry is committed (solid, epoch
-// color) when the ensemble committed it: at or below the established leader's
-// commit and in its history; an entry a server has that the leader does not
+// color) when the ensemble committed it: at or below the leader's commit and
+// in its history (with no leader: held by a quorum of voters); an entry a server has that the leader does not
 // (a proposal no quorum took, replayed from its disk) looks proposed (dashed),
 // and when a TRUNC removes it, it is struck out for a moment, then gone.
 
@@ -85,37 +85,56 @@ export class Lanes {
   // the ensemble committed.
   columns(state, servers) {
     const t = state.t || 0;
-    if (this.lastT != null && t < this.lastT) { this.prev = null; this.trunc = null; }
+    if (this.lastT != null && t < this.lastT) { this.prev = null; this.trunc = null; this.kept = null; }
     this.lastT = t;
     const prev = this.prev || new Map();
     const trunc = this.trunc || new Map(); // id -> Map(zxid hex -> {t, e})
+    // Entries that left the log into a snapshot (a learner snapshots after a
+    // TRUNC or SNAP, and purges its log): still its history, still shown.
+    const kept = this.kept || new Map(); // id -> Map(zxid hex -> e)
     const now = new Map();
     const all = new Set();
     for (const sv of servers) {
       const m = new Map();
       for (const e of sv.log || []) m.set(zxid(e.zxid).hex, e);
       now.set(sv.id, m);
-      const last = (sv.log || []).length ? zxid(sv.log[sv.log.length - 1].zxid).big : 0n;
+      // Gone from the log: above what it has applied, a TRUNC cut it;
+      // at or below, it went into a snapshot.
+      const last = zxid(sv.lastZxid).big;
       const old = prev.get(sv.id);
-      let tr = trunc.get(sv.id);
+      let tr = trunc.get(sv.id), kp = kept.get(sv.id);
+      if (sv.up === false) { kept.delete(sv.id); kp = null; }
       if (old && sv.up !== false) {
         for (const [k, e] of old) {
-          if (!m.has(k) && zxid(k).big > last) {
+          if (m.has(k)) continue;
+          if (zxid(k).big > last) {
             if (!tr) trunc.set(sv.id, (tr = new Map()));
             if (!tr.has(k)) tr.set(k, {t, e});
+          } else {
+            if (!kp) kept.set(sv.id, (kp = new Map()));
+            kp.set(k, {...e, kept: true});
           }
         }
       }
       if (tr) for (const [k, x] of tr) if (t - x.t > TRUNC_MS || m.has(k)) tr.delete(k);
+      if (kp) {
+        for (const k of kp.keys()) if (m.has(k) || zxid(k).big > last) kp.delete(k);
+        while (kp.size > COLS) kp.delete(kp.keys().next().value);
+        for (const [k, e] of kp) m.set(k, e);
+      }
       for (const k of m.keys()) all.add(k);
       if (tr) for (const k of tr.keys()) all.add(k);
     }
     this.prev = now;
     this.trunc = trunc;
+    this.kept = kept;
     const cols = [...all].map((k) => zxid(k)).sort((a, b) => (a.big < b.big ? -1 : a.big > b.big ? 1 : 0)).slice(-COLS);
     this.cols = cols;
-    const L = servers.find((sv) => sv.up !== false && sv.role === 'leading' && sv.established) || null;
+    const L = servers.find((sv) => sv.up !== false && sv.role === 'leading' && sv.established) ||
+      servers.find((sv) => sv.up !== false && sv.role === 'leading' && !sv.paused) || null;
     this.leaderLog = L ? now.get(L.id) : null;
+    // Without a leader: committed when a quorum of voters holds it.
+    this.voterLogs = servers.filter((sv) => !sv.observer).map((sv) => now.get(sv.id));
     this.leaderCommitted = L ? zxid(L.committed).big : null;
     this.leaderFirst = L && (L.log || []).length ? zxid(L.log[0].zxid).big : null;
   }
@@ -123,7 +142,7 @@ export class Lanes {
   // committed: did the ensemble commit this entry (as far as the view shows)?
   committed(e, z) {
     if (!e.committed) return false;
-    if (this.leaderLog == null) return true;
+    if (this.leaderLog == null) return 2 * this.voterLogs.filter((m) => m && m.has(z.hex)).length > this.voterLogs.length;
     if (z.big > this.leaderCommitted) return false;
     return this.leaderLog.has(z.hex) || (this.leaderFirst != null && z.big < this.leaderFirst);
   }
@@ -135,7 +154,7 @@ export class Lanes {
     for (let i = 0; i < COLS; i++) {
       const el = r.slots[i];
       const z = this.cols[i];
-      if (!z) { cls(el, 'is-none', true); continue; }
+      if (!z) { cls(el, 'is-none', true); attr(el, 'data-zxid', null); continue; }
       cls(el, 'is-none', false);
       const e = mine.get(z.hex);
       const cut = !e && tr && tr.get(z.hex);
@@ -159,7 +178,9 @@ export class Lanes {
       cls(el, 'is-trunc', !!cut);
       attr(el, 'data-zxid', z.hex);
       attr(el, 'style', ok ? `background:${color};color:${inkOn(color)}` : `--zw-epoch:${color}`);
+      cls(el, 'is-snap', !!x.kept);
       attr(el, 'title', `${label} (${z.hex}) ${x.text || ''} — ` + (cut ? 'truncated: the leader never committed it (TRUNC)'
+        : x.kept ? 'committed, now in its snapshot (the log before it was purged)'
         : ok ? 'committed' : x.committed ? 'applied here, but the leader does not have it committed: not committed' : 'proposed, not committed'));
     }
     attr(r.log, 'aria-label', `log: ${shown} entries shown, ${nc} committed, ${shown - nc - nt} not committed` + (nt ? `, ${nt} truncated` : ''));

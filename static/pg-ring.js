@@ -227,7 +227,7 @@ export class RingView {
     // A leader that stops leading says why for a moment (its quorum meter
     // is gone with its role).
     if (n.lastRole === 'leading' && role !== 'leading' && role !== 'down') n.fell = {at, paused: n.wasPaused};
-    if (n.fell && (at < n.fell.at || at - n.fell.at > CALLOUT_MS || role === 'leading')) n.fell = null;
+    if (n.fell && (at < n.fell.at || at - n.fell.at > CALLOUT_MS || role === 'leading' || role === 'down')) n.fell = null;
     n.lastRole = role;
     n.wasPaused = !!sv.paused;
     const behind = sv.paused && role !== 'down' ? Math.max(0, at - now) : 0;
@@ -366,7 +366,7 @@ export class RingView {
       if (cx - w / 2 < 2 || cx + w / 2 > SIZE - 2) {
         // No room outward: under (or over) the server's words.
         cx = Math.max(w / 2 + 2, Math.min(SIZE - w / 2 - 2, n.x));
-        cy = n.below > 0 ? n.y + this.r + 50 + hgt / 2 : n.y - this.r - 64 - hgt / 2;
+        cy = n.below > 0 ? n.y + this.r + 62 + hgt / 2 : n.y - this.r - 70 - hgt / 2;
       }
       attr(co.g, 'transform', `translate(${cx.toFixed(1)},${cy.toFixed(1)})`);
     }
