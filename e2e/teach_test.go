@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zabplay/zabplay/server/ensemble"
 )
 
 // ringNode is the JS for server name's group in widget n's ring.
@@ -224,4 +226,45 @@ func indexOf(a []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// TestLiveNoPacketsAroundDownServer: in Live mode, after a failover, no
+// packet is drawn to or from the server that is down (NOTIFICATIONs to it
+// used to come back about once a second).
+func TestLiveNoPacketsAroundDownServer(t *testing.T) {
+	base, _ := startLiveSite(t, ensemble.Options{})
+	b := newBrowser(t, 1280, 900)
+	p := newPage(t, b, base+"/lessons/leader-dies", 1280, 900)
+	w := widgetJS(1)
+	p.wait("the widget to mount", w+`?.dataset.simTime !== undefined`, 30*time.Second)
+	p.click("Live", button(1, "Live"))
+	p.wait("live mode", w+`.dataset.mode === 'live'`, 30*time.Second)
+	p.wait("a leader in broadcast", w+`.querySelector('.zw-ring [data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
+	old := eval[string](p, w+`.querySelector('.zw-ring [data-node][data-role="leading"]').dataset.node`)
+	p.wait("Kill leader to be enabled", `!document.evaluate(`+fmt.Sprintf("%q", button(1, "Kill leader"))+`, document, null, 9, null).singleNodeValue.disabled`, 10*time.Second)
+	p.click("Kill leader", button(1, "Kill leader"))
+	p.wait("a new leader in broadcast", fmt.Sprintf(`%s.querySelector('.zw-ring [data-node][data-role="leading"][data-phase="broadcast"]:not([data-node=%q])') !== null`, w, old), 90*time.Second)
+	// Watch every frame for 4 s of wall-clock time.
+	eval[bool](p, fmt.Sprintf(`(() => { const w = %s; const rec = window.__around = {frames: 0, seen: []}; const t0 = performance.now();
+	  const look = () => {
+	    rec.frames++;
+	    for (const g of w.querySelectorAll('.zw-ring .zw-pkt')) if (g.style.display !== 'none' && (g.dataset.to === %q || g.dataset.from === %q)) rec.seen.push(g.dataset.msg + ' ' + g.dataset.from + '→' + g.dataset.to);
+	    if (performance.now() - t0 < 4000) requestAnimationFrame(look); else rec.done = true;
+	  };
+	  requestAnimationFrame(look); return true; })()`, w, old, old))
+	p.wait("4 s of frames", `window.__around.done === true`, 20*time.Second)
+	var rec struct {
+		Frames int
+		Seen   []string
+	}
+	if err := json.Unmarshal([]byte(eval[string](p, `JSON.stringify(window.__around)`)), &rec); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d frames after the failover; packets around the down %s: %d", rec.Frames, old, len(rec.Seen))
+	if len(rec.Seen) > 0 {
+		t.Errorf("packets drawn around the down server %s: %v", old, rec.Seen[:min(len(rec.Seen), 10)])
+	}
+	if n := eval[int](p, fmt.Sprintf(`%s.__zw.state.inflight.filter((m) => m.to === %s || m.from === %s).length`, w, old[1:], old[1:])); n > 0 {
+		t.Errorf("the live state lists %d messages to or from the down server %s", n, old)
+	}
 }

@@ -389,8 +389,12 @@ export class RingView {
     const live = new Set();
     const pr = this.pr || 12;
     const byLink = new Map(); // "from>to" -> [{p, g, f}]
+    // Nothing flies to or from a server that is down (a live state may
+    // still list what was sent to it: it is never delivered).
+    const down = new Set((state.servers || []).filter((sv) => sv.up === false).map((sv) => sv.id));
     for (const p of state.inflight || []) {
       if (hidePing && p.msg === 'PING') continue;
+      if (down.has(p.to) || down.has(p.from)) continue;
       const a = this.nodes.get(p.from), b = this.nodes.get(p.to);
       if (!a || !b) continue;
       live.add(p.id);

@@ -78,6 +78,7 @@ type stream struct {
 	seq       uint64 // events emitted
 	lastAt    int64
 	inflight  map[uint64]view.Inflight
+	down      map[core.NodeID]bool // crashed, not restarted: what is sent to it never arrives
 	lastSync  map[core.NodeID]string
 	leader    core.NodeID // the server of the latest established event (highest epoch)
 	leaderEp  core.Epoch
@@ -105,7 +106,7 @@ type stream struct {
 func newStream(start time.Time) *stream {
 	s := &stream{
 		start: start, in: make(chan input, 4096), done: make(chan struct{}), closed: make(chan struct{}),
-		inflight: map[uint64]view.Inflight{}, lastSync: map[core.NodeID]string{},
+		inflight: map[uint64]view.Inflight{}, down: map[core.NodeID]bool{}, lastSync: map[core.NodeID]string{},
 		checker: check.New(), viewers: map[*viewer]struct{}{},
 		subs: map[<-chan []byte]struct{}{}, flushReq: make(chan struct{}, 1), fanned: make(chan struct{}),
 	}
@@ -363,10 +364,19 @@ func (s *stream) emitLocked(e core.Event) {
 func (s *stream) track(e core.Event) {
 	switch e.Kind {
 	case core.EvSend:
-		s.inflight[e.ID] = view.Inflight{ID: e.ID, From: e.Node, To: e.Peer, Msg: e.Msg, Text: e.Text, Sent: e.At, Arrive: max(e.Arrive, e.At)}
+		// A message to a server that is down is neither delivered nor
+		// reported dropped (its connection is gone): not in flight, or
+		// every state would draw it again (the NOTIFICATIONs a LOOKING
+		// server sends to a crashed peer).
+		if !s.down[e.Peer] {
+			s.inflight[e.ID] = view.Inflight{ID: e.ID, From: e.Node, To: e.Peer, Msg: e.Msg, Text: e.Text, Sent: e.At, Arrive: max(e.Arrive, e.At)}
+		}
 	case core.EvDeliverMsg, core.EvDrop:
 		delete(s.inflight, e.ID)
+	case core.EvRestart:
+		delete(s.down, e.Node)
 	case core.EvCrash:
+		s.down[e.Node] = true
 		for id, m := range s.inflight {
 			if m.From == e.Node || m.To == e.Node {
 				delete(s.inflight, id)
