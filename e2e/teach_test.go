@@ -268,3 +268,27 @@ func TestLiveNoPacketsAroundDownServer(t *testing.T) {
 		t.Errorf("the live state lists %d messages to or from the down server %s", n, old)
 	}
 }
+
+// TestBugSwitchSign: a bug switch turned on from the page says so beside
+// the controls (a badge naming it, the list's summary counting it), and off
+// again when it is turned off.
+func TestBugSwitchSign(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 900)
+	p := newPage(t, b, base+"/playground", 1280, 900)
+	w := widgetJS(1)
+	p.wait("the widget to mount", w+`.dataset.simTime !== undefined`, 30*time.Second)
+	if eval[bool](p, `!`+w+`.querySelector('.zw-bug-badge').hidden`) {
+		t.Fatalf("a bug badge shows before any switch is on")
+	}
+	p.click("Bug switches", `(//section[@data-widget])[1]//details[contains(@class,'zw-bugs')]/summary`)
+	name := eval[string](p, w+`.querySelector('input[data-bug]').dataset.bug`)
+	p.click("the first bug switch", `((//section[@data-widget])[1]//input[@data-bug])[1]`)
+	p.wait("the badge", `!`+w+`.querySelector('.zw-bug-badge').hidden && `+w+`.querySelector('.zw-bug-badge').textContent.includes(`+fmt.Sprintf("%q", name)+`)`, 20*time.Second)
+	if s := eval[string](p, w+`.querySelector('.zw-bugs > summary').textContent`); s != "Bug switches · 1 on" {
+		t.Errorf("summary = %q, want it to count the switch", s)
+	}
+	p.shotWidget(1, "bug-switch-on")
+	p.click("the first bug switch", `((//section[@data-widget])[1]//input[@data-bug])[1]`)
+	p.wait("the badge gone", w+`.querySelector('.zw-bug-badge').hidden`, 20*time.Second)
+}

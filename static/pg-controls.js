@@ -31,6 +31,8 @@ export const L = {
   liveNote: 'Real time only: no pause, step, speed, seek, bug switches or random faults here. Switch back to Simulated for those.',
   linkDelay: 'Link delay ', linkDelayTitle: 'How long each message takes between two live servers (so packets are watchable)',
   ms: (x) => x + ' ms',
+  bugsOn: (n) => `Bug switches · ${n} on`,
+  bugBadge: (names) => `⚠ Bug switched on: ${names.join(', ')}. This run is not ZooKeeper 3.9's: the checker watches for what the bug breaks.`,
   badValue: (v) => `“${v}” has a space or #: a value is one word here (the scenario language splits on spaces). Nothing was written; try ${v.replace(/[\s#]+/g, '_')}.`,
   freezeLeader: 'Freeze leader', freezeTitle: 'Pause the leader for 3 s: its connections stay open, only its silence shows (heartbeats stop)',
   freezeTitleLive: 'Pause the leader until you resume it: its connections stay open, only its silence shows',
@@ -107,7 +109,11 @@ export function buildActions(uid) {
     h('label', {class: 'zw-field', for: uid + '-value'}, L.value, value),
     write);
   const bugList = h('div', {class: 'zw-bug-list'});
-  const bugs = h('details', {class: 'zw-bugs'}, h('summary', null, L.bugs), bugList);
+  const bugSummary = h('summary', null, L.bugs);
+  const bugs = h('details', {class: 'zw-bugs'}, bugSummary, bugList);
+  // Says which bug switches are on, beside the controls, in words (not
+  // only a ticked box inside a closed list).
+  const bugBadge = h('p', {class: 'zw-bug-badge', role: 'status', hidden: true});
   const exportBtn = h('button', {type: 'button', class: 'zw-btn'}, L.exportTrace);
   const share = h('button', {type: 'button', class: 'zw-btn', hidden: true}, L.share);
   const help = h('details', {class: 'zw-keys'}, h('summary', null, L.keys),
@@ -116,8 +122,9 @@ export function buildActions(uid) {
     h('div', {class: 'zw-group', role: 'group', 'aria-label': L.faultsGroup}, killLeader, freezeLeader, partition, heal, faults),
     selBox,
     form,
-    h('div', {class: 'zw-group zw-misc'}, bugs, exportBtn, share, help));
-  return {el, killLeader, freezeLeader, heal, partition, faults, selBox, selHint, path, value, write, form, bugs, bugList, exportBtn, share, help};
+    h('div', {class: 'zw-group zw-misc'}, bugs, exportBtn, share, help),
+    bugBadge);
+  return {el, bugSummary, bugBadge, killLeader, freezeLeader, heal, partition, faults, selBox, selHint, path, value, write, form, bugs, bugList, exportBtn, share, help};
 }
 
 // buildLegend: every message type with its color, shape and label.
@@ -216,4 +223,17 @@ export function freezeText(state, live) {
   const ld = state && state.servers.find((sv) => sv.id === state.leader && sv.up !== false && sv.role === 'leading' && !sv.paused);
   if (!ld) return '';
   return live ? `pause ${ld.name}` : `pause ${ld.name} for 3s`;
+}
+
+// showBugs says which bug switches are on: the list's summary counts them
+// and a badge beside the controls names them (empty: hidden).
+export function showBugs(ac, bugs) {
+  const on = bugs || [];
+  const key = on.join(',');
+  if (ac.bugBadge.__key === key) return;
+  ac.bugBadge.__key = key;
+  ac.bugSummary.textContent = on.length ? L.bugsOn(on.length) : L.bugs;
+  ac.bugBadge.hidden = !on.length;
+  ac.bugBadge.textContent = on.length ? L.bugBadge(on) : '';
+  ac.bugs.classList.toggle('is-on', on.length > 0);
 }
