@@ -35,7 +35,7 @@ var AllFaults = []string{FaultCrash, FaultPartition, FaultCut, FaultPause, Fault
 // LoseFsynced), and the checker is expected to find violations.
 const (
 	FaultReorder     = "reorder"      // a message may overtake earlier ones on its link (10%)
-	FaultDuplicate   = "duplicate"    // a message may arrive twice (10%)
+	FaultDuplicate   = "duplicate"    // a quorum packet may arrive twice (10%)
 	FaultLoseFsynced = "lose-fsynced" // a crash also loses the last fsynced log record
 )
 
@@ -179,6 +179,9 @@ func SeedOptions(seed uint64, voters, observers int, bugs core.Bugs) Options {
 	return o
 }
 
+// maxSeedSteps bounds the simulator events of one seed.
+const maxSeedSteps = 1_000_000
+
 // RunSeed runs one seed: random faults for DurationMs with the checker after
 // every event (safety), then heal everything and require the ensemble to come
 // back in sync within LivenessMs (liveness).
@@ -236,9 +239,15 @@ func RunSeed(seed uint64, co CampaignOptions) (res SeedResult) {
 	if len(faults) > 0 {
 		c.schedule(qev{at: 500 + c.between(0, 1000), kind: evFault})
 	}
-	c.RunUntil(co.DurationMs, func() bool { return !chk.OK() })
+	// A budget of events: a clean seed takes ~70k; a fault outside the
+	// model can start a message storm that never reaches the next
+	// millisecond.
+	storm := func() bool { return c.Steps() > maxSeedSteps }
+	c.RunUntil(co.DurationMs, func() bool { return !chk.OK() || storm() })
 	res = SeedResult{Seed: seed, Coverage: c.Coverage}
-	if chk.OK() {
+	if storm() {
+		res.Pending = fmt.Sprintf("event storm: more than %d events by %dms of virtual time", maxSeedSteps, c.Now())
+	} else if chk.OK() {
 		// Liveness: stop faults and load, heal, restart, and wait.
 		c.faults = nil
 		c.stopWorkload = true
@@ -250,8 +259,11 @@ func RunSeed(seed uint64, co CampaignOptions) (res SeedResult) {
 		if limit == 0 {
 			limit = 60000
 		}
-		if !c.RunUntil(c.Now()+limit, func() bool { return c.Pending() == "" || !chk.OK() }) {
+		if !c.RunUntil(c.Now()+limit, func() bool { return c.Pending() == "" || !chk.OK() || storm() }) || storm() {
 			res.Pending = c.Pending()
+			if storm() {
+				res.Pending = fmt.Sprintf("event storm: more than %d events by %dms of virtual time", maxSeedSteps, c.Now())
+			}
 		}
 	}
 	if enc != nil {

@@ -32,7 +32,7 @@ type Options struct {
 	Mutant core.Mutant
 	// Break-the-assumption faults (off in ZAB's model).
 	ReorderPct   int  // chance that a message may overtake earlier ones on its link
-	DuplicatePct int  // chance that a message is delivered twice
+	DuplicatePct int  // chance that a quorum packet (not a notification) is delivered twice
 	LoseFsynced  bool // a crash also loses the last fsynced log record
 	// Trace records message-level and visual events (send, deliver-msg, drop,
 	// vote, persist, phase); without it only the checker's events are made.
@@ -495,7 +495,11 @@ func (c *Cluster) send(from int, m core.Message) {
 		c.emit(core.Event{Kind: core.EvSend, Node: m.From, Peer: m.To, Msg: m.Type, Zxid: m.Zxid, Epoch: m.Epoch, ID: id, Arrive: at, Text: c.describe(m)})
 	}
 	c.schedule(qev{at: at, kind: evDeliver, node: to, peer: from, msg: f, gen: c.servers[to].gen})
-	if c.opts.DuplicatePct > 0 && c.rng.IntN(100) < c.opts.DuplicatePct {
+	// Only quorum packets are duplicated: a duplicated notification between a
+	// LOOKING voter of an older round and a LOOKING observer (which answer
+	// each other forever) would start one more endless exchange each time,
+	// an exponential storm.
+	if c.opts.DuplicatePct > 0 && ch == chQuorum && c.rng.IntN(100) < c.opts.DuplicatePct {
 		d := &inflight{msg: m, id: id, sent: c.now, arrive: at + 1, ch: ch}
 		l.inflight = append(l.inflight, d)
 		c.schedule(qev{at: at + 1, kind: evDeliver, node: to, peer: from, msg: d, gen: c.servers[to].gen})
