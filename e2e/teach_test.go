@@ -292,3 +292,23 @@ func TestBugSwitchSign(t *testing.T) {
 	p.click("the first bug switch", `((//section[@data-widget])[1]//input[@data-bug])[1]`)
 	p.wait("the badge gone", w+`.querySelector('.zw-bug-badge').hidden`, 20*time.Second)
 }
+
+// TestBugReplay: "Watch it happen" beside a bug switch plays the
+// interleaving that triggers the bug (core/sim/testdata/bugs), with the
+// switch on, and the checker raises the alarm.
+func TestBugReplay(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 900)
+	p := newPage(t, b, base+"/playground", 1280, 900)
+	w := widgetJS(1)
+	p.wait("the widget to mount", w+`.dataset.simTime !== undefined`, 30*time.Second)
+	p.click("Bug switches", `(//section[@data-widget])[1]//details[contains(@class,'zw-bugs')]/summary`)
+	const bug = "ZOOKEEPER-4643"
+	p.click("Watch it happen", fmt.Sprintf(`(//section[@data-widget])[1]//button[@data-replay=%q]`, bug))
+	p.wait("the bug's switch on", fmt.Sprintf(`%s.querySelector('input[data-bug=%q]').checked && !%s.querySelector('.zw-bug-badge').hidden`, w, bug, w), 20*time.Second)
+	eval[bool](p, `(document.activeElement.blur(), true)`)
+	faster(p, 11)
+	p.wait("the alarm", `!`+w+`.querySelector('.zw-alarm').hidden`, 180*time.Second)
+	t.Logf("alarm: %s", eval[string](p, w+`.querySelector('.zw-alarm').textContent`))
+	p.shotWidget(1, "bug-replay-alarm")
+}

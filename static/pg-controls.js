@@ -31,6 +31,8 @@ export const L = {
   liveNote: 'Real time only: no pause, step, speed, seek, bug switches or random faults here. Switch back to Simulated for those.',
   linkDelay: 'Link delay ', linkDelayTitle: 'How long each message takes between two live servers (so packets are watchable)',
   ms: (x) => x + ' ms',
+  replay: 'Watch it happen', replayTitle: (name) => `Load the interleaving that triggers ${name} (the bug switched on): the checker raises the alarm when it breaks something`,
+  replayed: (name) => `Playing the interleaving that triggers ${name}. Watch for the alarm.`,
   bugsOn: (n) => `Bug switches · ${n} on`,
   bugBadge: (names) => `⚠ Bug switched on: ${names.join(', ')}. This run is not ZooKeeper 3.9's: the checker watches for what the bug breaks.`,
   badValue: (v) => `“${v}” has a space or #: a value is one word here (the scenario language splits on spaces). Nothing was written; try ${v.replace(/[\s#]+/g, '_')}.`,
@@ -236,4 +238,18 @@ export function showBugs(ac, bugs) {
   ac.bugBadge.hidden = !on.length;
   ac.bugBadge.textContent = on.length ? L.bugBadge(on) : '';
   ac.bugs.classList.toggle('is-on', on.length > 0);
+}
+
+// bugRow is one bug switch: the checkbox, its name and title, and, when the
+// bug has a scenario, a button that plays the interleaving that triggers it.
+export function bugRow(b, on, {onToggle, onReplay}) {
+  const cb = h('input', {type: 'checkbox', 'data-bug': b.name, checked: on});
+  cb.addEventListener('change', () => onToggle(b.name, cb.checked));
+  const row = h('div', {class: 'zw-bug-row'}, h('label', {class: 'zw-bug'}, cb, h('span', null, h('strong', null, b.name), ' ', b.title)));
+  if (b.scenario && onReplay) {
+    const btn = h('button', {type: 'button', class: 'zw-btn zw-replay', 'data-replay': b.name, title: L.replayTitle(b.name)}, L.replay);
+    btn.addEventListener('click', () => onReplay(b));
+    row.append(btn);
+  }
+  return row;
 }

@@ -164,6 +164,14 @@ export const PROPERTIES = {
   MonotonicReads: 'A client read older data after it had already seen newer data: time went backwards for that client.',
   SyncThenRead: 'A read issued after sync() missed a write committed before the sync. sync + read must be up to date.',
   Linearizable: 'The writes cannot be placed in one order that respects real time: a client saw a result no single copy could give.',
+  LinearizableWrites: 'The writes cannot be placed in one order that respects real time: a client saw a result no single copy could give.',
+  AckDurable: 'A server acknowledged something before it was safely on its disk. An ACK is a promise that survives a crash: a txn must be logged and fsynced first, and an epoch written, before the server says yes.',
+  EpochMonotonic: 'A server\'s acceptedEpoch or currentEpoch went down (or currentEpoch passed acceptedEpoch). Epochs only grow: that is how old leaders are refused.',
+  EpochPromise: 'A server broke its promise to a new epoch: it acked or led an older one, or promised before the promise was on disk.',
+  LeaderMostRecent: 'A leader was elected with an older history than a server of the quorum that elected it. The leader must hold the most recent history of its quorum, or committed writes can be lost.',
+  VoterQuorum: 'A leader acted without a quorum of voters: it was established, or committed a write, before enough voters (itself only once durable) had acknowledged.',
+  DurableLog: 'A server restarted without a transaction its log had already fsynced: the disk lost a write it promised to keep.',
+  NoFatal: 'A server found the leader\'s stream of packets inconsistent (a gap in proposals, a COMMIT for nothing pending), where ZooKeeper would exit.',
 };
 
 // throttle returns fn wrapped to run at most once per ms (trailing call kept).

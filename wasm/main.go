@@ -260,10 +260,13 @@ func bugs(js.Value, []js.Value) any {
 	type bug struct {
 		Name  string `json:"name"`
 		Title string `json:"title"`
+		// Scenario makes the bug happen (core/sim BugScenario), if there is one.
+		Scenario string `json:"scenario,omitempty"`
 	}
 	var out []bug
 	for _, b := range core.AllBugs() {
-		out = append(out, bug{b.String(), b.Title()})
+		src, _ := sim.BugScenario(b)
+		out = append(out, bug{b.String(), b.Title(), src})
 	}
 	return reply(out)
 }
