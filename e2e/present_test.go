@@ -166,7 +166,8 @@ func TestPresentationSizes(t *testing.T) {
 				p.scheme(theme)
 				p.wait("the theme", fmt.Sprintf(`matchMedia('(prefers-color-scheme: %s)').matches`, theme), 5*time.Second)
 				eval[bool](p, w+`.__zw.dirty = true, `+w+`.__zw.kick(), true`)
-				time.Sleep(150 * time.Millisecond) // two frames to repaint in the new theme
+				time.Sleep(100 * time.Millisecond) // a frame to repaint in the new theme
+				p.wait("the theme's transitions to end", `document.getAnimations().every((a) => a.playState !== 'running')`, 5*time.Second)
 				m := p.measure(1)
 				t.Logf("%s %dx%d %s: ring %d px, names %.1f px, roles %.1f, info %.1f, timers %.1f, packet labels %.1f (%d packets), smallest HTML text %.1f px, lowest text contrast %.2f:1, lowest shape contrast %.2f:1",
 					sc.name, sc.w, sc.h, theme, m.Ring, m.Name, m.Role, m.Info, m.Timer, m.Pkt, m.Packets, m.MinText, m.MinTextRatio, m.MinShapeRatio)
@@ -185,7 +186,7 @@ func TestPresentationSizes(t *testing.T) {
 				if len(m.Overlaps) > 0 {
 					t.Errorf("%s: packets on one spot: %v", theme, m.Overlaps)
 				}
-				p.shot(fmt.Sprintf("present-%s-%s", sc.name, theme))
+				p.shotWidget(1, fmt.Sprintf("present-%s-%s", sc.name, theme))
 			}
 			p.scheme("light")
 			// The controls: Play and Kill leader on screen with the ring

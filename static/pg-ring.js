@@ -33,7 +33,7 @@ export const R = {
   initTitle: 'A new leader must hear a quorum within initLimit, or it steps down.',
   hears: (k, n, q) => `hears ${k}/${n} · needs ${q}`,
   hearsTitle: (k, n, q) => `The leader still hears ${k} of ${n} voters (itself included) within syncLimit; it needs ${q}. Below that it steps down at its next tick.`,
-  acked: (z, k, n, q) => `${z}: ${k}/${n} acked${k >= q ? '' : ` · needs ${q}`}`,
+  acked: (z, k, n) => `${z}: ${k}/${n} acked`,
   ackedTitle: 'Proposals waiting for a quorum of ACKs (the leader counts its own once it is on its disk).',
   zxidKey: 'zxid = epoch·counter · e·0: epoch e has begun, no txn in it yet',
   more: (k) => `+${k}`,
@@ -87,14 +87,14 @@ export class RingView {
   measure() {
     const w = this.svg.clientWidth || this.svg.getBoundingClientRect().width;
     if (!w) return;
-    this.scale = w / SIZE;
+    this.scale = w / (SIZE + 2 * (this.padX || 0));
     const k = (px, units) => Math.max(units, px / this.scale).toFixed(2);
     const st = this.svg.style;
     st.setProperty('--zw-fs-name', k(15, 19) + 'px');
     st.setProperty('--zw-fs-role', k(11, 12.5) + 'px');
     st.setProperty('--zw-fs-info', k(11, 13) + 'px');
     st.setProperty('--zw-fs-timer', k(10.5, 11.5) + 'px');
-    st.setProperty('--zw-fs-pkt', k(10.5, 10.5) + 'px');
+    st.setProperty('--zw-fs-pkt', k(10.5, 11.5) + 'px');
     st.setProperty('--zw-pkt-sw', k(1.6, 2.2) + 'px');
     this.pr = +k(9, this.n > 7 ? 10 : 12);
     this.packetsDirty = true;
@@ -104,7 +104,13 @@ export class RingView {
     const n = servers.length;
     this.n = n;
     this.r = n <= 3 ? 44 : n <= 5 ? 40 : n <= 7 ? 34 : 29;
-    const R0 = SIZE / 2 - this.r - 66;
+    // Five or more: the servers at the sides write beside themselves,
+    // outward (under them run the links), so the ring leaves room there.
+    const R0 = SIZE / 2 - this.r - (n >= 5 ? 92 : 66);
+    // ... and the drawing widens for them (its height stays).
+    this.padX = n >= 5 ? 70 : 0;
+    attr(this.svg, 'viewBox', `${-this.padX} 0 ${SIZE + 2 * this.padX} ${SIZE}`);
+    attr(this.svg, 'data-wide', this.padX ? 'true' : null);
     this.gNodes.textContent = '';
     this.gLinks.textContent = '';
     this.gCallouts.textContent = '';
@@ -138,10 +144,13 @@ export class RingView {
     const role = s('text', {class: 'zw-node-role', y: 14, 'text-anchor': 'middle'});
     // Epoch and zxid, then the timer's words, go under the server.
     const below = Math.sin(a) < -0.5 ? -1 : 1; // servers at the top write above themselves
-    const infoY = below > 0 ? r + 26 : -(r + 40);
-    const info = s('text', {class: 'zw-node-info', x: 0, y: infoY, 'text-anchor': 'middle'});
-    const tcap = s('text', {class: 'zw-node-timer', x: 0, y: infoY + 15, 'text-anchor': 'middle'});
-    const qcap = s('text', {class: 'zw-node-quorum', x: 0, y: infoY + 29, 'text-anchor': 'middle'});
+    const side = this.n >= 5 && Math.abs(Math.cos(a)) > 0.45 ? Math.sign(Math.cos(a)) : 0;
+    const infoY = side ? -8 : below > 0 ? r + 26 : -(r + 40);
+    const tx = side * (r + 13);
+    const anchor = side > 0 ? 'start' : side < 0 ? 'end' : 'middle';
+    const info = s('text', {class: 'zw-node-info', x: tx, y: infoY, 'text-anchor': anchor});
+    const tcap = s('text', {class: 'zw-node-timer', x: tx, y: infoY + 16, 'text-anchor': anchor});
+    const qcap = s('text', {class: 'zw-node-quorum', x: tx, y: infoY + 31, 'text-anchor': anchor});
     const pause = s('g', {class: 'zw-node-pause', transform: `translate(${(r * 0.62).toFixed(1)},${(-r * 0.9).toFixed(1)})`},
       s('circle', {r: 11}), s('rect', {x: -4.5, y: -5.5, width: 3, height: 11}), s('rect', {x: 1.5, y: -5.5, width: 3, height: 11}));
     const title = s('title');
@@ -153,7 +162,7 @@ export class RingView {
     g.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); activate(e); }
     });
-    return {g, body, role, info, tinfo, tcap, ttimer, qcap, tq, title, arc, track, tr, wedges, wedgeEls: new Map(), x, y, a, name, below};
+    return {g, body, role, info, tinfo, tcap, ttimer, qcap, tq, title, arc, track, tr, wedges, wedgeEls: new Map(), x, y, a, name, below, side};
   }
 
   linkEl(a, b) {
@@ -269,7 +278,7 @@ export class RingView {
       const props = t.proposals || [];
       if (props.length) {
         const p = props[0];
-        q = R.acked(zx(p.zxid), p.acks.length, voters, p.need) + (props.length > 1 ? ` +${props.length - 1}` : '');
+        q = R.acked(zx(p.zxid), p.acks.length, voters) + (props.length > 1 ? ` +${props.length - 1}` : '');
         qTitle = R.ackedTitle + ' ' + props.map((x) => `${zx(x.zxid)}: ${x.acks.map((id) => 's' + id).join(', ') || 'none'}`).join('; ');
       }
     }
@@ -363,7 +372,11 @@ export class RingView {
       attr(co.box, 'width', w.toFixed(1));
       const out = n.x >= C ? 1 : -1;
       let cx = n.x + out * (this.r + 14 + w / 2), cy = n.y;
-      if (cx - w / 2 < 2 || cx + w / 2 > SIZE - 2) {
+      if (n.side) {
+        // Its words are beside it: the callout goes under (over) it.
+        cx = Math.max(w / 2 + 2 - this.padX, Math.min(SIZE + this.padX - w / 2 - 2, n.x + n.side * 20));
+        cy = n.y > C ? n.y + this.r + 12 + hgt / 2 : n.y - this.r - 12 - hgt / 2;
+      } else if (cx - w / 2 < 2 || cx + w / 2 > SIZE - 2) {
         // No room outward: under (or over) the server's words.
         cx = Math.max(w / 2 + 2, Math.min(SIZE - w / 2 - 2, n.x));
         cy = n.below > 0 ? n.y + this.r + 62 + hgt / 2 : n.y - this.r - 70 - hgt / 2;
@@ -389,6 +402,7 @@ export class RingView {
     const live = new Set();
     const pr = this.pr || 12;
     const byLink = new Map(); // "from>to" -> [{p, g, f}]
+    const placed = [];
     // Nothing flies to or from a server that is down (a live state may
     // still list what was sent to it: it is never delivered).
     const down = new Set((state.servers || []).filter((sv) => sv.up === false).map((sv) => sv.id));
@@ -441,13 +455,14 @@ export class RingView {
       const usable = Math.max(1, (len - 2 * edge) * (reduced ? 0.5 : 1) - (reduced ? pr : 0));
       list.sort((x, y) => x.p.id - y.p.id);
       // One row, 2.6 radii apart; when that is too short, two rows in a
-      // zigzag (1.6 radii along the link, 2.8 across: no two shapes touch);
+      // zigzag (1.9 radii along the link, 3.3 across: no two shapes touch,
+      // whatever the link's angle);
       // the newest beyond that wait unseen and the last shown says how many
       // ("+3").
       const gap1 = pr * 2.6;
       const cap1 = Math.max(1, Math.floor(usable / gap1) + 1);
       const two = list.length > cap1;
-      const gap = two ? pr * 1.6 : gap1;
+      const gap = two ? pr * 1.9 : gap1;
       const cap = two ? Math.max(1, Math.floor(usable / gap) + 1) : cap1;
       for (let i = 0; i < list.length; i++) {
         const hide = i >= cap;
@@ -467,16 +482,39 @@ export class RingView {
       // If the train runs off the sender's end, push it forward.
       const back = list[list.length - 1].d;
       if (back < 0) for (const it of list) it.d -= back;
-      const side = pr + 3; // the two directions of a link pass side by side
+      const side = pr * 1.35 + 2; // the two directions of a link pass side by side, clear
       const ang = (Math.atan2(uy, ux) * 180 / Math.PI).toFixed(1);
+      list.gap = gap;
       list.forEach((it, i) => {
-        const off = side + (two && i % 2 ? pr * 2.8 : 0);
-        const x = a.x + ux * (edge + it.d) - uy * off;
-        const y = a.y + uy * (edge + it.d) + ux * off;
-        attr(it.g, 'transform', `translate(${x.toFixed(1)},${y.toFixed(1)})`);
+        Object.assign(it, {ax: a.x, ay: a.y, ux, uy, edge, len: usable, train: list, off: side + (two && i % 2 ? pr * 3.3 : 0)});
+        it.x = a.x + ux * (edge + it.d) - uy * it.off;
+        it.y = a.y + uy * (edge + it.d) + ux * it.off;
         attr(it.g.__dir, 'transform', `rotate(${ang})`);
+        placed.push(it);
       });
     }
+    // Packets of different links can meet where the links do (beside a
+    // server they share): the newer one steps aside, outward across its
+    // link (its train's spacing along the link stays).
+    placed.sort((x, y) => x.p.id - y.p.id);
+    const minD = pr * 2.5;
+    for (let round = 0; round < 3; round++) {
+      for (let j = 1; j < placed.length; j++) {
+        const b2 = placed[j];
+        for (let i = 0; i < j; i++) {
+          const a2 = placed[i];
+          if (a2.train === b2.train) continue;
+          const d = Math.hypot(a2.x - b2.x, a2.y - b2.y);
+          if (d >= minD) continue;
+          // Outward only: never into the lane of the link's other direction.
+          const step = minD - d + 1;
+          b2.off += step;
+          b2.x += -b2.uy * step;
+          b2.y += b2.ux * step;
+        }
+      }
+    }
+    for (const it of placed) attr(it.g, 'transform', `translate(${it.x.toFixed(1)},${it.y.toFixed(1)})`);
     for (const [id, g] of this.packets) {
       if (live.has(id)) continue;
       this.packets.delete(id);
