@@ -9,12 +9,12 @@
 // LiveSim (live.js): real servers on the machine serving the page, in real
 // time, drawn by the same renderer with the same DOM contract.
 
-import {h, attr, text, zxid, fmtMs, PROPERTIES, throttle, replyText, typing} from './pg-util.js';
+import {h, attr, text, zxid, fmtMs, PROPERTIES, throttle, replyText, noteRequest, typing} from './pg-util.js';
 import {RingView} from './pg-ring.js';
 import {Lanes} from './pg-lanes.js';
 import {SpaceTime, EventLog, KEEP} from './pg-spacetime.js';
 import {Task} from './pg-task.js';
-import {buildTransport, buildActions, buildLegend, buildPanel, buildMode, jsonish, SPEEDS, DEFAULT_SPEED, L} from './pg-controls.js';
+import {buildTransport, buildActions, buildLegend, buildPanel, buildMode, jsonish, serverTable, valueOK, freezeText, showBugs, bugRow, SPEEDS, DEFAULT_SPEED, L} from './pg-controls.js';
 import {readShare, writeShare} from './pg-share.js';
 import {Captions, ScriptView, lang, T as NT} from './pg-narrate.js';
 
@@ -159,6 +159,7 @@ class Widget {
     on(scrub, 'input', () => this.seek(+scrub.value));
     const a = this.ac;
     on(a.killLeader, 'click', () => this.act('crash leader'));
+    on(a.freezeLeader, 'click', () => this.freezeLeader()); // pg-controls.js freezeText
     on(a.heal, 'click', () => this.act('heal'));
     on(a.partition, 'click', () => this.partition());
     on(a.faults, 'click', () => this.act(this.state?.faults ? 'faults off' : 'faults on'));
@@ -239,16 +240,15 @@ class Widget {
     const on = new Set(this.cfg.bugs || []);
     this.ac.bugList.textContent = '';
     if (!list.length) this.ac.bugList.append(h('p', {class: 'zw-hint'}, T.noBugs));
-    for (const b of list) {
-      const cb = h('input', {type: 'checkbox', 'data-bug': b.name, checked: on.has(b.name)});
-      cb.addEventListener('change', () => this.setBug(b.name, cb.checked));
-      this.ac.bugList.append(h('label', {class: 'zw-bug'}, cb, h('span', null, h('strong', null, b.name), ' ', b.title)));
+    for (const b of list) { // pg-controls.js bugRow: the switch and "Watch it happen"
+      this.ac.bugList.append(bugRow(b, on.has(b.name), {onToggle: (name, v) => this.setBug(name, v), onReplay: (x) => this.replayBug(x)}));
     }
   }
 
   syncBugs(bugs) {
     const on = new Set(bugs || []);
     for (const cb of this.ac.bugList.querySelectorAll('input[data-bug]')) cb.checked = on.has(cb.dataset.bug);
+    showBugs(this.ac, bugs); // pg-controls.js: the badge and the summary say which are on
   }
 
   // The loop.
@@ -451,6 +451,7 @@ class Widget {
     for (const e of events) {
       if (e.kind === 'vote') this.lastVote.set(e.node, e);
       else if (e.kind === 'reply' && e.reply) this.say(replyText(e));
+      else if (e.kind === 'request') noteRequest(e); // pg-util.js: a failed reply is told with its path
     }
     this.log.prune(st.t);
     if (this.task) this.task.feed(events, st);
@@ -510,6 +511,7 @@ class Widget {
     const a = this.ac;
     const hasLeader = !!(st && st.leader && st.servers.some((sv) => sv.id === st.leader && sv.up !== false && sv.role === 'leading'));
     a.killLeader.disabled = !hasLeader;
+    a.freezeLeader.disabled = !freezeText(st, this.mode === 'live');
     attr(a.faults, 'aria-pressed', st && st.faults ? 'true' : 'false');
     const n = st ? st.servers.length : 0;
     a.partition.disabled = !(this.selected.size >= 1 && this.selected.size < n);
@@ -641,6 +643,12 @@ class Widget {
     this.kick();
   }
 
+  // freezeLeader pauses the leader (pg-controls.js freezeText).
+  freezeLeader() {
+    const t = freezeText(this.state, this.mode === 'live');
+    if (t) this.act(t);
+  }
+
   partition() {
     if (!this.state) return;
     const n = this.state.servers.length;
@@ -652,8 +660,9 @@ class Widget {
   write() {
     const st = this.state;
     const path = this.ac.path.value.trim().replace(/[\s#]+/g, '');
-    let value = this.ac.value.value.trim().replace(/[\s#]+/g, '_');
+    let value = this.ac.value.value.trim();
     if (!path.startsWith('/')) { this.say(T.pathSlash); this.ac.path.focus(); return; }
+    if (!valueOK(this.ac, value)) { this.say(L.badValue(value)); return; } // pg-controls.js: never rewrite a value silently
     if (!value) value = 'v' + this.valueSeq;
     const ld = st && st.servers.find((sv) => sv.id === st.leader);
     const exists = ld && (ld.tree || []).some((n) => n.path === path);
@@ -664,6 +673,26 @@ class Widget {
     const m = /^(.*?)(\d+)$/.exec(value);
     this.ac.value.value = m ? m[1] + (+m[2] + 1) : value;
     this.valueSeq++;
+  }
+
+  // replayBug plays the interleaving that triggers a bug (its scenario,
+  // with its switch on) in this widget, from the start.
+  replayBug(b) {
+    if (this.mode === 'live' || !b.scenario) return;
+    if (this.share) {
+      // The address described the free run; this one is the bug's script.
+      history.replaceState(history.state, '', location.pathname);
+      this.share = false;
+    }
+    this.root.dataset.scenario = b.scenario;
+    this.sim.destroy();
+    this.alarmKey = '';
+    this.alarm.el.hidden = true;
+    this.maxT = 0;
+    this.playing = true;
+    this.ac.bugs.open = false;
+    this.start();
+    this.say(L.replayed(b.name));
   }
 
   setBug(name, on) {
@@ -748,7 +777,7 @@ class Widget {
     const z = zxid(sv.lastZxid);
     this.detail.heading.textContent = `${sv.name}: ${sv.up === false ? 'down' : sv.role}, epoch ${sv.currentEpoch}, zxid ${z.epoch}·${z.counter}`;
     this.detail.body.textContent = '';
-    this.detail.body.append(h('pre', {class: 'zw-json'}, body));
+    this.detail.body.append(serverTable(sv, this.state)); // pg-controls.js: an explained table of fields
   }
 
   showPacket(p) {
@@ -799,9 +828,10 @@ class Widget {
     if (k === ' ' || k === 'Spacebar') { this.setPlaying(!this.playing); return true; }
     if (k === 'n' || k === 'N') { this.step(); return true; }
     if (k === 'k' || k === 'K') { this.act('crash leader'); return true; }
+    if (k === 'f' || k === 'F') { this.freezeLeader(); return true; }
     if (k === 'h' || k === 'H') { this.act('heal'); return true; }
     if (k === 'p' || k === 'P') { this.partition(); return true; }
-    if (k === 'w' || k === 'W') { this.ac.value.focus(); this.ac.value.select(); return true; }
+    if (k === 'w' || k === 'W') { this.write(); this.ac.value.focus(); this.ac.value.select(); return true; } // write now, then the box for another
     if (k === '[') { this.bumpSpeed(-1); return true; }
     if (k === ']') { this.bumpSpeed(1); return true; }
     if (/^[1-9]$/.test(k)) {
