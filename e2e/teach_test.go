@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,8 @@ func TestSyncPacketsVisible(t *testing.T) {
 		if !strings.Contains(txt, "·") {
 			t.Errorf("the %s callout says %q: want the comparison of zxids", c.mode, txt)
 		}
+		// Let the packet land before pausing, so its whole flight can be seeked.
+		p.wait(c.msg+" delivered", fmt.Sprintf(`[...%s.__zw.log.msgs.values()].filter((m) => m.msg === %q).at(-1)?.end != null`, w, c.msg), 120*time.Second)
 		if eval[string](p, w+`.dataset.playing`) == "true" {
 			p.click("Pause", fmt.Sprintf(`(//section[@data-widget])[%d]//button[contains(@class,'zw-play')]`, c.n))
 		}
@@ -72,7 +75,18 @@ func TestSyncPacketsVisible(t *testing.T) {
 			t.Fatalf("no %s message in the widget's log", c.msg)
 		}
 		eval[bool](p, fmt.Sprintf(`(() => { const s = %s.querySelector('.zw-scrub'); s.value = %d; s.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`, w, mid))
-		p.wait(fmt.Sprintf("the frame at %d ms", mid), fmt.Sprintf(`%s.dataset.simTime === '%d' && [...%s.querySelectorAll('.zw-ring .zw-pkt')].some((g) => g.dataset.msg === %q && g.style.display !== 'none')`, w, mid, w, c.msg), 30*time.Second)
+		for i := 0; i < 100 && eval[string](p, w+`.dataset.simTime`) != strconv.Itoa(mid); i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if got := eval[string](p, w+`.dataset.simTime`); got != strconv.Itoa(mid) {
+			t.Fatalf("seeking to %d ms: the widget shows %s ms (playing %s, max %s)", mid, got, eval[string](p, w+`.dataset.playing`), eval[string](p, w+`.querySelector('.zw-scrub').max`))
+		}
+		shown := fmt.Sprintf(`[...%s.querySelectorAll('.zw-ring .zw-pkt')].filter((g) => g.style.display !== 'none').map((g) => g.dataset.msg)`, w)
+		if !strings.Contains(strings.Join(eval[[]string](p, shown), " "), c.msg) {
+			p.shotWidget(c.n, "FAILED-sync-"+strings.ToLower(c.mode))
+			t.Fatalf("at %d ms %s is not drawn; drawn: %v; in flight: %s", mid, c.msg, eval[[]string](p, shown),
+				eval[string](p, fmt.Sprintf(`JSON.stringify(%s.__zw.state.inflight.map((m) => m.id + ' ' + m.msg + ' ' + m.sent + '-' + m.arrive))`, w)))
+		}
 		got := eval[string](p, fmt.Sprintf(`(() => { const w = %s;
 		  const all = [...w.querySelectorAll('.zw-ring .zw-pkt')].filter((g) => g.style.display !== 'none');
 		  const box = (g) => g.querySelector('.zw-pkt-shape').getBoundingClientRect();

@@ -455,14 +455,14 @@ export class RingView {
       const usable = Math.max(1, (len - 2 * edge) * (reduced ? 0.5 : 1) - (reduced ? pr : 0));
       list.sort((x, y) => x.p.id - y.p.id);
       // One row, 2.6 radii apart; when that is too short, two rows in a
-      // zigzag (1.9 radii along the link, 3.3 across: no two shapes touch,
+      // zigzag (1.7 radii along the link, 3.5 across: no two shapes touch,
       // whatever the link's angle);
       // the newest beyond that wait unseen and the last shown says how many
       // ("+3").
       const gap1 = pr * 2.6;
       const cap1 = Math.max(1, Math.floor(usable / gap1) + 1);
       const two = list.length > cap1;
-      const gap = two ? pr * 1.9 : gap1;
+      const gap = two ? pr * 1.7 : gap1;
       const cap = two ? Math.max(1, Math.floor(usable / gap) + 1) : cap1;
       for (let i = 0; i < list.length; i++) {
         const hide = i >= cap;
@@ -486,7 +486,7 @@ export class RingView {
       const ang = (Math.atan2(uy, ux) * 180 / Math.PI).toFixed(1);
       list.gap = gap;
       list.forEach((it, i) => {
-        Object.assign(it, {ax: a.x, ay: a.y, ux, uy, edge, len: usable, train: list, off: side + (two && i % 2 ? pr * 3.3 : 0)});
+        Object.assign(it, {ax: a.x, ay: a.y, ux, uy, edge, len: usable, train: list, off: side + (two && i % 2 ? pr * 3.5 : 0)});
         it.x = a.x + ux * (edge + it.d) - uy * it.off;
         it.y = a.y + uy * (edge + it.d) + ux * it.off;
         attr(it.g.__dir, 'transform', `rotate(${ang})`);
@@ -494,8 +494,9 @@ export class RingView {
       });
     }
     // Packets of different links can meet where the links do (beside a
-    // server they share): the newer one steps aside, outward across its
-    // link (its train's spacing along the link stays).
+    // server they share), and a packet pushed aside can meet its own
+    // train's second row: the newer one steps aside, outward across its
+    // link (the spacing along the link stays).
     placed.sort((x, y) => x.p.id - y.p.id);
     const minD = pr * 2.5;
     for (let round = 0; round < 3; round++) {
@@ -503,7 +504,6 @@ export class RingView {
         const b2 = placed[j];
         for (let i = 0; i < j; i++) {
           const a2 = placed[i];
-          if (a2.train === b2.train) continue;
           const d = Math.hypot(a2.x - b2.x, a2.y - b2.y);
           if (d >= minD) continue;
           // Outward only: never into the lane of the link's other direction.
