@@ -84,9 +84,17 @@ export class RingView {
 
   // measure reads how big the ring is drawn and keeps text and packets
   // readable: at least these CSS px however small the ring gets.
+  // isNarrow: the ring's box is phone-sized.
+  isNarrow() {
+    const box = this.svg.parentElement;
+    const w = (box && box.clientWidth) || this.svg.clientWidth || 0;
+    return w > 0 && w < 520;
+  }
+
   measure() {
     const w = this.svg.clientWidth || this.svg.getBoundingClientRect().width;
     if (!w) return;
+    if (this.n && this.isNarrow() !== this.narrow) this.n = -1; // lay out again at the next frame
     this.scale = w / (SIZE + 2 * (this.padX || 0));
     const k = (px, units) => Math.max(units, px / this.scale).toFixed(2);
     const st = this.svg.style;
@@ -106,9 +114,12 @@ export class RingView {
     this.r = n <= 3 ? 44 : n <= 5 ? 40 : n <= 7 ? 34 : 29;
     // Five or more: the servers at the sides write beside themselves,
     // outward (under them run the links), so the ring leaves room there.
-    const R0 = SIZE / 2 - this.r - (n >= 5 ? 92 : 66);
-    // ... and the drawing widens for them (its height stays).
-    this.padX = n >= 5 ? 70 : 0;
+    // ... and the drawing widens for them (its height stays); not on a small
+    // screen, where that would shrink the servers.
+    this.narrow = this.isNarrow();
+    this.wide = n >= 5 && !this.narrow;
+    const R0 = SIZE / 2 - this.r - (this.wide ? 92 : 66);
+    this.padX = this.wide ? 70 : 0;
     attr(this.svg, 'viewBox', `${-this.padX} 0 ${SIZE + 2 * this.padX} ${SIZE}`);
     attr(this.svg, 'data-wide', this.padX ? 'true' : null);
     this.gNodes.textContent = '';
@@ -144,7 +155,7 @@ export class RingView {
     const role = s('text', {class: 'zw-node-role', y: 14, 'text-anchor': 'middle'});
     // Epoch and zxid, then the timer's words, go under the server.
     const below = Math.sin(a) < -0.5 ? -1 : 1; // servers at the top write above themselves
-    const side = this.n >= 5 && Math.abs(Math.cos(a)) > 0.45 ? Math.sign(Math.cos(a)) : 0;
+    const side = this.wide && Math.abs(Math.cos(a)) > 0.45 ? Math.sign(Math.cos(a)) : 0;
     const infoY = side ? -8 : below > 0 ? r + 26 : -(r + 40);
     const tx = side * (r + 13);
     const anchor = side > 0 ? 'start' : side < 0 ? 'end' : 'middle';
