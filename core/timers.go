@@ -63,11 +63,12 @@ type LearnerTimer struct {
 	SyncMode string `json:"syncMode,omitempty"`
 }
 
-// ProposalAcks is one proposal in flight and the voters that logged it.
+// ProposalAcks is one proposal in flight, the ids of the voters that logged
+// it (ints: a []NodeID would be JSON's base64 of bytes) and how many it needs.
 type ProposalAcks struct {
-	Zxid Zxid     `json:"zxid"`
-	Acks []NodeID `json:"acks"`
-	Need int      `json:"need"`
+	Zxid Zxid  `json:"zxid"`
+	Acks []int `json:"acks"`
+	Need int   `json:"need"`
 }
 
 var handlerStageNames = [...]string{"info", "leaderinfo", "ackepoch", "newleader", "waitstartup", "uptodate"}
@@ -112,10 +113,10 @@ func (n *Node) timers() Timers {
 		}
 		t.Synced = synced.intersect(n.voters).count()
 		for _, p := range l.outstanding {
-			pa := ProposalAcks{Zxid: p.txn.Zxid, Need: need, Acks: []NodeID{}}
+			pa := ProposalAcks{Zxid: p.txn.Zxid, Need: need, Acks: []int{}}
 			for _, id := range n.voterList {
 				if p.acks.has(id) {
-					pa.Acks = append(pa.Acks, id)
+					pa.Acks = append(pa.Acks, int(id))
 				}
 			}
 			t.Proposals = append(t.Proposals, pa)
