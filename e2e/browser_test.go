@@ -112,7 +112,7 @@ func newPage(t testing.TB, bctx context.Context, url string, width, height int) 
 			if err != nil {
 				return
 			}
-			// The site has no favicon; every other failed load or error counts.
+			// Every failed load or console error counts (a browser may still ask for /favicon.ico).
 			if m.Type == chromedp.ConsoleException || (m.Type == chromedp.ConsoleError && !strings.HasSuffix(m.URL, "/favicon.ico")) {
 				p.mu.Lock()
 				p.bad = append(p.bad, m.Text+" "+m.URL)

@@ -132,7 +132,7 @@ var en = Text{
 	Play:      "Playground",
 	Lessons:   "Lessons",
 	Glossary:  "Glossary",
-	Footer:    "zabplay simulates ZAB as ZooKeeper 3.9 implements it: a deterministic core, run in your browser.",
+	Footer:    "zabplay simulates ZAB as ZooKeeper 3.9 implements it: a deterministic core, run in your browser, or on real servers in Live mode.",
 	SkipLink:  "Skip to the content",
 
 	HeroTitle: "See ZooKeeper's ZAB protocol at work",
@@ -163,12 +163,15 @@ var en = Text{
 	ShortcutsHead: "Keyboard shortcuts",
 	Shortcuts: []Shortcut{
 		{"Space", "play or pause"},
-		{"n", "step: handle one more event"},
+		{"n", "step to the next narrated event (the caption under the ring says what happened and why)"},
 		{"k", "kill the leader"},
+		{"f", "freeze the leader for 3 s (a pause, not a crash: only its silence gives it away)"},
+		{"p", "partition the selected servers from the rest"},
 		{"h", "heal the network: end every partition and cut"},
 		{"w", "write a value through the selected server"},
 		{"[ and ]", "slower and faster"},
 		{"1 to 9", "select server s1 to s9"},
+		{"Esc", "close the detail panel"},
 	},
 
 	LessonsLead: "Twelve short lessons, from why ZooKeeper needs a leader to the bugs that once lost its data. " +
@@ -218,7 +221,7 @@ var zh = Text{
 	Play:      "演练场",
 	Lessons:   "课程",
 	Glossary:  "术语表",
-	Footer:    "zabplay 按 ZooKeeper 3.9 的实现模拟 ZAB：一个确定性的核心，直接运行在你的浏览器里。",
+	Footer:    "zabplay 按 ZooKeeper 3.9 的实现模拟 ZAB：一个确定性的核心，直接运行在你的浏览器里；Live 模式下则运行在真实的服务器上。",
 	SkipLink:  "跳到正文",
 
 	HeroTitle: "看 ZooKeeper 的 ZAB 协议如何工作",
@@ -244,12 +247,15 @@ var zh = Text{
 	ShortcutsHead: "键盘快捷键",
 	Shortcuts: []Shortcut{
 		{"Space", "播放或暂停"},
-		{"n", "单步：再处理一个事件"},
+		{"n", "单步：前进到下一个有解说的事件（环下方的说明会讲清发生了什么、为什么）"},
 		{"k", "杀掉 Leader"},
+		{"f", "冻结 Leader 3 秒（是暂停而不是宕机：只有它的沉默会暴露问题）"},
+		{"p", "把选中的服务器与其余服务器分区隔开"},
 		{"h", "恢复网络：结束所有分区和切断"},
 		{"w", "通过选中的服务器写入一个值"},
 		{"[ 和 ]", "减速和加速"},
 		{"1 到 9", "选中服务器 s1 到 s9"},
+		{"Esc", "关闭详情面板"},
 	},
 
 	LessonsLead: "十二节短课，从 ZooKeeper 为什么需要一个 Leader，讲到曾经让它丢数据的那些 Bug。" +

@@ -125,7 +125,7 @@ func TestPlayground(t *testing.T) {
 	assert.Equal(t, "1", ws.AttrOr("data-observers", ""))
 	assert.Equal(t, "true", ws.AttrOr("data-share", ""))
 	keys := doc.Find(`[data-testid="shortcuts"] kbd`).Map(func(_ int, s *goquery.Selection) string { return s.Text() })
-	assert.Equal(t, []string{"Space", "n", "k", "h", "w", "[ and ]", "1 to 9"}, keys)
+	assert.Equal(t, []string{"Space", "n", "k", "f", "p", "h", "w", "[ and ]", "1 to 9", "Esc"}, keys)
 	assert.Contains(t, doc.Find(`[data-testid="how-to"]`).Text(), "How to use it")
 }
 
