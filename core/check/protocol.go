@@ -188,7 +188,7 @@ func (c *Checker) protoEvent(e core.Event, idx int) {
 func (c *Checker) persisted(s *srvState, e core.Event) {
 	in := &s.inc
 	in.writeSeq = max(in.writeSeq, e.Seq)
-	in.pending = append(in.pending, pendWrite{seq: e.Seq, kind: e.Text, zxid: e.Zxid, epoch: e.Epoch})
+	w := pendWrite{seq: e.Seq, kind: e.Text, zxid: e.Zxid, epoch: e.Epoch}
 	switch e.Text {
 	case core.WriteAppend.String():
 		for len(in.logged) > 0 && in.logged[len(in.logged)-1].zxid >= e.Zxid {
@@ -199,7 +199,20 @@ func (c *Checker) persisted(s *srvState, e core.Event) {
 		for len(in.logged) > 0 && in.logged[len(in.logged)-1].zxid > e.Zxid {
 			in.logged = in.logged[:len(in.logged)-1]
 		}
+		if e.Zxid.Counter() == 0 {
+			// A TRUNC to an epoch start (e, 0) keeps the last txn below it,
+			// which is no txn of epoch e: what the log kept is the last
+			// txn this incarnation logged below it, or, not knowing the
+			// older ones, at most what was durable.
+			w.zxid = 0
+			if n := len(in.logged); n > 0 {
+				w.zxid = in.logged[n-1].zxid
+			} else if s.durLast < e.Zxid {
+				w.zxid = s.durLast
+			}
+		}
 	}
+	in.pending = append(in.pending, w)
 }
 
 func (c *Checker) fsynced(s *srvState, e core.Event) {

@@ -199,3 +199,22 @@ func TestProtocolPropertiesOff(t *testing.T) {
 	}
 	assert.True(t, c.OK(), "%v", c.Violations())
 }
+
+// A TRUNC to an epoch start (e, 0) keeps no txn of epoch e: the server that
+// restarts after it with the last txn below (here none) lost nothing it had
+// fsynced (campaign seeds 13153 and 14178 flagged it as DurableLog).
+func TestDurableLogTruncToEpochStart(t *testing.T) {
+	ev := []core.Event{
+		{Kind: core.EvPersist, Node: 3, Seq: 1, Text: core.WriteAppend.String(), Zxid: core.MakeZxid(1, 1)},
+		{Kind: core.EvPersist, Node: 3, Seq: 2, Text: core.WriteAppend.String(), Zxid: core.MakeZxid(1, 2)},
+		{Kind: core.EvFsync, Node: 3, Seq: 2},
+		{Kind: core.EvPersist, Node: 3, Seq: 3, Text: core.WriteTruncate.String(), Zxid: core.MakeZxid(1, 0)},
+		{Kind: core.EvFsync, Node: 3, Seq: 3},
+		{Kind: core.EvCrash, Node: 3},
+		{Kind: core.EvRestart, Node: 3, Zxid: 0},
+	}
+	assert.Zero(t, flagged(t, ev)[DurableLog])
+	// Truncated to a txn, the log keeps that txn: restarting below it is a loss.
+	ev[3].Zxid = core.MakeZxid(1, 1)
+	assert.NotZero(t, flagged(t, ev)[DurableLog])
+}
