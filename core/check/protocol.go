@@ -67,11 +67,11 @@ type srvState struct {
 
 type incarnation struct {
 	writeSeq, durableSeq uint64
-	pending              []pendWrite // writes not yet fsynced, in seq order
-	logged               []loggedTxn // appends of this incarnation, in zxid order
-	accepted, current    core.Epoch  // in memory (floors at a restart)
-	leaderInfo           core.Epoch  // epoch of the last LEADERINFO delivered
-	upToDate             bool        // the last of NEWLEADER/UPTODATE delivered was UPTODATE
+	pending              []pendWrite                   // writes not yet fsynced, in seq order
+	logged               []loggedTxn                   // appends of this incarnation, in zxid order
+	accepted, current    core.Epoch                    // in memory (floors at a restart)
+	leaderInfo           [core.MaxNodes + 1]core.Epoch // epoch of the last LEADERINFO delivered from each server
+	upToDate             bool                          // the last of NEWLEADER/UPTODATE delivered was UPTODATE
 	lead                 *leadership
 }
 
@@ -267,7 +267,12 @@ func (c *Checker) sent(s *srvState, e core.Event, idx int) {
 			c.flag(EpochPromise, idx, "%v acked NEWLEADER of epoch %d after promising epoch %d", e.Node, ep, s.promised)
 		}
 	case core.MsgAckEpoch:
-		ep := s.inc.leaderInfo
+		// The ACKEPOCH answers the LEADERINFO of the server it goes to (a
+		// learner ignores one from another server it does not follow).
+		if e.Peer == 0 || int(e.Peer) > core.MaxNodes {
+			return
+		}
+		ep := s.inc.leaderInfo[e.Peer]
 		if ep == 0 {
 			return
 		}
@@ -307,7 +312,7 @@ func (c *Checker) received(s *srvState, e core.Event) {
 	}
 	switch e.Msg {
 	case core.MsgLeaderInfo:
-		s.inc.leaderInfo = e.Zxid.Epoch()
+		s.inc.leaderInfo[from] = e.Zxid.Epoch()
 	case core.MsgNewLeader, core.MsgUpToDate:
 		s.inc.upToDate = e.Msg == core.MsgUpToDate
 	case core.MsgAckEpoch:

@@ -218,3 +218,28 @@ func TestDurableLogTruncToEpochStart(t *testing.T) {
 	ev[3].Zxid = core.MakeZxid(1, 1)
 	assert.NotZero(t, flagged(t, ev)[DurableLog])
 }
+
+// An ACKEPOCH answers the LEADERINFO of the server it goes to: a LEADERINFO
+// from another server, which the learner ignores, says nothing about it
+// (campaign seeds 6884, 9730, 11037, 11178 and 13117 flagged it as EpochPromise).
+func TestAckEpochAnswersItsLeader(t *testing.T) {
+	promise := func(ep core.Epoch, seq uint64) []core.Event {
+		return []core.Event{{Kind: core.EvAcceptedEpoch, Node: 2, Epoch: ep},
+			{Kind: core.EvPersist, Node: 2, Seq: seq, Text: core.WriteAcceptedEpoch.String(), Epoch: ep},
+			{Kind: core.EvFsync, Node: 2, Seq: seq}}
+	}
+	ev := promise(3, 1)
+	ev = append(ev,
+		core.Event{Kind: core.EvDeliverMsg, Node: 2, Peer: 3, Msg: core.MsgLeaderInfo, Zxid: core.MakeZxid(3, 0)},
+		core.Event{Kind: core.EvSend, Node: 2, Peer: 3, Msg: core.MsgAckEpoch},
+		// s1 still leads an older epoch and asks s2: ignored, no answer.
+		core.Event{Kind: core.EvDeliverMsg, Node: 2, Peer: 1, Msg: core.MsgLeaderInfo, Zxid: core.MakeZxid(2, 0)})
+	ev = append(ev, promise(4, 2)...)
+	ev = append(ev,
+		core.Event{Kind: core.EvDeliverMsg, Node: 2, Peer: 3, Msg: core.MsgLeaderInfo, Zxid: core.MakeZxid(4, 0)},
+		core.Event{Kind: core.EvSend, Node: 2, Peer: 3, Msg: core.MsgAckEpoch})
+	assert.Zero(t, flagged(t, ev)[EpochPromise])
+	// Answering the older leader after promising the newer epoch is flagged.
+	ev = append(ev, core.Event{Kind: core.EvSend, Node: 2, Peer: 1, Msg: core.MsgAckEpoch})
+	assert.NotZero(t, flagged(t, ev)[EpochPromise])
+}
