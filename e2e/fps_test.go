@@ -23,7 +23,7 @@ func BenchmarkFrameRate(b *testing.B) {
 				w := widgetJS(1)
 				p.wait("9 servers", w+`?.querySelectorAll('[data-node]').length === 9`, 30*time.Second)
 				p.wait("a leader", leaderJS(1), 60*time.Second)
-				eval[bool](p, `(() => { const s = `+w+`.querySelector('select'); s.value = [...s.options].find(o => parseFloat(o.value) === `+speed+`)?.value ?? s.value; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
+				eval[bool](p, `(() => { const s = `+w+`.querySelector('select.zw-speed'); s.value = [...s.options].find(o => parseFloat(o.value) === `+speed+`)?.value ?? s.value; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
 				fps, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`new Promise(r => { let n = 0; const t0 = performance.now(); const f = () => { n++; if (performance.now() - t0 < 3000) requestAnimationFrame(f); else r(n * 1000 / (performance.now() - t0)); }; requestAnimationFrame(f); })`,
 					chromedp.EvalAwaitPromise))
 				if err != nil {
