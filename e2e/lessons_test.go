@@ -88,7 +88,10 @@ func completeTask(t *testing.T, p *page, n int, tk task) {
 		t.Logf("widget %d step %d: %s (%s)", n, k+1, st.Label, st.Check)
 		switch st.Check {
 		case "leader crashed":
-			p.wait("a leader to kill", leaderJS(n), 60*time.Second)
+			// The button is enabled once a leader is established; a click
+			// on it before then does nothing.
+			p.wait("a leader in broadcast", w+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
+			p.wait("Kill leader to be enabled", `!document.evaluate(`+strconv.Quote(button(n, "Kill leader"))+`, document, null, 9, null).singleNodeValue.disabled`, 10*time.Second)
 			p.click("Kill leader", button(n, "Kill leader"))
 		case "write committed":
 			p.wait("a leader in broadcast", w+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 90*time.Second)
