@@ -513,7 +513,6 @@ func idStrings(ids []core.NodeID) []string {
 	return s
 }
 
-func idList(ids []core.NodeID) string { return strings.Join(idStrings(ids), ", ") }
 
 // zx formats a zxid as the playground does: epoch·counter.
 func zx(z core.Zxid) string {
