@@ -513,7 +513,6 @@ func idStrings(ids []core.NodeID) []string {
 	return s
 }
 
-
 // zx formats a zxid as the playground does: epoch·counter.
 func zx(z core.Zxid) string {
 	return strconv.FormatUint(uint64(z.Epoch()), 10) + "·" + strconv.FormatUint(uint64(z.Counter()), 10)
