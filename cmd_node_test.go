@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -119,13 +120,28 @@ func TestNodeWithoutSecretWarns(t *testing.T) {
 }
 
 // freePorts returns n loopback addresses that were free a moment ago.
+//
+// They are drawn below Linux's ephemeral range (32768 and up), so nothing
+// that binds port 0 meanwhile (another node's admin port, a client) can take
+// one before its node binds it, and every listener stays open until all n are
+// chosen, so no port is handed out twice (CI once saw "servers 1 and 2 have
+// the same address" when each was closed at once).
 func freePorts(t *testing.T, n int) []string {
 	var out []string
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for tries := 0; len(out) < n; tries++ {
+		require.Less(t, tries, 1000, "no free loopback port below 32768")
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+mrand.IntN(12000)))
+		if err != nil {
+			continue
+		}
+		lns = append(lns, ln)
 		out = append(out, ln.Addr().String())
-		ln.Close()
 	}
 	return out
 }
