@@ -167,13 +167,20 @@ const (
 	// BugElectWithoutZxid (planted): FLE orders votes by (peerEpoch, sid),
 	// ignoring the zxid, so a server missing committed txns can win.
 	BugElectWithoutZxid
+	// BugStaleAck: the leader keeps a learner's ACKs across the learner's
+	// resync, as ZooKeeper 3.9's Leader does (Proposal.addAck, never undone),
+	// though a TRUNC or SNAP removed those txns from the learner's disk and
+	// they are sent to it again. A proposal can then commit with fewer than a
+	// quorum of durable copies (campaign seed 9008). zabplay counts an ACK
+	// only from the learner's current sync.
+	BugStaleAck
 	numBugs
 )
 
 var bugNames = enum.New[Bug]("bug",
 	"ZOOKEEPER-1154", "ZOOKEEPER-1264", "ZOOKEEPER-1277", "ZOOKEEPER-1319", "ZOOKEEPER-2355",
 	"ZOOKEEPER-2845", "ZOOKEEPER-3642", "ZOOKEEPER-3911", "ZOOKEEPER-4643", "ZOOKEEPER-4646",
-	"commit-before-quorum", "elect-without-zxid")
+	"commit-before-quorum", "elect-without-zxid", "stale-ack")
 
 var bugTitles = [...]string{
 	"a learner with a divergent suffix gets a DIFF, never a TRUNC, and keeps a phantom txn",
@@ -188,6 +195,7 @@ var bugTitles = [...]string{
 	"the follower acks NEWLEADER without waiting for the fsync of the sync txns",
 	"planted: the leader commits on the first ACK instead of a quorum",
 	"planted: elections compare (epoch, sid) and ignore the zxid",
+	"the leader keeps a learner's ACKs across its resync, though a TRUNC removed those txns from its disk",
 }
 
 // Title says in one line what the bug does.

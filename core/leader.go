@@ -375,6 +375,12 @@ func (n *Node) syncLearner(h *handler) {
 	if l.lastProposed > current && !h.observer {
 		for _, p := range l.outstanding {
 			if p.txn.Zxid > current {
+				// The learner's disk after this sync holds nothing above
+				// current (a TRUNC or SNAP may have removed what it acked):
+				// its ACK counts again only once it logs the txn again.
+				if !n.cfg.Bugs.Has(BugStaleAck) {
+					p.acks.remove(h.id)
+				}
 				n.send(Message{Type: MsgProposal, To: h.id, Zxid: p.txn.Zxid, Txn: p.txn})
 				h.unacked = append(h.unacked, unackedProposal{p.txn.Zxid, n.now})
 			}

@@ -32,7 +32,9 @@ const (
 	// VoterQuorum: a leader is established only by NEWLEADER acks of a quorum
 	// of voters, itself included once its currentEpoch is durable; it sends
 	// UPTODATE only once established; it commits a txn only once a quorum of
-	// voters acked it, itself included once the txn is durable in its log,
+	// voters acked it and still hold it (an ACK is taken back when the
+	// acker's log loses the txn to a TRUNC or a SNAP), itself included once
+	// the txn is durable in its log,
 	// and sends COMMIT or INFORM for a txn of its epoch (in sync too) only
 	// once it committed it. Observers never count.
 	VoterQuorum = "VoterQuorum"
@@ -199,6 +201,7 @@ func (c *Checker) persisted(s *srvState, e core.Event) {
 		for len(in.logged) > 0 && in.logged[len(in.logged)-1].zxid > e.Zxid {
 			in.logged = in.logged[:len(in.logged)-1]
 		}
+		c.withdrawAcks(e.Node, e.Zxid)
 		if e.Zxid.Counter() == 0 {
 			// A TRUNC to an epoch start (e, 0) keeps the last txn below it,
 			// which is no txn of epoch e: what the log kept is the last
@@ -212,7 +215,29 @@ func (c *Checker) persisted(s *srvState, e core.Event) {
 			}
 		}
 	}
+	if e.Text == core.WriteSnapshot.String() {
+		// A snapshot from SNAP replaces the log: nothing above it is kept.
+		c.withdrawAcks(e.Node, e.Zxid)
+	}
 	in.pending = append(in.pending, w)
+}
+
+// withdrawAcks takes back v's ACKs of txns above z from every leader: v's log
+// no longer holds them (a TRUNC, or a SNAP that replaced it), so they count
+// towards a commit again only once v logs and acks them anew (the stale-ack
+// bug counts them anyway, campaign seed 9008).
+func (c *Checker) withdrawAcks(v core.NodeID, z core.Zxid) {
+	for i := range c.p.srv {
+		l := c.p.srv[i].inc.lead
+		if l == nil {
+			continue
+		}
+		for x, set := range l.acks {
+			if x > z {
+				l.acks[x] = set &^ (1 << v)
+			}
+		}
+	}
 }
 
 func (c *Checker) fsynced(s *srvState, e core.Event) {
