@@ -119,9 +119,13 @@ type Node struct {
 	pwake   chan struct{}
 
 	// Owned by the loop goroutine.
-	waiters  map[replyKey]chan core.Reply
-	cxids    map[int64]uint32
-	sessions int64
+	waiters map[replyKey]chan core.Reply
+	cxids   map[int64]uint32
+
+	sessionSeq atomic.Int64 // the last session id handed out
+	reads      chan readCall
+	smu        sync.RWMutex
+	sinks      map[int64]ClientSink // attached sessions (client port)
 }
 
 type replyKey struct {
@@ -161,10 +165,11 @@ func Start(cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Log.With(slog.String("server", cfg.ID.String())), start: time.Now(),
 		calls: make(chan call), views: make(chan viewCall), persisted: make(chan uint64, 16), stop: make(chan struct{}),
 		pwake: make(chan struct{}, 1), waiters: map[replyKey]chan core.Reply{}, cxids: map[int64]uint32{},
+		reads: make(chan readCall), sinks: map[int64]ClientSink{},
 	}
 	n.hub = NewHub(n.start)
 	n.hub.sink = cfg.EventSink
-	n.sessions = int64(cfg.ID)<<56 | (n.start.UnixMilli()&(1<<36-1))<<16
+	n.sessionSeq.Store(int64(cfg.ID)<<56 | (n.start.UnixMilli()&(1<<36-1))<<16)
 	tr, err := transport.New(transport.Config{
 		ID: cfg.ID, Peers: cfg.Peers, Listener: cfg.Listener, Log: cfg.Log, Secret: cfg.Secret,
 		HandshakeTimeout: cfg.HandshakeTimeout, MaxHandshakes: cfg.MaxHandshakes, MaxConnsPerAddr: cfg.MaxConnsPerAddr, TLS: cfg.TLS,
@@ -253,6 +258,10 @@ func (n *Node) loop() {
 			n.takeRequest(c)
 		case v := <-n.views:
 			v.reply <- view.Of(n.core, v.o)
+			continue // nothing changed
+		case rc := <-n.reads:
+			rc.f(n.core)
+			close(rc.done)
 			continue // nothing changed
 		}
 		n.handleReady()
@@ -403,18 +412,24 @@ func (n *Node) takeRequest(c call) {
 	r := c.req
 	switch {
 	case r.Session == 0: // a one-shot session of this server
-		n.sessions++
-		r.Session, r.Cxid = n.sessions, 1
+		r.Session, r.Cxid = n.NewSessionID(), 1
 	case r.Cxid == 0:
 		n.cxids[r.Session]++
 		r.Cxid = n.cxids[r.Session]
 	}
 	k := replyKey{r.Session, r.Cxid}
 	if _, dup := n.waiters[k]; dup {
-		c.reply <- core.Reply{Session: r.Session, Cxid: r.Cxid, Op: r.Op, Err: ztree.BadArguments, Server: n.cfg.ID}
+		bad := core.Reply{Session: r.Session, Cxid: r.Cxid, Op: r.Op, Err: ztree.BadArguments, Server: n.cfg.ID}
+		if c.reply != nil {
+			c.reply <- bad
+		} else if s := n.sink(r.Session); s != nil {
+			s.Deliver(bad)
+		}
 		return
 	}
-	n.waiters[k] = c.reply
+	if c.reply != nil { // nil: Submit, the answer goes to the session's sink
+		n.waiters[k] = c.reply
+	}
 	n.hub.Publish(core.Event{Kind: core.EvRequest, Node: n.cfg.ID, Client: r.Session, Req: &r})
 	n.core.Step(core.Message{Type: core.MsgClientRequest, To: n.cfg.ID, Req: &r})
 }
@@ -425,6 +440,10 @@ func (n *Node) answer(r core.Reply) {
 	if w := n.waiters[k]; w != nil {
 		w <- r
 		delete(n.waiters, k)
+		return
+	}
+	if s := n.sink(r.Session); s != nil {
+		s.Deliver(r)
 	}
 }
 

@@ -1,0 +1,460 @@
+package zkserver
+
+import (
+	"bufio"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/ztree"
+	"github.com/zabplay/zabplay/server/zkwire"
+)
+
+// conn is one client connection. Its goroutine reads requests and hands
+// them to the core in order (Submit); the core answers the session's
+// requests in that order (FIFO client order), into Deliver; the writer
+// goroutine pairs each answer with the oldest pending request and writes
+// it. Reads the core does not take yet are answered here once every
+// earlier request of the connection is answered.
+type conn struct {
+	s      *Server
+	nc     net.Conn
+	ip     string
+	remote string
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	session int64
+	timeout time.Duration
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	pending  []pend
+	replies  []core.Reply
+	closed   bool
+	cxid     uint32
+	est      time.Time
+	info     connInfo
+	closeErr error
+}
+
+// connInfo is what cons prints of a connection.
+type connInfo struct {
+	received, sent      int64
+	lastOp              string
+	lastCxid, lastZxid  int64
+	lastResp, lastLat   int64
+	minLat, maxLat, sum int64
+}
+
+// pend is a request waiting for its turn to be answered.
+type pend struct {
+	xid   int32
+	op    zkwire.OpCode
+	start time.Time
+	// cxid is the core request's cxid; 0 for an answer made here (ready).
+	cxid uint32
+	// conv turns the core's reply into the answer.
+	conv func(core.Reply) (zkwire.ErrCode, zkwire.Record)
+	// ready is an answer made here.
+	err   zkwire.ErrCode
+	body  zkwire.Record
+	zxid  int64
+	after func() // runs once the answer is written (closeSession: close)
+}
+
+func newConn(s *Server, nc net.Conn, ip string) *conn {
+	c := &conn{s: s, nc: nc, ip: ip, remote: nc.RemoteAddr().String()}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.cond = sync.NewCond(&c.mu)
+	c.info.lastCxid, c.info.lastZxid = -1, -1
+	c.info.lastOp = "NA"
+	return c
+}
+
+// Deliver takes one of the core's replies for the session (node.ClientSink).
+func (c *conn) Deliver(r core.Reply) {
+	c.mu.Lock()
+	if !c.closed {
+		c.replies = append(c.replies, r)
+		c.cond.Broadcast()
+	}
+	c.mu.Unlock()
+}
+
+// close ends the connection; the goroutines notice and return.
+func (c *conn) close() {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		c.cond.Broadcast()
+	}
+	c.mu.Unlock()
+	c.cancel()
+	c.nc.Close()
+}
+
+// fail closes the connection with one log line saying why.
+func (c *conn) fail(why string, err error) {
+	c.mu.Lock()
+	already := c.closed
+	c.mu.Unlock()
+	if already {
+		return
+	}
+	attrs := []any{slog.String("remote", c.remote), slog.String("why", why)}
+	if c.session != 0 {
+		attrs = append(attrs, slog.String("session", fmt.Sprintf("0x%x", uint64(c.session))))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.Any("error", err))
+	}
+	c.s.log.Warn("client connection closed", attrs...)
+	c.close()
+}
+
+func (c *conn) serve() {
+	defer c.close()
+	br := bufio.NewReaderSize(c.nc, 16<<10)
+	fr := zkwire.NewFrameReader(br, c.s.cfg.MaxFrame)
+	c.nc.SetDeadline(time.Now().Add(c.s.cfg.HandshakeTimeout))
+	frame, word, err := fr.ReadFirst()
+	if err != nil {
+		if err != io.EOF {
+			c.fail("bad first frame", err)
+		}
+		return
+	}
+	if word != "" {
+		c.fourLetter(word)
+		return
+	}
+	req, err := zkwire.DecodeConnectRequest(frame)
+	if err != nil {
+		// A request before the handshake, or garbage: ZooKeeper closes.
+		c.fail("no ConnectRequest first", err)
+		return
+	}
+	if !c.handshake(req) {
+		return
+	}
+	defer c.s.cfg.Backend.Detach(c.session, c)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.writeLoop()
+	}()
+	c.readLoop(fr)
+	c.close()
+	<-done
+}
+
+// handshake answers the ConnectRequest: a new session (a createSession
+// txn through the quorum), or the client's session again, checked by its
+// password. It reports whether the connection goes on.
+func (c *conn) handshake(req zkwire.ConnectRequest) bool {
+	be := c.s.cfg.Backend
+	st := be.Status()
+	if !serving(st) {
+		c.fail("server not serving (no quorum yet, or an election is running)", nil)
+		return false
+	}
+	if req.LastZxidSeen > int64(st.LastZxid) {
+		// ZooKeeperServer.processConnectRequest: "Refusing session request
+		// for client ... as it has seen zxid 0x... our last zxid is 0x...
+		// client must try another server", and the connection closes.
+		c.fail(fmt.Sprintf("refusing session: client has seen zxid 0x%x, our last zxid is 0x%x; client must try another server",
+			uint64(req.LastZxidSeen), uint64(st.LastZxid)), nil)
+		return false
+	}
+	to := min(max(req.TimeOut, c.s.cfg.MinSessionTimeout()), c.s.cfg.MaxSessionTimeout())
+	resp := zkwire.ConnectResponse{TimeOut: to, HasReadOnly: req.HasReadOnly}
+	if req.SessionID == 0 {
+		c.session = be.NewSessionID()
+		be.Attach(c.session, c)
+		rep, err := c.call(core.Request{Request: ztree.Request{Op: ztree.OpCreateSession, Version: to}})
+		if err != nil || rep.Err != ztree.OK {
+			c.fail("createSession failed", errors.Join(err, errCode(rep.Err)))
+			return false
+		}
+	} else {
+		c.session = req.SessionID
+		want := c.s.password(req.SessionID)
+		if subtle.ConstantTimeCompare(want, req.Passwd) != 1 {
+			// A wrong password is answered as an expired session
+			// (ZooKeeperServer.reopenSession, finishSessionInit(false)).
+			c.s.log.Info("client session refused: wrong password", slog.String("remote", c.remote),
+				slog.String("session", fmt.Sprintf("0x%x", uint64(req.SessionID))))
+			c.writeConnect(zkwire.ConnectResponse{Passwd: make([]byte, 16), HasReadOnly: req.HasReadOnly})
+			return false
+		}
+		be.Attach(c.session, c)
+	}
+	resp.SessionID = c.session
+	resp.Passwd = c.s.password(c.session)
+	c.timeout = time.Duration(to) * time.Millisecond
+	c.mu.Lock()
+	c.est = time.Now()
+	c.mu.Unlock()
+	return c.writeConnect(resp)
+}
+
+func errCode(e ztree.Err) error {
+	if e == ztree.OK {
+		return nil
+	}
+	return zkwire.ErrCode(e)
+}
+
+func (c *conn) writeConnect(r zkwire.ConnectResponse) bool {
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	if _, err := c.nc.Write(zkwire.AppendConnectResponse(nil, r)); err != nil {
+		c.fail("writing the ConnectResponse", err)
+		return false
+	}
+	return true
+}
+
+// call submits one core request and waits for its reply (the handshake's
+// createSession, before the writer runs).
+func (c *conn) call(r core.Request) (core.Reply, error) {
+	c.mu.Lock()
+	c.cxid++
+	r.Cxid = c.cxid
+	c.mu.Unlock()
+	r.Session = c.session
+	r.Request.Session = c.session
+	ctx, cancel := context.WithTimeout(c.ctx, c.s.cfg.HandshakeTimeout)
+	defer cancel()
+	if err := c.s.cfg.Backend.Submit(ctx, r); err != nil {
+		return core.Reply{}, err
+	}
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		for i, rep := range c.replies {
+			if rep.Cxid == r.Cxid {
+				c.replies = append(c.replies[:i], c.replies[i+1:]...)
+				return rep, nil
+			}
+		}
+		if c.closed || ctx.Err() != nil {
+			return core.Reply{}, errors.Join(errors.New("no reply"), ctx.Err())
+		}
+		c.cond.Wait()
+	}
+}
+
+// readLoop reads requests until the connection ends or breaks.
+func (c *conn) readLoop(fr *zkwire.FrameReader) {
+	for {
+		c.nc.SetReadDeadline(time.Now().Add(c.timeout))
+		frame, err := fr.ReadFrame()
+		if err != nil {
+			switch {
+			case err == io.EOF, c.isClosed():
+			case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+				c.fail(fmt.Sprintf("no request or ping for %v (the session timeout)", c.timeout), nil)
+			default:
+				c.fail("bad frame", err)
+			}
+			return
+		}
+		c.s.stats.received.Add(1)
+		h, rec, err := zkwire.DecodeRequest(frame)
+		if errors.Is(err, zkwire.ErrUnknownOp) {
+			// ZooKeeperServer.submitRequestNow: "Received packet at server
+			// of unknown type", answered UNIMPLEMENTED, then the
+			// connection is closed (UnimplementedRequestProcessor).
+			c.s.log.Warn("client connection closed", slog.String("remote", c.remote),
+				slog.String("why", fmt.Sprintf("unknown op code %d", int32(h.Type))))
+			c.push(pend{xid: h.Xid, op: h.Type, err: zkwire.ErrUnimplemented, after: c.close})
+			return
+		}
+		if err != nil {
+			c.fail(fmt.Sprintf("undecodable %v request", h.Type), err)
+			return
+		}
+		if !c.handle(h, rec) {
+			return
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// push queues an answer or a request awaiting one, after waiting while the
+// connection has MaxOutstanding in flight (ZooKeeper stops reading a
+// connection then). It reports false once the connection is closed.
+func (c *conn) push(p pend) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !c.closed && len(c.pending) >= c.s.cfg.MaxOutstanding {
+		c.cond.Wait()
+	}
+	if c.closed {
+		return false
+	}
+	if p.start.IsZero() {
+		p.start = time.Now()
+	}
+	c.pending = append(c.pending, p)
+	c.info.received++
+	c.cond.Broadcast()
+	return true
+}
+
+// submit queues a core request and hands it to the core.
+func (c *conn) submit(h zkwire.RequestHeader, r core.Request, conv func(core.Reply) (zkwire.ErrCode, zkwire.Record)) bool {
+	return c.submitThen(h, r, conv, nil)
+}
+
+// submitThen is submit with a function to run once the answer is written.
+func (c *conn) submitThen(h zkwire.RequestHeader, r core.Request, conv func(core.Reply) (zkwire.ErrCode, zkwire.Record), after func()) bool {
+	c.mu.Lock()
+	c.cxid++
+	if c.cxid == 0 {
+		c.cxid = 1
+	}
+	r.Cxid = c.cxid
+	c.mu.Unlock()
+	r.Session = c.session
+	r.Request.Session = c.session
+	if !c.push(pend{xid: h.Xid, op: h.Type, cxid: r.Cxid, conv: conv, after: after}) {
+		return false
+	}
+	if err := c.s.cfg.Backend.Submit(c.ctx, r); err != nil {
+		c.fail("server stopped", err)
+		return false
+	}
+	return true
+}
+
+// quiesce waits until every earlier request of the connection is answered.
+func (c *conn) quiesce() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !c.closed && len(c.pending) > 0 {
+		c.cond.Wait()
+	}
+	return !c.closed
+}
+
+// writeLoop writes the answers in request order.
+func (c *conn) writeLoop() {
+	bw := bufio.NewWriterSize(c.nc, 16<<10)
+	var buf []byte
+	for {
+		c.mu.Lock()
+		for !c.closed && len(c.replies) == 0 && (len(c.pending) == 0 || c.pending[0].cxid != 0) {
+			if bw.Buffered() > 0 {
+				c.mu.Unlock()
+				if !c.flush(bw) {
+					return
+				}
+				c.mu.Lock()
+				continue
+			}
+			c.cond.Wait()
+		}
+		if c.closed {
+			c.mu.Unlock()
+			return
+		}
+		var p pend
+		var rep core.Reply
+		if len(c.pending) > 0 && c.pending[0].cxid == 0 {
+			p = c.pending[0]
+			c.pending = c.pending[1:]
+		} else {
+			rep = c.replies[0]
+			c.replies = c.replies[1:]
+			if len(c.pending) == 0 || c.pending[0].cxid != rep.Cxid {
+				c.mu.Unlock()
+				continue // not ours (a handshake's reply that timed out)
+			}
+			p = c.pending[0]
+			c.pending = c.pending[1:]
+		}
+		c.cond.Broadcast()
+		c.mu.Unlock()
+		if p.cxid != 0 {
+			if rep.Err == ztree.ConnectionLoss {
+				// The server left the broadcast phase: it drops its clients,
+				// which reconnect to one that serves.
+				c.fail("server stopped serving", nil)
+				return
+			}
+			p.err, p.body = p.conv(rep)
+			p.zxid = int64(rep.Zxid)
+		}
+		buf = zkwire.AppendReply(buf[:0], zkwire.ReplyHeader{Xid: p.xid, Zxid: p.zxid, Err: p.err}, p.body)
+		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		if _, err := bw.Write(buf); err != nil {
+			c.fail("write", err)
+			return
+		}
+		c.account(p)
+		if p.after != nil {
+			if !c.flush(bw) {
+				return
+			}
+			p.after()
+		}
+	}
+}
+
+func (c *conn) flush(bw *bufio.Writer) bool {
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	if err := bw.Flush(); err != nil {
+		c.fail("write", err)
+		return false
+	}
+	return true
+}
+
+// account records an answer for the four-letter words.
+func (c *conn) account(p pend) {
+	now := time.Now()
+	lat := now.Sub(p.start).Milliseconds()
+	c.s.stats.sent.Add(1)
+	if p.op != zkwire.OpPing {
+		c.s.stats.latency(lat)
+	}
+	c.mu.Lock()
+	i := &c.info
+	i.sent++
+	i.lastOp = zkwire.LastOpName(p.op)
+	if p.xid >= 0 {
+		i.lastCxid = int64(p.xid)
+	}
+	i.lastZxid, i.lastResp, i.lastLat = p.zxid, now.UnixMilli(), lat
+	if i.sent == 1 || lat < i.minLat {
+		i.minLat = lat
+	}
+	i.maxLat = max(i.maxLat, lat)
+	i.sum += lat
+	c.mu.Unlock()
+}
