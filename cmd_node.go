@@ -20,6 +20,7 @@ import (
 	"github.com/zabplay/zabplay/server/node"
 	"github.com/zabplay/zabplay/server/storage"
 	"github.com/zabplay/zabplay/server/transport"
+	"github.com/zabplay/zabplay/server/zkserver"
 )
 
 // nodeFlags are the validated flags of `zabplay node`.
@@ -29,6 +30,9 @@ type nodeFlags struct {
 	observers []core.NodeID
 	data      string
 	admin     string
+	client    string
+	maxCli    int
+	maxCliIP  int
 	origins   []string
 	hosts     []string
 	secret    string
@@ -63,6 +67,9 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
 	observers := fs.String("observers", "", "ids in --peers that are observers, e.g. 4,5")
 	fs.StringVar(&f.data, "data", "", "data directory: txn log, snapshots, epoch files (required)")
 	fs.StringVar(&f.admin, "admin", "127.0.0.1:0", "admin HTTP address; a host-less :PORT binds to loopback (say 0.0.0.0:PORT to expose it)")
+	fs.StringVar(&f.client, "client", "127.0.0.1:0", "client port: ZooKeeper's client protocol (zkCli.sh -server HOST:PORT, go-zookeeper, Curator, kazoo); a host-less :PORT binds to loopback (say 0.0.0.0:2181 to let other machines in); the address is printed at start")
+	fs.IntVar(&f.maxCli, "max-client-conns", 1024, "client connections at once, in all; past it new ones are closed at once")
+	fs.IntVar(&f.maxCliIP, "max-client-conns-per-ip", 60, "client connections at once from one IP address (ZooKeeper's maxClientCnxns)")
 	origins := fs.String("origins", "", "more websocket origins allowed on /events, comma-separated host[:port] patterns (localhost is always allowed)")
 	hosts := fs.String("admin-hosts", "", "more names the admin's Host header may carry, comma-separated (IP addresses and localhost are always allowed; others get 403, a guard against DNS rebinding)")
 	fs.DurationVar(&f.handshake, "handshake-timeout", 5*time.Second, "how long a connection to the quorum port may take to authenticate")
@@ -105,6 +112,12 @@ func parseNodeFlags(args []string, stderr io.Writer) (nodeFlags, error) {
 	}
 	if f.admin, err = loopbackDefault(f.admin); err != nil {
 		return f, fmt.Errorf("node: --admin: %w", err)
+	}
+	if f.client, err = loopbackDefault(f.client); err != nil {
+		return f, fmt.Errorf("node: --client: %w", err)
+	}
+	if f.maxCli < 1 || f.maxCliIP < 1 {
+		return f, fmt.Errorf("node: --max-client-conns %d, --max-client-conns-per-ip %d: want at least 1", f.maxCli, f.maxCliIP)
 	}
 	if *origins != "" {
 		f.origins = strings.Split(*origins, ",")
@@ -314,6 +327,16 @@ func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		disk.Close()
 		return fmt.Errorf("node: %w", err)
 	}
+	cport, err := zkserver.Listen(f.client, zkserver.Config{
+		Backend: n, TickMs: int(f.tick / time.Millisecond), MaxConns: f.maxCli, MaxConnsPerIP: f.maxCliIP, Log: log,
+		Conf: zkserver.ConfOf(cfg, f.data),
+	})
+	if err != nil {
+		ln.Close()
+		n.Close()
+		return fmt.Errorf("node: --client: %w", err)
+	}
+	defer cport.Close()
 	origins := append([]string{"localhost:*", "127.0.0.1:*", "[::1]:*"}, f.origins...)
 	srv := &http.Server{
 		Handler:           n.Handler(node.AdminOptions{Origins: origins, Addr: ln.Addr().String(), Hosts: f.hosts}),
@@ -321,7 +344,8 @@ func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(n.Hub().Close) // ends /events websockets
-	fmt.Fprintf(stdout, "zabplay node %v: quorum %s, admin http://%s\n", f.id, n.Addr(), ln.Addr())
+	// The admin address comes last: serve's process mode reads it from this line.
+	fmt.Fprintf(stdout, "zabplay node %v: quorum %s, client %s (zkCli.sh -server %s), admin http://%s\n", f.id, n.Addr(), cport.Addr(), cport.Addr(), ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -340,6 +364,7 @@ func nodeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	cport.Close()
 	cerr := n.Close()
 	if ferr := n.Err(); ferr != nil {
 		return fmt.Errorf("node: %w", ferr)

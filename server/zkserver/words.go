@@ -3,6 +3,9 @@ package zkserver
 import (
 	"context"
 	"fmt"
+	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,4 +141,45 @@ func (c *conn) stats() zkwire.ConnStats {
 		cs.SessionID = 0
 	}
 	return cs
+}
+
+// ConfOf is what conf prints of a server's config (the client port is
+// filled in when it listens).
+func ConfOf(cfg node.Config, dataDir string) zkwire.ConfInfo {
+	cc := cfg.CoreConfig()
+	ci := zkwire.ConfInfo{SecureClientPort: -1, DataDir: dataDir, DataLogDir: dataDir, ClientPortListenBacklog: -1, ServerID: int64(cfg.ID)}
+	q := &zkwire.QuorumConf{InitLimit: cfg.InitLimit, SyncLimit: cfg.SyncLimit, ElectionAlg: 3}
+	obs := map[core.NodeID]bool{}
+	for _, o := range cc.Observers {
+		obs[o] = true
+	}
+	if obs[cfg.ID] {
+		q.PeerType = 1
+	}
+	ids := make([]core.NodeID, 0, len(cfg.Peers))
+	for id := range cfg.Peers {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		addr := cfg.Peers[id]
+		if id == cfg.ID {
+			if _, p, err := net.SplitHostPort(addr); err == nil {
+				q.QuorumPort, _ = strconv.Atoi(p)
+				q.ElectionPort = q.QuorumPort // one port carries both here
+			}
+		}
+		kind := "participant"
+		if obs[id] {
+			kind = "observer"
+		}
+		q.Members = append(q.Members, fmt.Sprintf("server.%d=%s:%s:%s", id, addr, portOf(addr), kind))
+	}
+	ci.Quorum = q
+	return ci
+}
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
 }
