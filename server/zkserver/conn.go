@@ -151,7 +151,13 @@ func (c *conn) serve() {
 		defer close(done)
 		c.writeLoop()
 	}()
-	c.readLoop(fr)
+	if c.readLoop(fr) {
+		// The last answers go out first (an unknown op's UNIMPLEMENTED).
+		select {
+		case <-done:
+		case <-time.After(c.s.cfg.WriteTimeout):
+		}
+	}
 	c.close()
 	<-done
 }
@@ -258,8 +264,10 @@ func (c *conn) call(r core.Request) (core.Reply, error) {
 	}
 }
 
-// readLoop reads requests until the connection ends or breaks.
-func (c *conn) readLoop(fr *zkwire.FrameReader) {
+// readLoop reads requests until the connection ends or breaks. It reports
+// whether the answers queued so far should be written before the
+// connection closes.
+func (c *conn) readLoop(fr *zkwire.FrameReader) (drain bool) {
 	for {
 		c.nc.SetReadDeadline(time.Now().Add(c.timeout))
 		frame, err := fr.ReadFrame()
@@ -271,7 +279,7 @@ func (c *conn) readLoop(fr *zkwire.FrameReader) {
 			default:
 				c.fail("bad frame", err)
 			}
-			return
+			return false
 		}
 		c.s.stats.received.Add(1)
 		h, rec, err := zkwire.DecodeRequest(frame)
@@ -282,14 +290,14 @@ func (c *conn) readLoop(fr *zkwire.FrameReader) {
 			c.s.log.Warn("client connection closed", slog.String("remote", c.remote),
 				slog.String("why", fmt.Sprintf("unknown op code %d", int32(h.Type))))
 			c.push(pend{xid: h.Xid, op: h.Type, err: zkwire.ErrUnimplemented, after: c.close})
-			return
+			return true
 		}
 		if err != nil {
 			c.fail(fmt.Sprintf("undecodable %v request", h.Type), err)
-			return
+			return false
 		}
 		if !c.handle(h, rec) {
-			return
+			return false
 		}
 	}
 }

@@ -26,10 +26,13 @@ type cluster struct {
 	nodes  map[core.NodeID]*node.Node
 	ports  map[core.NodeID]*Server
 	client map[core.NodeID]string // client port addresses, kept across restarts
+	tune   func(*Config)          // adjusts each client port's config
 }
 
-func newCluster(t *testing.T, n int) *cluster {
-	c := &cluster{t: t, addrs: map[core.NodeID]string{}, stores: map[core.NodeID]*node.MemStore{},
+func newCluster(t *testing.T, n int) *cluster { return newClusterWith(t, n, nil) }
+
+func newClusterWith(t *testing.T, n int, tune func(*Config)) *cluster {
+	c := &cluster{t: t, tune: tune, addrs: map[core.NodeID]string{}, stores: map[core.NodeID]*node.MemStore{},
 		nodes: map[core.NodeID]*node.Node{}, ports: map[core.NodeID]*Server{}, client: map[core.NodeID]string{}}
 	lns := map[core.NodeID]net.Listener{}
 	for i := 1; i <= n; i++ {
@@ -64,18 +67,23 @@ func (c *cluster) start(id core.NodeID, ln net.Listener) {
 			return err == nil
 		}, 5*time.Second, 10*time.Millisecond)
 	}
-	n, err := node.Start(node.Config{
+	ncfg := node.Config{
 		ID: id, Peers: c.addrs, Listener: ln, Store: c.stores[id], Restore: c.stores[id].Durable(),
 		TickMs: testTickMs, ClockMs: 10, InitLimit: 10, SyncLimit: 5, Seed: uint64(id) * 7919, Log: testLog(),
-	})
+	}
+	n, err := node.Start(ncfg)
 	require.NoError(c.t, err)
 	addr := c.client[id]
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
 	var p *Server
+	cfg := Config{Backend: n, TickMs: testTickMs, Log: testLog(), Conf: ConfOf(ncfg, "")}
+	if c.tune != nil {
+		c.tune(&cfg)
+	}
 	require.Eventually(c.t, func() bool {
-		p, err = Listen(addr, Config{Backend: n, TickMs: testTickMs, Log: testLog()})
+		p, err = Listen(addr, cfg)
 		return err == nil
 	}, 5*time.Second, 10*time.Millisecond)
 	c.nodes[id], c.ports[id], c.client[id] = n, p, p.Addr().String()
