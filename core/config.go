@@ -49,6 +49,10 @@ type Config struct {
 	// ZooKeeper's test-only zookeeper.testingonly.initialZxid; it lets a lesson
 	// reach the counter rollover (ZOOKEEPER-1277).
 	InitialCounter uint32
+	// MinSessionTimeoutMs and MaxSessionTimeoutMs bound the session timeout
+	// a client gets (zoo.cfg minSessionTimeout, maxSessionTimeout: 2 and 20
+	// ticks).
+	MinSessionTimeoutMs, MaxSessionTimeoutMs int
 
 	// Rand is the only source of randomness the core uses. Required.
 	Rand *rand.Rand
@@ -79,6 +83,8 @@ func (c Config) withDefaults() Config {
 	def(&c.CommitLogCount, 500)
 	def(&c.LearnerRetryMs, 100)
 	def(&c.SnapCount, 100000)
+	def(&c.MinSessionTimeoutMs, 2*c.TickMs)
+	def(&c.MaxSessionTimeoutMs, 20*c.TickMs)
 	if c.SnapshotSizeFactor == 0 {
 		c.SnapshotSizeFactor = 0.33
 	}

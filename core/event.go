@@ -37,6 +37,12 @@ import (
 //	crash, restart, pause, resume   driver  Node; a restart's Zxid is the last txn on the server's disk
 //	partition, heal, cut            driver  Text; a partition's Groups (every server on exactly one side)
 //	violation    checker     Text (property: explanation)
+//	session      core        Node, Client (the session), Text: "expired" (the leader's tracker let it lapse and
+//	             proposes closeSession), "connected" (a server answered a client's Connect: Peer is 0, Seq is the
+//	             negotiated timeout), "refused" (a Connect refused: the session is expired or the password wrong,
+//	             or Reason says the server is behind the client or not serving)
+//	watch        core        Node, Client, Text (kind: data or child), Reply.Path: a watch set; with Reply.Watch set,
+//	             a watch fired (the notification sent)
 type EventKind uint8
 
 // Event kinds; see EventKind for their fields.
@@ -69,6 +75,8 @@ const (
 	EvHeal
 	EvCut
 	EvViolation
+	EvSession
+	EvWatch
 	numEventKinds
 )
 
@@ -76,7 +84,7 @@ var eventNames = enum.New[EventKind]("event kind",
 	"none", "send", "deliver-msg", "drop", "role", "phase", "accepted-epoch", "current-epoch",
 	"vote", "persist", "fsync", "propose", "deliver", "established", "sync-mode", "truncate",
 	"warn", "fatal", "request", "reply", "crash", "restart", "pause", "resume",
-	"partition", "heal", "cut", "violation")
+	"partition", "heal", "cut", "violation", "session", "watch")
 
 // String returns the kind's JSON name.
 func (k EventKind) String() string { return eventNames.Name(k) }

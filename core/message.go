@@ -42,13 +42,23 @@ const (
 	MsgRequest
 	// MsgSync is the leader's reply to a forwarded sync.
 	MsgSync
+	// MsgRevalidate (REVALIDATE) asks the leader whether a session a client
+	// reconnects with is open (m.Connect: Session, TimeoutMs, Conn), and
+	// carries its answer back (m.Connect.Valid).
+	MsgRevalidate
+	// MsgConnect (client → node): a client's ConnectRequest, m.Connect.
+	MsgConnect
+	// MsgDisconnect (client → node): the connection m.Connect.Conn of
+	// session m.Connect.Session broke or was closed without closeSession.
+	MsgDisconnect
 	numMsgTypes
 )
 
 var msgNames = enum.New[MsgType]("message type",
 	"NONE", "PERSISTED", "CONNLOST", "CLIENT", "NOTIFICATION",
 	"FOLLOWERINFO", "OBSERVERINFO", "LEADERINFO", "ACKEPOCH", "DIFF", "TRUNC", "SNAP",
-	"NEWLEADER", "UPTODATE", "PROPOSAL", "ACK", "COMMIT", "INFORM", "PING", "REQUEST", "SYNC")
+	"NEWLEADER", "UPTODATE", "PROPOSAL", "ACK", "COMMIT", "INFORM", "PING", "REQUEST", "SYNC",
+	"REVALIDATE", "CONNECT", "DISCONNECT")
 
 // String returns ZooKeeper's packet name, e.g. "PROPOSAL".
 func (t MsgType) String() string { return msgNames.Name(t) }
@@ -83,11 +93,14 @@ type Vote struct {
 //	SNAP                    Zxid, Snap
 //	NEWLEADER               Zxid = (newEpoch, 0)
 //	PROPOSAL/INFORM         Zxid, Txn
-//	ACK/COMMIT/PING         Zxid
+//	ACK/COMMIT              Zxid
+//	PING                    Zxid; a learner's reply also Touches (its session touch table)
 //	REQUEST                 Req (forwarded client write or sync)
 //	SYNC                    Req (the sync being answered)
+//	REVALIDATE              Connect (Session, TimeoutMs, Conn; the leader's answer: Valid)
 //	PERSISTED               Seq
 //	CLIENT                  Req
+//	CONNECT/DISCONNECT      Connect
 type Message struct {
 	Type  MsgType     `json:"type"`
 	From  NodeID      `json:"from"`
@@ -100,6 +113,11 @@ type Message struct {
 	Snap  *Snapshot   `json:"-"`
 	Req   *Request    `json:"req,omitempty"`
 	Seq   uint64      `json:"seq,omitempty"`
+	// Touches is a learner's session touch table in its PING reply.
+	Touches []Touch `json:"touches,omitempty"`
+	// Connect is a client's connection (CONNECT, DISCONNECT) or a session
+	// revalidation (REVALIDATE).
+	Connect *Connect `json:"connect,omitempty"`
 }
 
 // Describe renders a message in the one text form shared by logs, golden
@@ -202,7 +220,27 @@ func (r *Request) String() string {
 	return s
 }
 
-// Reply is a server's answer to a client request.
+// Reply is what a server sends a client: the answer to a request (Cxid is
+// the request's), the answer to a Connect (Op createSession, Conn set) or a
+// notification (Op notification, Watch set, Cxid 0; xid -1 on the wire).
+// Ready.Replies holds them in the order the server sends them, which is
+// the order a client must see them in.
+//
+// By op, on success:
+//
+//	create           Path (the name created, sequential suffix included); Stat (also for create2)
+//	delete           -
+//	setData          Stat, Version
+//	exists           Stat (Err NoNode when there is no node)
+//	getData          Data, Stat, Version
+//	getChildren      Children (sorted)
+//	getChildren2     Children, Stat
+//	sync             Path
+//	multi            Results (one per op; Err is the first failing op's code, OK if none failed)
+//	ping, closeSession  -
+//	createSession    Conn, Session, Passwd, TimeoutMs (the negotiated timeout; 0 with Err SessionExpired:
+//	                 the session is gone or the password is wrong; Err ConnectionLoss: refused, close the connection)
+//	notification     Watch
 type Reply struct {
 	Session int64     `json:"session"`
 	Cxid    uint32    `json:"cxid"`
@@ -212,8 +250,20 @@ type Reply struct {
 	Data    string    `json:"data,omitempty"`
 	Version int32     `json:"version"`
 	// Zxid is the txn's zxid for a write, and for a read or sync the last zxid
-	// the server had applied when it answered.
+	// the server had applied when it answered (ReplyHeader.zxid).
 	Zxid Zxid `json:"zxid"`
 	// Server is the server that answered.
 	Server NodeID `json:"server"`
+	// Stat is the node's stat (see the table above), nil otherwise.
+	Stat *ztree.Stat `json:"stat,omitempty"`
+	// Children are getChildren's and getChildren2's names, sorted.
+	Children []string `json:"children,omitempty"`
+	// Results are a multi's results, one per op.
+	Results []ztree.Result `json:"results,omitempty"`
+	// Conn, Passwd and TimeoutMs answer a Connect.
+	Conn      uint64 `json:"conn,omitempty"`
+	Passwd    []byte `json:"passwd,omitempty"`
+	TimeoutMs int32  `json:"timeoutMs,omitempty"`
+	// Watch is a notification's event.
+	Watch *WatchEvent `json:"watch,omitempty"`
 }

@@ -15,7 +15,8 @@ type Ready struct {
 	Close []NodeID
 	// Messages are ready to send now; nothing in them waits on a write.
 	Messages []Message
-	// Replies go to clients.
+	// Replies go to clients, in this order: answers to requests and to
+	// Connects, and watch notifications (see Reply).
 	Replies []Reply
 	// Events describe what happened, for the trace and the visualizer.
 	Events []Event
@@ -156,6 +157,14 @@ func (n *Node) Step(m Message) {
 	case MsgClientRequest:
 		if m.Req != nil {
 			n.onClientRequest(*m.Req)
+		}
+	case MsgConnect:
+		if m.Connect != nil {
+			n.onConnect(*m.Connect)
+		}
+	case MsgDisconnect:
+		if m.Connect != nil {
+			n.onDisconnect(*m.Connect)
 		}
 	default:
 		if m.Type >= numMsgTypes || m.Type == MsgNone {

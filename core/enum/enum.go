@@ -95,3 +95,25 @@ func (n Names[T]) List() []string {
 	}
 	return out
 }
+
+// Sparse is a table of values far apart (ZooKeeper's op and error codes):
+// names maps each named value to its name; every value between them has
+// none.
+func Sparse[T Integer](kind string, names map[T]string) Names[T] {
+	if len(names) == 0 {
+		return Names[T]{kind: kind}
+	}
+	first := true
+	lo, hi := 0, 0
+	for v := range names {
+		if first {
+			lo, hi, first = int(v), int(v), false
+		}
+		lo, hi = min(lo, int(v)), max(hi, int(v))
+	}
+	list := make([]string, hi-lo+1)
+	for v, name := range names {
+		list[int(v)-lo] = name
+	}
+	return Names[T]{kind: kind, lo: lo, names: list}
+}

@@ -8,15 +8,25 @@ import (
 	"unicode/utf8"
 )
 
-// Stat is the subset of ZooKeeper's Stat the simulator shows.
+// Stat is ZooKeeper's Stat, filled as DataTree fills it: czxid and ctime
+// from the create txn, mzxid and mtime from the last create or setData,
+// pzxid from the last change to the children (a create or delete of a child;
+// ZooKeeper's replay rules), version (setData), cversion (children created
+// and, through the leader's parent cversion, deleted), aversion (always 0:
+// ACLs are world:anyone only), ephemeralOwner, dataLength and numChildren.
+// Times are milliseconds of the leader's clock.
 type Stat struct {
 	Czxid          uint64 `json:"czxid"`
 	Mzxid          uint64 `json:"mzxid"`
-	Pzxid          uint64 `json:"pzxid"`
+	Ctime          int64  `json:"ctime"`
+	Mtime          int64  `json:"mtime"`
 	Version        int32  `json:"version"`
 	Cversion       int32  `json:"cversion"`
+	Aversion       int32  `json:"aversion"`
 	EphemeralOwner int64  `json:"ephemeralOwner,omitempty"`
+	DataLength     int32  `json:"dataLength"`
 	NumChildren    int32  `json:"numChildren"`
+	Pzxid          uint64 `json:"pzxid"`
 }
 
 // Znode is a node of the tree, ZooKeeper's DataNode. It is exported for
@@ -29,13 +39,23 @@ type Znode struct {
 	pd       uint64              // hashPathData(path, Data), cached for the digest
 }
 
-// Result is what applying a txn did: ZooKeeper's ProcessTxnResult.
+// Result is what applying a txn did: ZooKeeper's ProcessTxnResult, and one
+// entry of a multi's results (ZooKeeper's OpResult).
 type Result struct {
+	// Op is the txn's op; in a multi's Results, OpError for an op that did
+	// not apply (the whole multi failed), with Err its code: OK for the ops
+	// before the failing one, the failing op's code, RuntimeInconsistency
+	// for the ops after it (DataTree.processTxn).
+	Op  Op  `json:"op,omitempty"`
 	Err Err `json:"err"`
-	// Path is, for create, the name of the created node.
+	// Path is, for create, the name of the created node; for delete,
+	// setData and check the node's path.
 	Path string `json:"path,omitempty"`
 	// Stat is the node's stat after a create or setData.
 	Stat Stat `json:"stat"`
+	// Results are a multi's results, one per op. The multi's own Err is
+	// the first non-OK code among them.
+	Results []Result `json:"results,omitempty"`
 }
 
 // Tree is the data tree: znodes by path (the root "/" always exists),

@@ -1,84 +1,93 @@
 package ztree
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/zabplay/zabplay/core/enum"
+)
 
 // Err is a ZooKeeper result code (KeeperException.Code values).
 type Err int32
 
-// The result codes the simulator uses, with ZooKeeper's numbers.
+// The result codes, with ZooKeeper's numbers (KeeperException.Code, 3.9).
+// The core answers with OK, RuntimeInconsistency (the ops of a failed multi
+// after the failing one), ConnectionLoss (a server not serving, or behind
+// what the client has seen), Unimplemented (container and TTL creates),
+// BadArguments (a malformed path or request), NoNode, BadVersion,
+// NoChildrenForEphemerals, NodeExists, NotEmpty, SessionExpired (a session
+// the leader does not know or is closing), SessionMoved and NoWatcher; the
+// rest are named for the client port and for traces.
 const (
-	OK                      Err = 0
-	SystemError             Err = -1
-	RuntimeInconsistency    Err = -2
-	ConnectionLoss          Err = -4
-	BadArguments            Err = -8
-	NoNode                  Err = -101
-	BadVersion              Err = -103
-	NoChildrenForEphemerals Err = -108
-	NodeExists              Err = -110
-	NotEmpty                Err = -111
-	SessionExpired          Err = -112
+	OK                           Err = 0
+	SystemError                  Err = -1
+	RuntimeInconsistency         Err = -2
+	DataInconsistency            Err = -3
+	ConnectionLoss               Err = -4
+	MarshallingError             Err = -5
+	Unimplemented                Err = -6
+	OperationTimeout             Err = -7
+	BadArguments                 Err = -8
+	UnknownSession               Err = -12
+	APIError                     Err = -100
+	NoNode                       Err = -101
+	NoAuth                       Err = -102
+	BadVersion                   Err = -103
+	NoChildrenForEphemerals      Err = -108
+	NodeExists                   Err = -110
+	NotEmpty                     Err = -111
+	SessionExpired               Err = -112
+	InvalidCallback              Err = -113
+	InvalidACL                   Err = -114
+	AuthFailed                   Err = -115
+	SessionMoved                 Err = -118
+	NotReadOnly                  Err = -119
+	EphemeralOnLocalSession      Err = -120
+	NoWatcher                    Err = -121
+	RequestTimeout               Err = -122
+	ReconfigDisabled             Err = -123
+	SessionClosedRequireSASLAuth Err = -124
 )
 
+// errNames is the one table of result-code names: ZooKeeper's upper-case
+// Code names, as KeeperException.Code.name() without underscores.
+var errNames = enum.Sparse("ERR", map[Err]string{
+	OK:                           "OK",
+	SystemError:                  "SYSTEMERROR",
+	RuntimeInconsistency:         "RUNTIMEINCONSISTENCY",
+	DataInconsistency:            "DATAINCONSISTENCY",
+	ConnectionLoss:               "CONNECTIONLOSS",
+	MarshallingError:             "MARSHALLINGERROR",
+	Unimplemented:                "UNIMPLEMENTED",
+	OperationTimeout:             "OPERATIONTIMEOUT",
+	BadArguments:                 "BADARGUMENTS",
+	UnknownSession:               "UNKNOWNSESSION",
+	APIError:                     "APIERROR",
+	NoNode:                       "NONODE",
+	NoAuth:                       "NOAUTH",
+	BadVersion:                   "BADVERSION",
+	NoChildrenForEphemerals:      "NOCHILDRENFOREPHEMERALS",
+	NodeExists:                   "NODEEXISTS",
+	NotEmpty:                     "NOTEMPTY",
+	SessionExpired:               "SESSIONEXPIRED",
+	InvalidCallback:              "INVALIDCALLBACK",
+	InvalidACL:                   "INVALIDACL",
+	AuthFailed:                   "AUTHFAILED",
+	SessionMoved:                 "SESSIONMOVED",
+	NotReadOnly:                  "NOTREADONLY",
+	EphemeralOnLocalSession:      "EPHEMERALONLOCALSESSION",
+	NoWatcher:                    "NOWATCHER",
+	RequestTimeout:               "REQUESTTIMEOUT",
+	ReconfigDisabled:             "RECONFIGDISABLED",
+	SessionClosedRequireSASLAuth: "SESSIONCLOSEDREQUIRESASLAUTH",
+})
+
 // String returns ZooKeeper's upper-case name for the code, such as "NONODE",
-// or "ERR(-n)" for a code without a name here.
-func (e Err) String() string {
-	switch e {
-	case OK:
-		return "OK"
-	case SystemError:
-		return "SYSTEMERROR"
-	case RuntimeInconsistency:
-		return "RUNTIMEINCONSISTENCY"
-	case ConnectionLoss:
-		return "CONNECTIONLOSS"
-	case BadArguments:
-		return "BADARGUMENTS"
-	case NoNode:
-		return "NONODE"
-	case BadVersion:
-		return "BADVERSION"
-	case NoChildrenForEphemerals:
-		return "NOCHILDRENFOREPHEMERALS"
-	case NodeExists:
-		return "NODEEXISTS"
-	case NotEmpty:
-		return "NOTEMPTY"
-	case SessionExpired:
-		return "SESSIONEXPIRED"
-	}
-	return "ERR(" + strconv.Itoa(int(e)) + ")"
-}
+// or "ERR(-n)" for a code without a name.
+func (e Err) String() string { return errNames.Name(e) }
 
 // ParseErr is the inverse of Err.String for the named codes: it returns the
 // code called s and true, or 0 and false if no code has that name.
-func ParseErr(s string) (Err, bool) {
-	switch s {
-	case "OK":
-		return OK, true
-	case "SYSTEMERROR":
-		return SystemError, true
-	case "RUNTIMEINCONSISTENCY":
-		return RuntimeInconsistency, true
-	case "CONNECTIONLOSS":
-		return ConnectionLoss, true
-	case "BADARGUMENTS":
-		return BadArguments, true
-	case "NONODE":
-		return NoNode, true
-	case "BADVERSION":
-		return BadVersion, true
-	case "NOCHILDRENFOREPHEMERALS":
-		return NoChildrenForEphemerals, true
-	case "NODEEXISTS":
-		return NodeExists, true
-	case "NOTEMPTY":
-		return NotEmpty, true
-	case "SESSIONEXPIRED":
-		return SessionExpired, true
-	}
-	return 0, false
-}
+func ParseErr(s string) (Err, bool) { return errNames.Parse(s) }
 
 // MarshalText writes the code's name, so JSON traces read "NONODE".
 func (e Err) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
@@ -96,7 +105,7 @@ func (e *Err) UnmarshalText(b []byte) error {
 	}
 	n, err := strconv.ParseInt(s, 10, 32)
 	if err != nil {
-		return err
+		return errNames.Unknown(string(b))
 	}
 	*e = Err(n)
 	return nil
@@ -105,42 +114,58 @@ func (e *Err) UnmarshalText(b []byte) error {
 // Op is a txn or request type; values are ZooKeeper's OpCode numbers.
 type Op int8
 
-// The ops the simulator uses, with ZooKeeper's OpCode numbers. OpGetData and
-// OpSync are requests only and never become txns.
+// The ops, with ZooKeeper's OpCode numbers (ZooDefs.OpCode). Txns are
+// create, delete, setData, check (inside a multi), multi, createSession,
+// closeSession and error; the rest are requests a server answers itself
+// (exists, getData, getChildren, getChildren2, sync, ping) or refuses
+// (createContainer and createTTL answer Unimplemented). OpNotification is
+// the op of a watch event a server sends its client (xid -1 on the wire).
 const (
-	OpError         Op = -1
-	OpCreate        Op = 1
-	OpDelete        Op = 2
-	OpGetData       Op = 4
-	OpSetData       Op = 5
-	OpSync          Op = 9
-	OpCreateSession Op = -10
-	OpCloseSession  Op = -11
+	OpError           Op = -1
+	OpNotification    Op = 0
+	OpCreate          Op = 1
+	OpDelete          Op = 2
+	OpExists          Op = 3
+	OpGetData         Op = 4
+	OpSetData         Op = 5
+	OpGetChildren     Op = 8
+	OpSync            Op = 9
+	OpPing            Op = 11
+	OpGetChildren2    Op = 12
+	OpCheck           Op = 13
+	OpMulti           Op = 14
+	OpCreate2         Op = 15
+	OpCreateContainer Op = 19
+	OpCreateTTL       Op = 21
+	OpCreateSession   Op = -10
+	OpCloseSession    Op = -11
 )
+
+// opNames is the one table of op names: ZooDefs.OpCode's field names.
+var opNames = enum.Sparse("op", map[Op]string{
+	OpError:           "error",
+	OpNotification:    "notification",
+	OpCreate:          "create",
+	OpDelete:          "delete",
+	OpExists:          "exists",
+	OpGetData:         "getData",
+	OpSetData:         "setData",
+	OpGetChildren:     "getChildren",
+	OpSync:            "sync",
+	OpPing:            "ping",
+	OpGetChildren2:    "getChildren2",
+	OpCheck:           "check",
+	OpMulti:           "multi",
+	OpCreate2:         "create2",
+	OpCreateContainer: "createContainer",
+	OpCreateTTL:       "createTTL",
+	OpCreateSession:   "createSession",
+	OpCloseSession:    "closeSession",
+})
 
 // String names the op as ZooKeeper's OpCode does, such as "setData", or
 // "op(n)" for an op without a name here.
-func (o Op) String() string {
-	switch o {
-	case OpError:
-		return "error"
-	case OpCreate:
-		return "create"
-	case OpDelete:
-		return "delete"
-	case OpGetData:
-		return "getData"
-	case OpSetData:
-		return "setData"
-	case OpSync:
-		return "sync"
-	case OpCreateSession:
-		return "createSession"
-	case OpCloseSession:
-		return "closeSession"
-	}
-	return "op(" + strconv.Itoa(int(o)) + ")"
-}
+func (o Op) String() string { return opNames.Name(o) }
 
 // MarshalText writes the op's name, so JSON traces read "setData".
 func (o Op) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
@@ -149,41 +174,60 @@ func (o Op) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 // decimal OpCode.
 func (o *Op) UnmarshalText(b []byte) error {
 	s := string(b)
-	for _, v := range [...]Op{OpError, OpCreate, OpDelete, OpGetData, OpSetData, OpSync, OpCreateSession, OpCloseSession} {
-		if v.String() == s {
-			*o = v
-			return nil
-		}
+	if v, ok := opNames.Parse(s); ok {
+		*o = v
+		return nil
 	}
 	if len(s) > 4 && s[:3] == "op(" && s[len(s)-1] == ')' {
 		s = s[3 : len(s)-1]
 	}
 	n, err := strconv.ParseInt(s, 10, 8)
 	if err != nil {
-		return err
+		return opNames.Unknown(string(b))
 	}
 	*o = Op(n)
 	return nil
 }
 
-// Request is a client write (or read) as the leader's PrepRequestProcessor
-// receives it.
+// IsTxn reports whether the leader turns a request of op o into a txn
+// (a write: create, create2, delete, setData, multi, createSession,
+// closeSession). check is a txn only inside a multi.
+func (o Op) IsTxn() bool {
+	switch o {
+	case OpCreate, OpCreate2, OpDelete, OpSetData, OpMulti, OpCreateSession, OpCloseSession:
+		return true
+	}
+	return false
+}
+
+// Request is a client request as the leader's PrepRequestProcessor receives
+// it (and, for reads, as the server the client is connected to answers it).
 type Request struct {
 	Op   Op     `json:"op"`
 	Path string `json:"path,omitempty"`
 	Data string `json:"data,omitempty"`
-	// Version is the expected version for setData and delete (-1: any). For
-	// createSession it carries the session timeout in milliseconds, as
-	// ZooKeeper's ConnectRequest carries timeOut.
-	Version    int32 `json:"version"`
-	Sequential bool  `json:"seq,omitempty"`
-	Ephemeral  bool  `json:"eph,omitempty"`
-	Session    int64 `json:"session,omitempty"`
+	// Version is the expected version for setData, delete and check (-1:
+	// any). For createSession it carries the session timeout in
+	// milliseconds, as ZooKeeper's ConnectRequest carries timeOut.
+	Version int32 `json:"version"`
+	// Sequential and Ephemeral are a create's CreateMode
+	// (PERSISTENT_SEQUENTIAL, EPHEMERAL, EPHEMERAL_SEQUENTIAL).
+	Sequential bool `json:"seq,omitempty"`
+	Ephemeral  bool `json:"eph,omitempty"`
+	// Watch asks exists, getData, getChildren and getChildren2 to leave a
+	// one-shot watch on Path at the server that answers (ZooKeeper's watch
+	// flag). A session connected with core.Connect is needed.
+	Watch bool `json:"watch,omitempty"`
+	// Ops are a multi's operations, in order: create (any mode but
+	// container and TTL), create2, delete, setData and check.
+	Ops     []Request `json:"ops,omitempty"`
+	Session int64     `json:"session,omitempty"`
 }
 
 // Txn is the idempotent txn a leader makes from a Request: what ZooKeeper's
-// CreateTxn, DeleteTxn, SetDataTxn, ErrorTxn, CreateSessionTxn and
-// CloseSessionTxn carry.
+// CreateTxn, DeleteTxn, SetDataTxn, CheckVersionTxn, MultiTxn, ErrorTxn,
+// CreateSessionTxn and CloseSessionTxn carry, with the time of its
+// TxnHeader.
 type Txn struct {
 	Op Op `json:"op"`
 	// Path is the znode; for create it is the final name, with any
@@ -205,6 +249,16 @@ type Txn struct {
 	Session int64 `json:"session,omitempty"`
 	// Timeout is, for createSession, the session timeout in milliseconds.
 	Timeout int32 `json:"timeout,omitempty"`
+	// Time is the TxnHeader's time the leader stamps, in milliseconds of
+	// its clock: a create's ctime and mtime, a setData's mtime. It is left
+	// out of Hash (the chain digests identify a txn by its content); the
+	// tree digest covers the stats it sets.
+	Time int64 `json:"time,omitempty"`
+	// Txns are a multi's txns, one per op, in order (ZooKeeper's MultiTxn):
+	// every op's own txn up to the first that failed, which is an OpError
+	// with its code, and OpError RuntimeInconsistency for every op after
+	// it. Apply applies them all or, if one is an OpError, none.
+	Txns []Txn `json:"txns,omitempty"`
 }
 
 // Hashing: FNV-1a over bytes, and a word-at-a-time FNV-1a step (with a shift
@@ -260,6 +314,9 @@ func (t Txn) Hash() uint64 {
 	h = hashWord(h, uint64(t.EphemeralOwner))
 	h = hashWord(h, uint64(t.Session))
 	h = hashWord(h, uint64(uint32(t.Timeout)))
+	for i := range t.Txns {
+		h = hashWord(h, t.Txns[i].Hash())
+	}
 	return fmix64(h)
 }
 
