@@ -26,8 +26,13 @@
 // hashes over path, data and stat, kept up to date on every change, so that
 // comparing two replicas costs nothing.
 //
+// Tree.Prep of a multi preps its ops in order against change records over
+// the tree (ZooKeeper's outstandingChanges), so each op sees the ops before
+// it, and drops them at the first op that fails; Tree.Apply applies a multi
+// whole or not at all.
+//
 // The package is pure and deterministic: it imports only the standard
-// library, does no I/O, reads no clock, starts no goroutines and never lets
+// library and core/enum (the name tables of Op and Err), does no I/O, reads no clock, starts no goroutines and never lets
 // map iteration order reach its results. It is not safe for concurrent use;
 // each simulated server owns its trees.
 package ztree

@@ -6,14 +6,16 @@ import (
 	"strconv"
 )
 
-// encodingVersion is the first byte of every encoded tree.
-const encodingVersion = 1
+// encodingVersion is the first byte of every encoded tree: 2 since znodes
+// carry ctime and mtime; version 1 (without them) is still read.
+const encodingVersion = 2
 
 // AppendBinary appends the tree's binary encoding to b (encoding.BinaryAppender).
 // It is what a snapshot file holds, ZooKeeper's serialized DataTree plus the
 // session table: a version byte, the znodes in sorted path order (path, data,
-// czxid, mzxid, pzxid, version, cversion, ephemeralOwner; numChildren is left
-// out, as it follows from the paths), then the sessions in id order with
+// czxid, mzxid, pzxid, version, cversion, ephemeralOwner, ctime, mtime;
+// numChildren and dataLength are left out, as they follow from the paths
+// and the data), then the sessions in id order with
 // their timeouts. Integers are varints. The output depends only on the
 // content, never on map order, so equal trees encode to equal bytes.
 func (t *Tree) AppendBinary(b []byte) ([]byte, error) {
@@ -31,6 +33,8 @@ func (t *Tree) AppendBinary(b []byte) ([]byte, error) {
 		b = binary.AppendVarint(b, int64(s.Version))
 		b = binary.AppendVarint(b, int64(s.Cversion))
 		b = binary.AppendVarint(b, s.EphemeralOwner)
+		b = binary.AppendVarint(b, s.Ctime)
+		b = binary.AppendVarint(b, s.Mtime)
 	}
 	ids := make([]int64, 0, len(t.sessions))
 	for id := range t.sessions {
@@ -56,7 +60,8 @@ func (t *Tree) MarshalBinary() ([]byte, error) { return t.AppendBinary(make([]by
 // The decoded tree is equal (reflect.DeepEqual) to a Clone of the encoded one.
 func (t *Tree) UnmarshalBinary(b []byte) error {
 	d := Decoder{b: b}
-	if v := d.Byte(); d.err == nil && v != encodingVersion {
+	v := d.Byte()
+	if d.err == nil && v != encodingVersion && v != 1 {
 		return decodeError("unknown encoding version " + strconv.Itoa(int(v)))
 	}
 	count := d.Count(9) // a node takes at least 9 bytes
@@ -72,6 +77,10 @@ func (t *Tree) UnmarshalBinary(b []byte) error {
 		s.Czxid, s.Mzxid, s.Pzxid = d.Uvarint(), d.Uvarint(), d.Uvarint()
 		s.Version, s.Cversion = d.Int32(), d.Int32()
 		s.EphemeralOwner = d.Varint()
+		if v >= 2 {
+			s.Ctime, s.Mtime = d.Varint(), d.Varint()
+		}
+		s.DataLength = int32(len(data))
 		if d.err != nil {
 			break
 		}
@@ -151,8 +160,9 @@ func appendString(b []byte, s string) []byte {
 
 // AppendBinary appends the txn's binary encoding to b
 // (encoding.BinaryAppender): op, path, data, version, ephemeral owner, parent
-// cversion, err, session, timeout; integers as varints, strings as a uvarint
-// length and the bytes. It is the one encoding of a txn: the txn log on disk
+// cversion, err, session, timeout, time, then the count of a multi's txns and
+// each of them; integers as varints, strings as a uvarint length and the
+// bytes. It is the one encoding of a txn: the txn log on disk
 // and the quorum packets both use it, as ZooKeeper serializes a txn with the
 // same jute records for its log and its PROPOSALs.
 func (t *Txn) AppendBinary(b []byte) ([]byte, error) {
@@ -164,11 +174,23 @@ func (t *Txn) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendVarint(b, int64(t.ParentCVersion))
 	b = binary.AppendVarint(b, int64(t.Err))
 	b = binary.AppendVarint(b, t.Session)
-	return binary.AppendVarint(b, int64(t.Timeout)), nil
+	b = binary.AppendVarint(b, int64(t.Timeout))
+	b = binary.AppendVarint(b, t.Time)
+	b = binary.AppendUvarint(b, uint64(len(t.Txns)))
+	for i := range t.Txns {
+		b, _ = t.Txns[i].AppendBinary(b)
+	}
+	return b, nil
 }
 
+// maxMultiDepth bounds the nesting of multis a decoder accepts (a leader
+// makes none: a multi's ops are never multis).
+const maxMultiDepth = 1
+
 // DecodeTxn reads a txn encoded by Txn.AppendBinary.
-func (d *Decoder) DecodeTxn(t *Txn) {
+func (d *Decoder) DecodeTxn(t *Txn) { d.decodeTxn(t, 0) }
+
+func (d *Decoder) decodeTxn(t *Txn, depth int) {
 	t.Op = Op(d.Int8())
 	t.Path, t.Data = d.String(), d.String()
 	t.Version = d.Int32()
@@ -177,6 +199,18 @@ func (d *Decoder) DecodeTxn(t *Txn) {
 	t.Err = Err(d.Int32())
 	t.Session = d.Varint()
 	t.Timeout = d.Int32()
+	t.Time = d.Varint()
+	k := d.Count(11) // a txn takes at least 11 bytes
+	if k > 0 && depth >= maxMultiDepth {
+		d.Failf("multi inside a multi")
+		return
+	}
+	if k > 0 {
+		t.Txns = make([]Txn, k)
+		for i := range t.Txns {
+			d.decodeTxn(&t.Txns[i], depth+1)
+		}
+	}
 }
 
 // DecodeError is every decoding error of a Decoder; Why says what was wrong.

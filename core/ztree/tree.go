@@ -80,7 +80,8 @@ func hashPathData(path, data string) uint64 {
 }
 
 // nodeDigest is one node's share of Tree.Hash: its path, data and every
-// stored stat field. NumChildren is left out: it follows from the paths.
+// stored stat field (ctime and mtime when set). NumChildren and DataLength
+// are left out: they follow from the paths and the data.
 func nodeDigest(n *Znode) uint64 {
 	s := &n.Stat
 	h := hashWord(n.pd, s.Czxid)
@@ -88,6 +89,10 @@ func nodeDigest(n *Znode) uint64 {
 	h = hashWord(h, s.Pzxid)
 	h = hashWord(h, uint64(uint32(s.Version))|uint64(uint32(s.Cversion))<<32)
 	h = hashWord(h, uint64(s.EphemeralOwner))
+	if s.Ctime != 0 || s.Mtime != 0 {
+		h = hashWord(h, uint64(s.Ctime))
+		h = hashWord(h, uint64(s.Mtime))
+	}
 	return fmix64(h)
 }
 
@@ -298,54 +303,206 @@ func failTxn(r Request, code Err, path string) Txn {
 	return Txn{Op: OpError, Err: code, Path: path, Session: r.Session}
 }
 
+// HasSession reports whether session id is open in the tree (created and
+// not yet closed).
+func (t *Tree) HasSession(id int64) bool {
+	_, ok := t.sessions[id]
+	return ok
+}
+
+// Sessions returns the open sessions and their timeouts (ms), by id.
+func (t *Tree) Sessions() map[int64]int32 {
+	out := make(map[int64]int32, len(t.sessions))
+	for id, to := range t.sessions {
+		out[id] = to
+	}
+	return out
+}
+
+// Ephemerals returns the paths of the ephemeral nodes session owns, sorted.
+func (t *Tree) Ephemerals(session int64) []string {
+	set := t.ephemerals[session]
+	out := make([]string, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Stat returns the stat of the node at path, with dataLength and
+// numChildren filled, or NoNode.
+func (t *Tree) Stat(path string) (Stat, Err) {
+	n := t.nodes[path]
+	if n == nil {
+		return Stat{}, NoNode
+	}
+	return n.Stat, OK
+}
+
+// changes is a multi's view of the tree while it is prepped: the committed
+// tree t under the change records of the ops prepped so far (ZooKeeper's
+// outstandingChanges, rolled back when an op of the multi fails).
+type changes struct {
+	t    *Tree
+	over map[string]*Znode // nil value: deleted by an earlier op
+}
+
+func (c *changes) node(p string) *Znode {
+	if c.over != nil {
+		if n, ok := c.over[p]; ok {
+			return n
+		}
+	}
+	return c.t.nodes[p]
+}
+
+// record applies a prepped txn's effect on node records (not the tree).
+func (c *changes) record(tx Txn) {
+	if c.over == nil {
+		c.over = map[string]*Znode{}
+	}
+	dup := func(p string) *Znode {
+		n := c.node(p)
+		if n == nil {
+			return nil
+		}
+		m := *n
+		m.children = nil
+		c.over[p] = &m
+		return &m
+	}
+	switch tx.Op {
+	case OpCreate:
+		parent, _ := splitPath(tx.Path)
+		if pn := dup(parent); pn != nil {
+			pn.Stat.Cversion = tx.ParentCVersion
+			pn.Stat.NumChildren++
+		}
+		c.over[tx.Path] = &Znode{Data: tx.Data, Stat: Stat{EphemeralOwner: tx.EphemeralOwner}}
+	case OpDelete:
+		parent, _ := splitPath(tx.Path)
+		if pn := dup(parent); pn != nil {
+			pn.Stat.NumChildren--
+		}
+		c.over[tx.Path] = nil
+	case OpSetData:
+		if n := dup(tx.Path); n != nil {
+			n.Data = tx.Data
+			n.Stat.Version = tx.Version
+		}
+	}
+}
+
+// checkAndIncVersion is PrepRequestProcessor.checkAndIncVersion, with the
+// ZOOKEEPER-4743 wrap: the version after -1's predecessor is 0.
+func checkAndIncVersion(current, expected int32) (int32, bool) {
+	if expected != -1 && expected != current {
+		return 0, false
+	}
+	if current+1 == -1 {
+		return 0, true
+	}
+	return current + 1, true
+}
+
 // Prep turns a client request into the txn the leader proposes, as
 // PrepRequestProcessor does. It checks the request against t, which should
 // be the leader's future state: the committed tree with every txn prepped so
 // far applied to it. Prep does not change t. A failed write becomes an
 // OpError txn carrying the code, the path and the session, since ZooKeeper
-// replicates failed writes too; reads (getData, sync) and unknown ops become
-// OpError with BadArguments.
+// replicates failed writes too; reads (getData, sync, ...) and unknown ops
+// become OpError with BadArguments. The caller stamps Time.
 //
-// create fails with SessionExpired if it is ephemeral and its session is not
-// open (ZooKeeper's session check), BadArguments for a bad path, NoNode
-// without a parent, NodeExists if the final name is taken, and
-// NoChildrenForEphemerals under an ephemeral parent. A sequential create
-// appends the parent's cversion, zero padded to ten digits, to the path.
-// delete fails with BadArguments (bad path or "/"), NoNode, BadVersion or
-// NotEmpty; setData with BadArguments, NoNode or BadVersion. A Version of -1
-// matches any version. createSession and closeSession need a non-zero
-// Session (else BadArguments); the timeout of createSession is taken from
-// Request.Version.
+// create (and create2) fails with SessionExpired if it is ephemeral and its
+// session is not open (ZooKeeper's session check), BadArguments for a bad
+// path, NoNode without a parent, NodeExists if the final name is taken, and
+// NoChildrenForEphemerals under an ephemeral parent; createContainer and
+// createTTL with Unimplemented. A sequential create appends the parent's
+// cversion, zero padded to ten digits, to the path. delete fails with
+// BadArguments (bad path or "/"), NoNode, BadVersion or NotEmpty; setData
+// with BadArguments, NoNode or BadVersion; check with BadArguments, NoNode or
+// BadVersion. A Version of -1 matches any version. createSession and
+// closeSession need a non-zero Session (else BadArguments); the timeout of
+// createSession is taken from Request.Version.
+//
+// multi preps its ops in order, each seeing the changes of the ops before it;
+// at the first that fails, the rest become OpError RuntimeInconsistency and
+// the changes are dropped (ZooKeeper's rollbackPendingChanges). The multi
+// txn is OpMulti with one txn per op.
 func (t *Tree) Prep(r Request) Txn {
+	c := &changes{t: t}
+	if r.Op != OpMulti {
+		return c.prep(r)
+	}
+	tx := Txn{Op: OpMulti, Session: r.Session, Txns: make([]Txn, 0, len(r.Ops))}
+	failed := false
+	for _, op := range r.Ops {
+		if failed {
+			tx.Txns = append(tx.Txns, Txn{Op: OpError, Err: RuntimeInconsistency})
+			continue
+		}
+		op.Session = r.Session
+		var sub Txn
+		switch op.Op {
+		case OpCreate, OpCreate2, OpDelete, OpSetData, OpCheck:
+			sub = c.prep(op)
+		default:
+			sub = failTxn(op, BadArguments, op.Path)
+		}
+		sub.Session = 0
+		if sub.Op == OpError {
+			failed = true
+			c.over = nil
+		} else {
+			c.record(sub)
+		}
+		tx.Txns = append(tx.Txns, sub)
+	}
+	return tx
+}
+
+func (c *changes) prep(r Request) Txn {
 	switch r.Op {
-	case OpCreate:
-		return t.prepCreate(r)
+	case OpCreate, OpCreate2:
+		return c.prepCreate(r)
+	case OpCreateContainer, OpCreateTTL:
+		return failTxn(r, Unimplemented, r.Path)
 	case OpDelete:
 		if ValidatePath(r.Path) != nil || r.Path == "/" {
 			return failTxn(r, BadArguments, r.Path)
 		}
-		n := t.nodes[r.Path]
-		switch {
-		case n == nil:
+		parent, _ := splitPath(r.Path)
+		if c.node(parent) == nil {
 			return failTxn(r, NoNode, r.Path)
-		case r.Version != -1 && r.Version != n.Stat.Version:
+		}
+		n := c.node(r.Path)
+		if n == nil {
+			return failTxn(r, NoNode, r.Path)
+		}
+		if _, ok := checkAndIncVersion(n.Stat.Version, r.Version); !ok {
 			return failTxn(r, BadVersion, r.Path)
-		case n.Stat.NumChildren > 0:
+		}
+		if n.Stat.NumChildren > 0 {
 			return failTxn(r, NotEmpty, r.Path)
 		}
 		return Txn{Op: OpDelete, Path: r.Path, Session: r.Session}
-	case OpSetData:
+	case OpSetData, OpCheck:
 		if ValidatePath(r.Path) != nil {
 			return failTxn(r, BadArguments, r.Path)
 		}
-		n := t.nodes[r.Path]
-		switch {
-		case n == nil:
+		n := c.node(r.Path)
+		if n == nil {
 			return failTxn(r, NoNode, r.Path)
-		case r.Version != -1 && r.Version != n.Stat.Version:
+		}
+		v, ok := checkAndIncVersion(n.Stat.Version, r.Version)
+		if !ok {
 			return failTxn(r, BadVersion, r.Path)
 		}
-		return Txn{Op: OpSetData, Path: r.Path, Data: r.Data, Version: n.Stat.Version + 1, Session: r.Session}
+		if r.Op == OpCheck {
+			return Txn{Op: OpCheck, Path: r.Path, Version: v, Session: r.Session}
+		}
+		return Txn{Op: OpSetData, Path: r.Path, Data: r.Data, Version: v, Session: r.Session}
 	case OpCreateSession:
 		if r.Session == 0 {
 			return failTxn(r, BadArguments, r.Path)
@@ -360,9 +517,9 @@ func (t *Tree) Prep(r Request) Txn {
 	return failTxn(r, BadArguments, r.Path)
 }
 
-func (t *Tree) prepCreate(r Request) Txn {
+func (c *changes) prepCreate(r Request) Txn {
 	if r.Ephemeral {
-		if _, ok := t.sessions[r.Session]; !ok {
+		if _, ok := c.t.sessions[r.Session]; !ok {
 			return failTxn(r, SessionExpired, r.Path)
 		}
 	}
@@ -375,7 +532,7 @@ func (t *Tree) prepCreate(r Request) Txn {
 	if parentPath == "" {
 		parentPath = "/"
 	}
-	pn := t.nodes[parentPath]
+	pn := c.node(parentPath)
 	if pn == nil {
 		return failTxn(r, NoNode, r.Path)
 	}
@@ -385,7 +542,7 @@ func (t *Tree) prepCreate(r Request) Txn {
 		b = append(b, r.Path...)
 		path = string(appendSeq(b, pn.Stat.Cversion))
 	}
-	if t.nodes[path] != nil {
+	if c.node(path) != nil {
 		return failTxn(r, NodeExists, path)
 	}
 	if pn.Stat.EphemeralOwner != 0 {
@@ -419,11 +576,17 @@ func (t *Tree) prepCreate(r Request) Txn {
 // (NoChildrenForEphemerals), a delete of a node with children (NotEmpty),
 // and an unknown op (BadArguments).
 func (t *Tree) Apply(zxid uint64, tx Txn) Result {
+	res := t.apply(zxid, tx)
+	res.Op = tx.Op
+	return res
+}
+
+func (t *Tree) apply(zxid uint64, tx Txn) Result {
 	switch tx.Op {
 	case OpSetData:
 		n := t.nodes[tx.Path]
 		if n == nil {
-			return Result{Err: NoNode}
+			return Result{Err: NoNode, Path: tx.Path}
 		}
 		t.digest -= nodeDigest(n)
 		t.size += len(tx.Data) - len(n.Data)
@@ -431,12 +594,18 @@ func (t *Tree) Apply(zxid uint64, tx Txn) Result {
 		n.pd = hashPathData(tx.Path, tx.Data)
 		n.Stat.Version = tx.Version
 		n.Stat.Mzxid = zxid
+		n.Stat.Mtime = tx.Time
+		n.Stat.DataLength = int32(len(tx.Data))
 		t.digest += nodeDigest(n)
-		return Result{Stat: n.Stat}
+		return Result{Path: tx.Path, Stat: n.Stat}
+	case OpCheck:
+		return Result{Path: tx.Path}
+	case OpMulti:
+		return t.applyMulti(zxid, tx)
 	case OpCreate:
 		return t.create(zxid, tx)
 	case OpDelete:
-		return Result{Err: t.deleteNode(zxid, tx.Path)}
+		return Result{Err: t.deleteNode(zxid, tx.Path), Path: tx.Path}
 	case OpError:
 		return Result{Err: tx.Err}
 	case OpCreateSession:
@@ -480,8 +649,9 @@ func (t *Tree) create(zxid uint64, tx Txn) Result {
 	}
 	n := &Znode{
 		Data: tx.Data,
-		Stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, EphemeralOwner: tx.EphemeralOwner},
-		pd:   hashPathData(path, tx.Data),
+		Stat: Stat{Czxid: zxid, Mzxid: zxid, Pzxid: zxid, Ctime: tx.Time, Mtime: tx.Time,
+			EphemeralOwner: tx.EphemeralOwner, DataLength: int32(len(tx.Data))},
+		pd: hashPathData(path, tx.Data),
 	}
 	t.nodes[path] = n
 	t.digest += nodeDigest(n)
@@ -539,6 +709,44 @@ func (t *Tree) deleteNode(zxid uint64, path string) Err {
 	// it holds.
 	*n = Znode{}
 	return OK
+}
+
+// applyMulti is DataTree.processTxn's multi: if one of the txns is an
+// OpError, none applies and each result is an OpError (OK before the failing
+// op, its code, RuntimeInconsistency after it); otherwise each applies in
+// order, with the multi's zxid and time. The multi's Err is the first
+// non-OK code of its results.
+func (t *Tree) applyMulti(zxid uint64, tx Txn) Result {
+	res := Result{Results: make([]Result, 0, len(tx.Txns))}
+	failed := false
+	for _, sub := range tx.Txns {
+		if sub.Op == OpError {
+			failed = true
+			break
+		}
+	}
+	post := false
+	for _, sub := range tx.Txns {
+		var r Result
+		switch {
+		case sub.Op == OpError:
+			post = true
+			r = Result{Op: OpError, Err: sub.Err}
+		case failed:
+			r = Result{Op: OpError, Err: OK}
+			if post {
+				r.Err = RuntimeInconsistency
+			}
+		default:
+			sub.Time = tx.Time
+			r = t.Apply(zxid, sub)
+		}
+		if r.Err != OK && res.Err == OK {
+			res.Err = r.Err
+		}
+		res.Results = append(res.Results, r)
+	}
+	return res
 }
 
 // closeSession is DataTree.killSession plus forgetting the session: its

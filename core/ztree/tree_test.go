@@ -246,22 +246,22 @@ func TestApplyCodes(t *testing.T) {
 		tr := base(t)
 		h := tr.Hash()
 		got := tr.Apply(100, Txn{Op: OpError, Err: code, Path: "/a"})
-		assert.Equal(t, Result{Err: code}, got, code.String())
+		assert.Equal(t, Result{Op: OpError, Err: code}, got, code.String())
 		assert.Equal(t, h, tr.Hash())
 	}
 }
 
 func TestApplyStats(t *testing.T) {
 	tr := New()
-	got := tr.Apply(7, Txn{Op: OpCreate, Path: "/a", Data: "hi", ParentCVersion: 1})
-	assert.Equal(t, Result{Path: "/a", Stat: Stat{Czxid: 7, Mzxid: 7, Pzxid: 7}}, got)
+	got := tr.Apply(7, Txn{Op: OpCreate, Path: "/a", Data: "hi", ParentCVersion: 1, Time: 1500})
+	assert.Equal(t, Result{Op: OpCreate, Path: "/a", Stat: Stat{Czxid: 7, Mzxid: 7, Pzxid: 7, Ctime: 1500, Mtime: 1500, DataLength: 2}}, got)
 	_, root, _ := tr.Get("/")
 	assert.Equal(t, Stat{Cversion: 1, Pzxid: 7, NumChildren: 1}, root)
 
-	got = tr.Apply(8, Txn{Op: OpSetData, Path: "/a", Data: "yo", Version: 5})
-	assert.Equal(t, Result{Stat: Stat{Czxid: 7, Mzxid: 8, Pzxid: 7, Version: 5}}, got)
+	got = tr.Apply(8, Txn{Op: OpSetData, Path: "/a", Data: "you", Version: 5, Time: 2500})
+	assert.Equal(t, Result{Op: OpSetData, Path: "/a", Stat: Stat{Czxid: 7, Mzxid: 8, Pzxid: 7, Ctime: 1500, Mtime: 2500, Version: 5, DataLength: 3}}, got)
 	data, st, err := tr.Get("/a")
-	assert.Equal(t, "yo", data)
+	assert.Equal(t, "you", data)
 	assert.Equal(t, got.Stat, st)
 	assert.Equal(t, OK, err)
 
@@ -363,7 +363,7 @@ func TestCreateReplayIdempotent(t *testing.T) {
 	tx := tr.Prep(Request{Op: OpCreate, Path: "/a/b", Data: "d"})
 	assert.Equal(t, OK, tr.Apply(2, tx).Err)
 	once := tr.Hash()
-	assert.Equal(t, Result{Err: NodeExists}, tr.Apply(2, tx))
+	assert.Equal(t, Result{Op: OpCreate, Err: NodeExists}, tr.Apply(2, tx))
 	assert.Equal(t, once, tr.Hash())
 	checkInvariants(t, tr)
 
