@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/zabplay/zabplay/core/sim"
+	"github.com/zabplay/zabplay/core/sim/campaign"
 )
 
 // benchCmd measures the core: committed txns per second through a 3-voter
@@ -31,7 +32,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	d.Commit(*txns, 64)
 	el := time.Since(start)
 	fmt.Fprintf(stdout, "commit: %d txns through 3 voters in %v: %.0f txns/s\n", *txns, el.Round(time.Millisecond), float64(*txns)/el.Seconds())
-	res := sim.Campaign(sim.CampaignOptions{Seeds: *seeds, FirstSeed: 1, Voters: 5, Observers: 1, Faults: sim.AllFaults, DurationMs: 10000})
+	res := campaign.Run(campaign.Options{Seeds: *seeds, FirstSeed: 1, Voters: 5, Observers: 1, Faults: sim.AllFaults, DurationMs: 10000})
 	fmt.Fprintf(stdout, "campaign: %d seeds, %d events in %v: %.0f events/s (%.0f events/s per core), %d violations\n",
 		res.Seeds, res.Steps, res.Elapsed.Round(time.Millisecond), res.EventsPerSecond(), res.SimEventsPerSecond(), res.Violations)
 	if res.Violations > 0 {

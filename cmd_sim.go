@@ -14,6 +14,7 @@ import (
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/check"
 	"github.com/zabplay/zabplay/core/sim"
+	"github.com/zabplay/zabplay/core/sim/campaign"
 )
 
 func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,7 +35,7 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mutant := fs.String("mutant", "", "campaign or replay: plant this mutant in every server (see --mutants)")
 	mutants := fs.Bool("mutants", false, "run the campaign (--seeds, default 2000; stops at a mutant's first kill) and the scenarios of --scenarios against every mutant, and print the table")
 	scenarioDir := fs.String("scenarios", "core/sim/testdata", "with --mutants: the committed scenarios (*.txt) to run against each mutant")
-	record := fs.String("record", "", "with --mutants: write each mutant's first-killing seed to this file (TestMutantsKilled reads core/sim/testdata/mutants.golden)")
+	record := fs.String("record", "", "with --mutants: write each mutant's first-killing seed to this file (TestMutantsKilled reads core/sim/campaign/testdata/mutants.golden)")
 	if err := fs.Parse(args); err != nil {
 		return errQuiet
 	}
@@ -74,7 +75,7 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if *seeds == 0 {
 			*seeds = 2000
 		}
-		co := sim.CampaignOptions{Seeds: *seeds, FirstSeed: *first, Voters: *voters, Observers: *observers,
+		co := campaign.Options{Seeds: *seeds, FirstSeed: *first, Voters: *voters, Observers: *observers,
 			Faults: fl, DurationMs: duration.Milliseconds(), Workers: *workers}
 		return mutantsCmd(co, *faults, *scenarioDir, *record, stdout, stderr)
 	case *scenario != "":
@@ -104,7 +105,7 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		co := sim.CampaignOptions{Seeds: *seeds, FirstSeed: *first, Voters: *voters, Observers: *observers,
+		co := campaign.Options{Seeds: *seeds, FirstSeed: *first, Voters: *voters, Observers: *observers,
 			Faults: fl, DurationMs: duration.Milliseconds(), Bugs: on, Workers: *workers, Mutant: mut}
 		if *voters < 1 || *voters > 9 || *observers < 0 || *observers > 4 {
 			return fmt.Errorf("want 1-9 voters and 0-4 observers")
@@ -116,7 +117,7 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			co.Progress = stderr
 		}
 		fmt.Fprintf(stdout, "campaign: %d seeds from %d, %d voters, %d observers, faults=%s, %v each\n", co.Seeds, co.FirstSeed, co.Voters, co.Observers, *faults, *duration)
-		res := sim.Campaign(co)
+		res := campaign.Run(co)
 		replay := fmt.Sprintf("--voters %d --observers %d --faults %s --duration %v", co.Voters, co.Observers, *faults, *duration)
 		if *bugs != "" {
 			replay += " --bug " + *bugs
@@ -169,9 +170,9 @@ func coverageReport(cov map[string]int) string {
 	return b.String()
 }
 
-func replaySeed(seed uint64, co sim.CampaignOptions, trace io.Writer, stdout io.Writer) error {
+func replaySeed(seed uint64, co campaign.Options, trace io.Writer, stdout io.Writer) error {
 	co.Trace = trace
-	r := sim.RunSeed(seed, co)
+	r := campaign.RunSeed(seed, co)
 	fmt.Fprint(stdout, check.Report(r.Violations, seed))
 	if r.Pending != "" {
 		fmt.Fprintf(stdout, "liveness: %s\n", r.Pending)
@@ -194,7 +195,7 @@ func isTerminal(w io.Writer) bool {
 
 // mutantsCmd runs the campaign and the committed scenarios against every
 // mutant and prints a Markdown table (README "## Mutants").
-func mutantsCmd(co sim.CampaignOptions, faults, dir, record string, stdout, stderr io.Writer) error {
+func mutantsCmd(co campaign.Options, faults, dir, record string, stdout, stderr io.Writer) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
 	if err != nil {
 		return err
@@ -211,12 +212,12 @@ func mutantsCmd(co sim.CampaignOptions, faults, dir, record string, stdout, stde
 		co.Seeds, co.FirstSeed, co.Voters, co.Observers, faults, time.Duration(co.DurationMs)*time.Millisecond, len(scenarios), dir)
 	fmt.Fprintln(stdout, "| mutant | result | campaign: first kill | seeds to it | scenarios that kill it |")
 	fmt.Fprintln(stdout, "|---|---|---|---|---|")
-	var all []sim.MutantResult
+	var all []campaign.MutantResult
 	survivors := 0
 	start := time.Now()
 	for _, m := range core.AllMutants() {
 		t0 := time.Now()
-		r := sim.RunMutant(m, co, scenarios)
+		r := campaign.RunMutant(m, co, scenarios)
 		all = append(all, r)
 		result, camp, seedsTo := "killed", "—", fmt.Sprintf("— (%d run)", r.SeedsRun)
 		if !r.Killed() {
@@ -244,7 +245,7 @@ func mutantsCmd(co sim.CampaignOptions, faults, dir, record string, stdout, stde
 	}
 	fmt.Fprintf(stdout, "\n%d mutants, %d killed, %d survived (%v)\n", len(all), len(all)-survivors, survivors, time.Since(start).Round(time.Second))
 	if record != "" {
-		if err := os.WriteFile(record, []byte(sim.FormatMutantKills(all)), 0o644); err != nil {
+		if err := os.WriteFile(record, []byte(campaign.FormatMutantKills(all)), 0o644); err != nil {
 			return err
 		}
 	}
@@ -263,10 +264,10 @@ func mdEscape(s string) string {
 
 // byProperty counts failed seeds by the property (or "liveness") that
 // flagged each first, e.g. "AckDurable=3 liveness=1".
-func byProperty(fs []sim.SeedResult) string {
+func byProperty(fs []campaign.SeedResult) string {
 	n := map[string]int{}
 	for _, f := range fs {
-		p := sim.Liveness
+		p := campaign.Liveness
 		if len(f.Violations) > 0 {
 			p = f.Violations[0].Property
 		}

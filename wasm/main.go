@@ -13,6 +13,7 @@ import (
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/narrate"
 	"github.com/zabplay/zabplay/core/sim"
+	"github.com/zabplay/zabplay/core/sim/player"
 	"github.com/zabplay/zabplay/core/view"
 )
 
@@ -28,8 +29,8 @@ var (
 
 // entry is one simulation: the Player and its narration.
 type entry struct {
-	p *sim.Player
-	x *sim.Narration
+	p *player.Player
+	x *player.Narration
 }
 
 type frame struct {
@@ -37,8 +38,8 @@ type frame struct {
 	Captions []narrate.Caption `json:"captions"`
 	// Quiet (step only): no caption came within the step's bounds; only
 	// heartbeats until someone acts.
-	Quiet bool             `json:"quiet,omitempty"`
-	State *sim.PlayerState `json:"state,omitempty"`
+	Quiet bool                `json:"quiet,omitempty"`
+	State *player.PlayerState `json:"state,omitempty"`
 }
 
 func main() {
@@ -90,7 +91,7 @@ func create(_ js.Value, args []js.Value) any {
 	if raw.Type() == js.TypeObject {
 		text = js.Global().Get("JSON").Call("stringify", raw).String()
 	}
-	var cfg sim.PlayerConfig
+	var cfg player.PlayerConfig
 	if err := json.Unmarshal([]byte(text), &cfg); err != nil {
 		return errorJSON(fmt.Errorf("create: config: %w", err))
 	}
@@ -102,25 +103,25 @@ func create(_ js.Value, args []js.Value) any {
 	if len(players) >= maxPlayers {
 		return errorJSON(fmt.Errorf("create: %d simulations are running on this page; destroy one first", maxPlayers))
 	}
-	p, err := sim.NewPlayer(cfg)
+	p, err := player.NewPlayer(cfg)
 	if err != nil {
 		return errorJSON(err)
 	}
 	id := nextID
 	nextID++
-	e := &entry{p: p, x: sim.NewNarration(p, narrate.ParseLang(extra.Lang))}
+	e := &entry{p: p, x: player.NewNarration(p, narrate.ParseLang(extra.Lang))}
 	players[id] = e
 	st := p.State()
 	script := p.Script()
 	if script == nil {
-		script = []sim.ScriptLine{}
+		script = []player.ScriptLine{}
 	}
 	return reply(struct {
-		ID       int               `json:"id"`
-		Events   []core.Event      `json:"events"`
-		Captions []narrate.Caption `json:"captions"`
-		Script   []sim.ScriptLine  `json:"script"`
-		State    *sim.PlayerState  `json:"state"`
+		ID       int                 `json:"id"`
+		Events   []core.Event        `json:"events"`
+		Captions []narrate.Caption   `json:"captions"`
+		Script   []player.ScriptLine `json:"script"`
+		State    *player.PlayerState `json:"state"`
 	}{id, p.Take(), nonNil(e.x.Take()), script, &st})
 }
 
@@ -188,7 +189,7 @@ func doAct(e *entry, args []js.Value) any {
 }
 
 // window returns the events with t in [from, to].
-func window(p *sim.Player, from, to int64) []core.Event {
+func window(p *player.Player, from, to int64) []core.Event {
 	evs := p.Events()
 	lo := 0
 	for lo < len(evs) && evs[lo].At < from {
@@ -241,11 +242,11 @@ func doExport(e *entry, _ []js.Value) any {
 	p := e.p
 	st := p.State()
 	return reply(struct {
-		Config  view.Config  `json:"config"`
-		Bugs    []string     `json:"bugs"`
-		Actions []sim.Action `json:"actions"`
-		Dropped int          `json:"dropped"` // the run's first events, no longer kept
-		Events  []core.Event `json:"events"`
+		Config  view.Config   `json:"config"`
+		Bugs    []string      `json:"bugs"`
+		Actions []view.Action `json:"actions"`
+		Dropped int           `json:"dropped"` // the run's first events, no longer kept
+		Events  []core.Event  `json:"events"`
 	}{st.Config, st.Bugs, st.Actions, p.Dropped(), p.Events()})
 }
 

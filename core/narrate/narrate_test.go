@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/narrate"
-	"github.com/zabplay/zabplay/core/sim"
+	"github.com/zabplay/zabplay/core/sim/player"
 )
 
 // narrateScenario runs a scenario file in the Player and narrates its trace.
@@ -19,7 +19,7 @@ func narrateScenario(t *testing.T, file string, lang narrate.Lang) []narrate.Cap
 	t.Helper()
 	src, err := os.ReadFile(file)
 	require.NoError(t, err)
-	p, err := sim.NewPlayer(sim.PlayerConfig{Scenario: string(src)})
+	p, err := player.NewPlayer(player.PlayerConfig{Scenario: string(src)})
 	require.NoError(t, err)
 	p.AdvanceTo(20000)
 	o := p.Options()

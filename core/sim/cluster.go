@@ -184,9 +184,9 @@ func (c *Cluster) boot() {
 	}
 }
 
-// newChecker is a checker for a run with options o: it knows the voters, and
+// NewChecker is a checker for a run with options o: it knows the voters, and
 // the simulator reports every event its message and disk properties need.
-func newChecker(o Options) *check.Checker {
+func NewChecker(o Options) *check.Checker {
 	chk := check.New()
 	voters := make([]core.NodeID, o.Voters)
 	for i := range voters {

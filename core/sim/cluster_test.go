@@ -18,7 +18,7 @@ func TestNotificationsOutliveLearnerClose(t *testing.T) {
 		o.Seed, o.Voters, o.Trace = 1, 3, true
 		o.LatencyMinMs, o.LatencyMaxMs = 50, 50
 		delivered, dropped = map[core.MsgType]int{}, map[core.MsgType]int{}
-		c, err := newWithSink(o, func(e core.Event) {
+		c, err := NewWithSink(o, func(e core.Event) {
 			if e.Node != 1 && e.Peer != 1 {
 				return
 			}

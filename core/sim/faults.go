@@ -288,3 +288,171 @@ func lastOnDisk(d core.Durable) core.Zxid {
 	}
 	return 0
 }
+
+// Fault kinds a campaign can inject.
+const (
+	FaultCrash     = "crash"
+	FaultPartition = "partition"
+	FaultCut       = "cut"
+	FaultPause     = "pause"
+	FaultBreak     = "break"
+	// FaultSync arms a trap: when the next sync packet of a kind chosen now
+	// (DIFF, TRUNC, SNAP, NEWLEADER or UPTODATE) reaches a learner, the learner or its leader crashes a few
+	// milliseconds later, in the middle of the sync, and restarts later.
+	FaultSync = "sync"
+)
+
+// AllFaults lists every fault kind inside ZAB's model.
+var AllFaults = []string{FaultCrash, FaultPartition, FaultCut, FaultPause, FaultBreak, FaultSync}
+
+// Break-the-assumption faults: outside ZAB's model, never in "all". Asked of
+// a campaign they hold for the whole run (Options.ReorderPct, DuplicatePct,
+// LoseFsynced), and the checker is expected to find violations.
+const (
+	FaultReorder     = "reorder"      // a message may overtake earlier ones on its link (10%)
+	FaultDuplicate   = "duplicate"    // a quorum packet may arrive twice (10%)
+	FaultLoseFsynced = "lose-fsynced" // a crash also loses the last fsynced log record
+)
+
+// BreakFaults lists the break-the-assumption faults.
+var BreakFaults = []string{FaultReorder, FaultDuplicate, FaultLoseFsynced}
+
+func isBreakFault(f string) bool {
+	for _, b := range BreakFaults {
+		if b == f {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseFaults reads "all", "none" or a comma list of fault kinds; "all" may
+// be followed by break-the-assumption faults ("all,reorder").
+func ParseFaults(s string) ([]string, error) {
+	switch s {
+	case "all":
+		return AllFaults, nil
+	case "none", "":
+		return nil, nil
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "all" {
+			out = append(out, AllFaults...)
+			continue
+		}
+		known := isBreakFault(f)
+		for _, k := range AllFaults {
+			known = known || k == f
+		}
+		if !known {
+			return nil, fmt.Errorf("unknown fault %q (want all, none, or a list of %s, and of the break-the-assumption faults %s)",
+				f, strings.Join(AllFaults, ","), strings.Join(BreakFaults, ","))
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// StartRandomFaults starts a campaign's run: a client workload, and, when
+// faults are asked for, now and then a late joiner (a server that starts
+// with an empty disk while the others already run: ZOOKEEPER-1319's learner
+// at zxid 0) and one fault of the asked kinds every 0.2-2 s from 0.5-1.5 s
+// on. Coverage counts what happened.
+func (c *Cluster) StartRandomFaults(faults []string, durationMs int64) {
+	c.faults = faults
+	c.Coverage = map[string]int{}
+	if len(faults) > 0 && c.rng.IntN(5) == 0 {
+		id := 1 + c.rng.IntN(c.Size())
+		c.Crash(core.NodeID(id))
+		c.count("fault: late joiner")
+		c.schedule(qev{at: c.between(1000, int(max(2000, durationMs/2))), kind: evRestart, node: id})
+	}
+	if c.opts.InitialCounter != 0 {
+		c.count("fault: counter rollover")
+	}
+	c.StartWorkload(3, 100)
+	if len(faults) > 0 {
+		c.schedule(qev{at: 500 + c.between(0, 1000), kind: evFault})
+	}
+}
+
+// StopRandomFaults ends the faults and the workload, heals every link and
+// restarts every server that is down: what a campaign does before it waits
+// for the ensemble to recover (liveness).
+func (c *Cluster) StopRandomFaults() {
+	c.faults = nil
+	c.stopWorkload = true
+	c.Heal()
+	for i := 1; i <= c.Size(); i++ {
+		c.Restart(core.NodeID(i))
+	}
+}
+
+// randomFault injects one fault from the enabled kinds and schedules the next.
+func (c *Cluster) randomFault() {
+	if len(c.faults) == 0 {
+		return
+	}
+	n := c.Size()
+	pick := func() core.NodeID { return core.NodeID(1 + c.rng.IntN(n)) }
+	kind := c.faults[c.rng.IntN(len(c.faults))]
+	c.count("fault: " + kind)
+	switch kind {
+	case FaultCrash:
+		id := pick()
+		if c.Up(id) {
+			c.Crash(id)
+			c.schedule(qev{at: c.now + c.between(200, 5000), kind: evRestart, node: int(id)})
+		}
+	case FaultPartition:
+		var a, b []core.NodeID
+		for i := 1; i <= n; i++ {
+			if c.rng.IntN(2) == 0 {
+				a = append(a, core.NodeID(i))
+			} else {
+				b = append(b, core.NodeID(i))
+			}
+		}
+		if len(a) > 0 && len(b) > 0 {
+			c.Partition([][]core.NodeID{a, b})
+			c.schedule(qev{at: c.now + c.between(300, 5000), kind: evHeal})
+		}
+	case FaultCut:
+		a, b := pick(), pick()
+		if a != b {
+			c.Cut(a, b, c.rng.IntN(2) == 0)
+			c.schedule(qev{at: c.now + c.between(300, 5000), kind: evHeal})
+		}
+	case FaultPause:
+		if id := pick(); c.Up(id) {
+			c.Pause(id, c.between(100, 3000))
+		}
+	case FaultBreak:
+		a, b := pick(), pick()
+		if a != b {
+			c.breakConn(int(a), int(b), "fault", false)
+		}
+	case FaultSync:
+		c.syncTrap = syncPackets[c.rng.IntN(len(syncPackets))]
+	}
+	c.schedule(qev{at: c.now + c.between(200, 2000), kind: evFault})
+}
+
+// SetRandomFaults turns random faults of every kind inside ZAB's model on or
+// off, in the middle of a run (the playground's switch).
+func (c *Cluster) SetRandomFaults(on bool) {
+	if on == (len(c.faults) > 0) {
+		return
+	}
+	if on {
+		c.faults = AllFaults
+		c.schedule(qev{at: c.now + c.between(100, 1000), kind: evFault})
+	} else {
+		c.faults = nil
+	}
+}
+
+// RandomFaults reports whether random faults are being injected.
+func (c *Cluster) RandomFaults() bool { return len(c.faults) > 0 }

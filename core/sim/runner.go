@@ -42,7 +42,7 @@ type Runner struct {
 	OnOutcome func(Stmt, script.Outcome)
 	onEvent   func(core.Event) // sees every event after the checker
 	res       Result
-	enc       *traceEncoder
+	enc       *TraceEncoder
 }
 
 const sessionScenario = 1
@@ -92,7 +92,7 @@ func (r *Runner) Run(stmts []Stmt, seed *uint64) (Result, error) {
 	r.count()
 	r.finish()
 	if r.enc != nil {
-		if err := r.enc.flush(); err != nil {
+		if err := r.enc.Flush(); err != nil {
 			return r.res, fmt.Errorf("writing trace: %w", err)
 		}
 	}
@@ -107,12 +107,12 @@ func (r *Runner) count() {
 // start builds the checker, the cluster and the interpreter for a run with
 // options o.
 func (r *Runner) start(o Options) error {
-	r.Checker = newChecker(o)
+	r.Checker = NewChecker(o)
 	r.res = Result{Seed: o.Seed}
 	if r.Trace != nil {
-		r.enc = newTraceEncoder(r.Trace)
+		r.enc = NewTraceEncoder(r.Trace)
 	}
-	c, err := newWithSink(o, r.observe)
+	c, err := NewWithSink(o, r.observe)
 	if err != nil {
 		return err
 	}
@@ -122,8 +122,23 @@ func (r *Runner) start(o Options) error {
 	return nil
 }
 
-// newWithSink builds a cluster whose very first events reach the sink.
-func newWithSink(o Options, sink func(core.Event)) (*Cluster, error) {
+// NewRunner starts a run with options o for a caller that drives the
+// interpreter itself, statement by statement (the browser's Player): every
+// event reaches onEvent too, after the checker. file names the run in
+// errors.
+func NewRunner(file string, o Options, onEvent func(core.Event)) (*Runner, error) {
+	r := &Runner{File: file, onEvent: onEvent}
+	if err := r.start(o); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// ErrAt says where a statement failed: the file, its line and its text.
+func (r *Runner) ErrAt(st Stmt, err error) error { return r.errAt(st, err) }
+
+// NewWithSink builds a cluster whose very first events reach the sink.
+func NewWithSink(o Options, sink func(core.Event)) (*Cluster, error) {
 	c, err := newCluster(o)
 	if err != nil {
 		return nil, err
@@ -139,7 +154,7 @@ func (r *Runner) observe(e core.Event) {
 		r.onEvent(e)
 	}
 	if r.enc != nil {
-		r.enc.write(e)
+		r.enc.Write(e)
 	}
 }
 

@@ -13,17 +13,22 @@ import (
 type target struct{ r *Runner }
 
 var (
-	_ script.Target    = target{}
-	_ script.Inspector = target{}
-	_ script.Verifier  = target{}
-	_ script.Explainer = target{}
+	_ script.Target      = target{}
+	_ script.FaultSwitch = target{}
+	_ script.Inspector   = target{}
+	_ script.Verifier    = target{}
+	_ script.Explainer   = target{}
 )
 
-func (t target) c() *Cluster  { return t.r.Cluster }
-func (t target) Size() int    { return t.c().Size() }
-func (t target) Now() int64   { return t.c().Now() }
-func (t target) Heal() error  { t.c().Heal(); return nil }
-func (t target) Run(ms int64) { t.c().RunUntil(t.c().Now()+ms, nil) }
+func (t target) c() *Cluster { return t.r.Cluster }
+func (t target) Size() int   { return t.c().Size() }
+func (t target) Now() int64  { return t.c().Now() }
+func (t target) Heal() error { t.c().Heal(); return nil }
+
+// SetRandomFaults is the playground's switch; scenario files cannot say
+// "faults" (the Player's actions can).
+func (t target) SetRandomFaults(on bool) { t.c().SetRandomFaults(on) }
+func (t target) Run(ms int64)            { t.c().RunUntil(t.c().Now()+ms, nil) }
 
 func (t target) Server(id core.NodeID) script.Server {
 	return script.Server{Status: t.c().Status(id), Paused: t.c().Paused(id)}

@@ -43,3 +43,12 @@ type Inflight struct {
 	Sent   int64        `json:"sent"`
 	Arrive int64        `json:"arrive"`
 }
+
+// Action is one change a person (or a scenario) made to a run: a scenario
+// statement with every server name resolved, and the point where it happened.
+// Step (the events handled before it) makes the replay exact; At is for people.
+type Action struct {
+	Step uint64 `json:"step"`
+	At   int64  `json:"t"`
+	Text string `json:"text"`
+}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/script"
-	"github.com/zabplay/zabplay/core/sim"
+	"github.com/zabplay/zabplay/core/view"
 	"github.com/zabplay/zabplay/core/ztree"
 )
 
@@ -142,9 +142,9 @@ func (e *Ensemble) record(text string, verb script.Verb) {
 	e.mu.Lock()
 	if len(e.actions) >= 2*actionsMax {
 		// Keep the latest actionsMax (State lists no more).
-		e.actions = append(make([]sim.Action, 0, 2*actionsMax), e.actions[len(e.actions)-actionsMax:]...)
+		e.actions = append(make([]view.Action, 0, 2*actionsMax), e.actions[len(e.actions)-actionsMax:]...)
 	}
-	e.actions = append(e.actions, sim.Action{At: at, Text: text})
+	e.actions = append(e.actions, view.Action{At: at, Text: text})
 	e.actionsTotal++
 	e.mu.Unlock()
 	switch verb {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/script"
-	"github.com/zabplay/zabplay/core/sim"
 	"github.com/zabplay/zabplay/core/view"
 	"github.com/zabplay/zabplay/server/node"
 	"github.com/zabplay/zabplay/server/storage"
@@ -95,10 +94,10 @@ type Ensemble struct {
 	states stateBuilds
 
 	mu           sync.Mutex
-	members      []*member    // by id-1
-	cut          [][]bool     // [from-1][to-1]
-	delay        [][]int      // [from-1][to-1]
-	actions      []sim.Action // the latest (at most 2*actionsMax)
+	members      []*member     // by id-1
+	cut          [][]bool      // [from-1][to-1]
+	delay        [][]int       // [from-1][to-1]
+	actions      []view.Action // the latest (at most 2*actionsMax)
 	actionsTotal int
 	viewers      int
 	lastActive   time.Time // the manager's clock

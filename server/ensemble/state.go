@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/zabplay/zabplay/core"
-	"github.com/zabplay/zabplay/core/sim"
 	"github.com/zabplay/zabplay/core/view"
 )
 
@@ -38,7 +37,7 @@ type State struct {
 	Servers      []view.Server   `json:"servers"`
 	Links        []Link          `json:"links"`
 	Inflight     []view.Inflight `json:"inflight"`
-	Actions      []sim.Action    `json:"actions"`
+	Actions      []view.Action   `json:"actions"`
 	Live         bool            `json:"live"`
 	Seq          uint64          `json:"seq"`
 	ActionsTotal int             `json:"actionsTotal"`
@@ -125,7 +124,7 @@ func (e *Ensemble) stateFrom(d derived) State {
 	st := State{Live: true, Seq: d.seq, At: e.stream.now(), Steps: d.seq, Bugs: []string{}, Violation: d.violation,
 		Config: view.Config{Voters: e.spec.Voters, Observers: e.spec.Observers, TickMs: o.TickMs,
 			InitLimit: o.InitLimit, SyncLimit: o.SyncLimit, LatencyMs: [2]int{e.spec.LinkDelayMs, e.spec.LinkDelayMs}},
-		Actions: append([]sim.Action{}, e.actions[max(len(e.actions)-actionsMax, 0):]...), Inflight: d.inflight,
+		Actions: append([]view.Action{}, e.actions[max(len(e.actions)-actionsMax, 0):]...), Inflight: d.inflight,
 		ActionsTotal: e.actionsTotal}
 	for _, a := range e.members {
 		for _, b := range e.members {

@@ -1,4 +1,4 @@
-package sim
+package player
 
 import (
 	"github.com/zabplay/zabplay/core"

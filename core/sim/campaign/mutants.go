@@ -1,4 +1,4 @@
-package sim
+package campaign
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/sim"
 )
 
 // Kill reasons that are not checker properties.
@@ -21,8 +22,8 @@ const (
 // MutantCampaign is the default campaign the mutants face (and the one
 // testdata/mutants.golden records): 5 voters, 1 observer, every fault inside
 // the model, 60 s of faults per seed.
-func MutantCampaign(seeds int) CampaignOptions {
-	return CampaignOptions{Seeds: seeds, FirstSeed: 1, Voters: 5, Observers: 1, Faults: AllFaults, DurationMs: 60000}
+func MutantCampaign(seeds int) Options {
+	return Options{Seeds: seeds, FirstSeed: 1, Voters: 5, Observers: 1, Faults: sim.AllFaults, DurationMs: 60000}
 }
 
 // ScenarioKill is a committed scenario that failed against a mutant.
@@ -57,10 +58,10 @@ func failureReason(r SeedResult) (string, string) {
 
 // RunMutant runs a campaign with the mutant planted, stopping at its first
 // kill, then every scenario of scenarios (file name → source) against it.
-func RunMutant(m core.Mutant, co CampaignOptions, scenarios map[string]string) MutantResult {
+func RunMutant(m core.Mutant, co Options, scenarios map[string]string) MutantResult {
 	co.Mutant, co.StopAtFirstFailure, co.Progress, co.Trace = m, true, nil, nil
 	out := MutantResult{Mutant: m}
-	res := Campaign(co)
+	res := Run(co)
 	if len(res.Failures) > 0 {
 		f := res.Failures[0]
 		out.Seed, out.SeedsRun = f.Seed, int(f.Seed-co.FirstSeed)+1
@@ -89,11 +90,11 @@ func scenarioAgainst(m core.Mutant, file, src string) (why string) {
 			why = Panic + ": " + fmt.Sprint(p)
 		}
 	}()
-	stmts, err := Parse(file, src)
+	stmts, err := sim.Parse(file, src)
 	if err != nil {
 		return "parse: " + err.Error()
 	}
-	res, err := (&Runner{File: file, Mutant: m}).Run(stmts, nil)
+	res, err := (&sim.Runner{File: file, Mutant: m}).Run(stmts, nil)
 	switch {
 	case err != nil:
 		return "error: " + err.Error()
@@ -119,7 +120,7 @@ func FormatMutantKills(rs []MutantResult) string {
 	var b strings.Builder
 	b.WriteString("# The first campaign seed that kills each mutant, and what flags it (TestMutantsKilled).\n")
 	b.WriteString("# Campaign: 5 voters, 1 observer, faults=all, 60s (sim.MutantCampaign). Rewrite with:\n")
-	b.WriteString("#   go run . sim --mutants --voters 5 --observers 1 --faults all --duration 60s --record core/sim/testdata/mutants.golden\n")
+	b.WriteString("#   go run . sim --mutants --voters 5 --observers 1 --faults all --duration 60s --record core/sim/campaign/testdata/mutants.golden\n")
 	for _, r := range rs {
 		if r.Seed != 0 {
 			fmt.Fprintf(&b, "%s %d %s\n", r.Mutant, r.Seed, r.By)

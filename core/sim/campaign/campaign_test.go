@@ -1,7 +1,8 @@
-package sim
+package campaign
 
 import (
 	"flag"
+	"github.com/zabplay/zabplay/core/sim"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,11 +18,11 @@ var (
 // TestSwarm runs random fault schedules on 5 voters and 1 observer with
 // every fault kind; a failure prints the seed and how to replay it.
 func TestSwarm(t *testing.T) {
-	co := CampaignOptions{Seeds: *swarmSeeds, FirstSeed: 1, Voters: 5, Observers: 1, Faults: AllFaults, DurationMs: *swarmDur}
+	co := Options{Seeds: *swarmSeeds, FirstSeed: 1, Voters: 5, Observers: 1, Faults: sim.AllFaults, DurationMs: *swarmDur}
 	if *swarmSeed != 0 {
 		co.Seeds, co.FirstSeed = 1, *swarmSeed
 	}
-	res := Campaign(co)
+	res := Run(co)
 	for _, f := range res.Failures {
 		t.Errorf("seed %d: pending=%q\n%s\nreproduce: go test ./core/sim -run TestSwarm -seed=%d", f.Seed, f.Pending, check.Report(f.Violations, f.Seed), f.Seed)
 	}

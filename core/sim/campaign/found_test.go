@@ -1,7 +1,8 @@
-package sim
+package campaign
 
 import (
 	"bufio"
+	"github.com/zabplay/zabplay/core/sim"
 	"os"
 	"strconv"
 	"strings"
@@ -37,7 +38,7 @@ func TestFoundSeeds(t *testing.T) {
 		n++
 		t.Run(fs[0], func(t *testing.T) {
 			t.Parallel()
-			r := RunSeed(seed, CampaignOptions{Voters: voters, Observers: observers, Faults: AllFaults, DurationMs: dur.Milliseconds()})
+			r := RunSeed(seed, Options{Voters: voters, Observers: observers, Faults: sim.AllFaults, DurationMs: dur.Milliseconds()})
 			require.False(t, r.Failed(), "seed %d: pending=%q\n%s", seed, r.Pending, check.Report(r.Violations, seed))
 		})
 	}

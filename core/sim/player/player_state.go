@@ -1,4 +1,4 @@
-package sim
+package player
 
 import (
 	"github.com/zabplay/zabplay/core"
@@ -20,7 +20,7 @@ type PlayerState struct {
 	Servers   []view.Server   `json:"servers"`
 	Links     []view.Link     `json:"links"`
 	Inflight  []view.Inflight `json:"inflight"`
-	Actions   []Action        `json:"actions"`
+	Actions   []view.Action   `json:"actions"`
 }
 
 // State reports the ensemble now.
@@ -28,7 +28,7 @@ func (p *Player) State() PlayerState {
 	c := p.r.Cluster
 	o := p.opts
 	st := PlayerState{
-		At: c.Now(), Steps: c.Steps(), Leader: c.Leader(), Faults: p.faults, Bugs: p.Bugs(),
+		At: c.Now(), Steps: c.Steps(), Leader: c.Leader(), Faults: c.RandomFaults(), Bugs: p.Bugs(),
 		Config: view.Config{Voters: o.Voters, Observers: o.Observers, Seed: o.Seed, TickMs: o.TickMs,
 			InitLimit: o.InitLimit, SyncLimit: o.SyncLimit,
 			LatencyMs: [2]int{o.LatencyMinMs, o.LatencyMaxMs}, FsyncMs: [2]int{o.FsyncMinMs, o.FsyncMaxMs}},
@@ -38,7 +38,7 @@ func (p *Player) State() PlayerState {
 		st.Bugs = []string{}
 	}
 	if st.Actions == nil {
-		st.Actions = []Action{}
+		st.Actions = []view.Action{}
 	}
 	if v := p.halted; v != nil {
 		st.Violation = &view.Violation{Property: v.Property, Text: v.Text, At: v.At}
@@ -47,25 +47,7 @@ func (p *Player) State() PlayerState {
 	for i := 1; i <= n; i++ {
 		st.Servers = append(st.Servers, p.serverState(core.NodeID(i)))
 	}
-	for a := 1; a <= n; a++ {
-		for b := 1; b <= n; b++ {
-			if a == b {
-				continue
-			}
-			l := &c.links[a][b]
-			st.Links = append(st.Links, view.Link{From: core.NodeID(a), To: core.NodeID(b), Cut: l.cut})
-			for _, f := range l.inflight {
-				if f.dead {
-					continue
-				}
-				st.Inflight = append(st.Inflight, view.Inflight{ID: f.id, From: f.msg.From, To: f.msg.To, Msg: f.msg.Type,
-					Text: core.Describe(f.msg), Sent: f.sent, Arrive: f.arrive})
-			}
-		}
-	}
-	if st.Inflight == nil {
-		st.Inflight = []view.Inflight{}
-	}
+	st.Links, st.Inflight = c.Links()
 	return st
 }
 
@@ -78,7 +60,7 @@ func (p *Player) serverState(id core.NodeID) view.Server {
 	if n := c.Node(id); n != nil {
 		s = view.Of(n, view.Default)
 	} else {
-		s = view.Down(id, c.servers[id].observer, c.Durable(id))
+		s = view.Down(id, c.Observer(id), c.Durable(id))
 	}
 	s.Paused, s.LastSync = c.Paused(id), c.LastSync(id)
 	return s

@@ -1,4 +1,4 @@
-package sim
+package player
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // Each Step of a narrated run ends on a caption: a learner pressing n always
 // reads what just happened, and the run never stops on an unnarrated event.
 func TestNarrationStepsCaptionByCaption(t *testing.T) {
-	src, err := os.ReadFile("testdata/leader-crash-uncommitted-truncated.txt")
+	src, err := os.ReadFile("../testdata/leader-crash-uncommitted-truncated.txt")
 	require.NoError(t, err)
 	p, err := NewPlayer(PlayerConfig{Scenario: string(src)})
 	require.NoError(t, err)
@@ -42,7 +42,7 @@ func TestNarrationStepsCaptionByCaption(t *testing.T) {
 // Seeking replays the run; the narration replayed with it tells the same
 // captions as the first time.
 func TestNarrationSameAfterSeek(t *testing.T) {
-	src, err := os.ReadFile("testdata/sync-diff.txt")
+	src, err := os.ReadFile("../testdata/sync-diff.txt")
 	require.NoError(t, err)
 	p, err := NewPlayer(PlayerConfig{Scenario: string(src)})
 	require.NoError(t, err)
@@ -57,7 +57,7 @@ func TestNarrationSameAfterSeek(t *testing.T) {
 // A scenario's statements come with the time each ran and, for expects and
 // waits, whether they held, so the page can show the script beside the ring.
 func TestPlayerScript(t *testing.T) {
-	src, err := os.ReadFile("testdata/sync-diff.txt")
+	src, err := os.ReadFile("../testdata/sync-diff.txt")
 	require.NoError(t, err)
 	p, err := NewPlayer(PlayerConfig{Scenario: string(src)})
 	require.NoError(t, err)

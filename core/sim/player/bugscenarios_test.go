@@ -1,6 +1,7 @@
-package sim
+package player
 
 import (
+	"github.com/zabplay/zabplay/core/sim"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,11 +15,11 @@ import (
 // Every bug scenario of testdata/bugs is offered for its bug, turns that
 // bug's switch on and starts in a Player.
 func TestBugScenario(t *testing.T) {
-	files, err := filepath.Glob("testdata/bugs/*.txt")
+	files, err := filepath.Glob("../testdata/bugs/*.txt")
 	require.NoError(t, err)
 	found := 0
 	for _, b := range core.AllBugs() {
-		src, ok := BugScenario(b)
+		src, ok := sim.BugScenario(b)
 		if !ok {
 			continue
 		}

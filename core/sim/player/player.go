@@ -1,4 +1,4 @@
-package sim
+package player
 
 import (
 	"fmt"
@@ -6,27 +6,20 @@ import (
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/check"
 	"github.com/zabplay/zabplay/core/script"
+	"github.com/zabplay/zabplay/core/sim"
+	"github.com/zabplay/zabplay/core/view"
 )
-
-// Action is one change a person (or a scenario) made to a run: a scenario
-// statement with every server name resolved, and the point where it happened.
-// Step (the events handled before it) makes the replay exact; At is for people.
-type Action struct {
-	Step uint64 `json:"step"`
-	At   int64  `json:"t"`
-	Text string `json:"text"`
-}
 
 // PlayerConfig starts a Player: from a scenario's text, or from a size and a
 // seed. Actions, if set, replace the scenario's own timeline (a shared URL
 // holds them all).
 type PlayerConfig struct {
-	Scenario  string   `json:"scenario,omitempty"`
-	Voters    int      `json:"voters,omitempty"`
-	Observers int      `json:"observers,omitempty"`
-	Seed      uint64   `json:"seed,omitempty"`
-	Bugs      []string `json:"bugs,omitempty"`
-	Actions   []Action `json:"actions,omitempty"`
+	Scenario  string        `json:"scenario,omitempty"`
+	Voters    int           `json:"voters,omitempty"`
+	Observers int           `json:"observers,omitempty"`
+	Seed      uint64        `json:"seed,omitempty"`
+	Bugs      []string      `json:"bugs,omitempty"`
+	Actions   []view.Action `json:"actions,omitempty"`
 }
 
 // Player is an ensemble a person plays with: time runs forward in steps of
@@ -34,15 +27,14 @@ type PlayerConfig struct {
 // replays the run from the start with the same actions. The browser playground
 // drives it (wasm/); nothing in it depends on the browser.
 type Player struct {
-	opts    Options
-	actions []Action
+	opts    sim.Options
+	actions []view.Action
 	next    int // the next action to replay
-	r       *Runner
+	r       *sim.Runner
 	events  []core.Event // the latest events (at most MaxPlayerEvents)
 	dropped int          // older events no longer kept
 	sent    int          // events already handed out by Take
 	halted  *check.Violation
-	faults  bool
 	script  []ScriptLine
 }
 
@@ -68,11 +60,11 @@ const MaxPlayerEvents = 200_000
 func NewPlayer(cfg PlayerConfig) (*Player, error) {
 	p := &Player{}
 	if cfg.Scenario != "" {
-		stmts, err := Parse("scenario", cfg.Scenario)
+		stmts, err := sim.Parse("scenario", cfg.Scenario)
 		if err != nil {
 			return nil, err
 		}
-		if p.opts, err = OptionsOf(stmts[0]); err != nil {
+		if p.opts, err = sim.OptionsOf(stmts[0]); err != nil {
 			return nil, err
 		}
 		rest := stmts[1:]
@@ -89,7 +81,7 @@ func NewPlayer(cfg PlayerConfig) (*Player, error) {
 			p.actions = acts
 		}
 	} else {
-		p.opts = DefaultOptions()
+		p.opts = sim.DefaultOptions()
 		p.opts.Voters, p.opts.Observers, p.opts.Seed = cfg.Voters, cfg.Observers, cfg.Seed
 		if p.opts.Voters == 0 {
 			p.opts.Voters = 3
@@ -111,7 +103,7 @@ func NewPlayer(cfg PlayerConfig) (*Player, error) {
 				return nil, fmt.Errorf("action %d %q: steps must not go back (%d after %d)", i+1, a.Text, a.Step, cfg.Actions[i-1].Step)
 			}
 		}
-		p.actions = append([]Action(nil), cfg.Actions...)
+		p.actions = append([]view.Action(nil), cfg.Actions...)
 	}
 	p.opts.Trace = true
 	if err := p.reset(); err != nil {
@@ -123,24 +115,24 @@ func NewPlayer(cfg PlayerConfig) (*Player, error) {
 // compile runs a scenario once and records the statements that change the
 // run, with the step and time at which each happened, and every statement's
 // line as it ran.
-func compile(o Options, stmts []Stmt) ([]Action, []ScriptLine, error) {
-	r := &Runner{File: "scenario"}
-	if err := r.start(o); err != nil {
+func compile(o sim.Options, stmts []sim.Stmt) ([]view.Action, []ScriptLine, error) {
+	r, err := sim.NewRunner("scenario", o, nil)
+	if err != nil {
 		return nil, nil, err
 	}
-	var acts []Action
+	var acts []view.Action
 	r.Interp.OnAction = func(o script.Outcome) {
 		text := o.Text
 		if o.Verb.IsRequest() { // the timeline replays every request async
 			text = script.RequestText(o.Req, o.Servers[0], true)
 		}
-		acts = append(acts, Action{Step: r.Cluster.Steps(), At: r.Cluster.Now(), Text: text})
+		acts = append(acts, view.Action{Step: r.Cluster.Steps(), At: r.Cluster.Now(), Text: text})
 	}
 	lines := make([]ScriptLine, 0, len(stmts))
 	for _, st := range stmts {
 		_, failedBefore, _ := r.Interp.Counts()
 		if _, err := r.Interp.Exec(st); err != nil {
-			return nil, nil, r.errAt(st, err)
+			return nil, nil, r.ErrAt(st, err)
 		}
 		l := ScriptLine{Line: st.Line, At: r.Cluster.Now(), Step: r.Cluster.Steps(), Verb: st.Verb.String()}
 		if st.Verb == script.Expect || st.Verb == script.Wait {
@@ -157,26 +149,14 @@ func compile(o Options, stmts []Stmt) ([]Action, []ScriptLine, error) {
 func (p *Player) Script() []ScriptLine { return p.script }
 
 func (p *Player) reset() error {
-	r := &Runner{File: "playground"}
-	p.events, p.dropped, p.sent, p.next, p.halted, p.faults = p.events[:0], 0, 0, 0, nil, false
-	r.onEvent = p.keep
-	if err := r.start(p.opts); err != nil {
+	p.events, p.dropped, p.sent, p.next, p.halted = p.events[:0], 0, 0, 0, nil
+	r, err := sim.NewRunner("playground", p.opts, p.keep)
+	if err != nil {
 		return err
 	}
-	r.Interp = script.New(playerTarget{target{r}, p}, p.opts.Seed)
-	r.Interp.File = r.File
 	p.r = r
 	return nil
 }
-
-// playerTarget is the Player's cluster as core/script drives it: a
-// scenario's, plus the random faults switch.
-type playerTarget struct {
-	target
-	p *Player
-}
-
-func (t playerTarget) SetRandomFaults(on bool) { t.p.setFaults(on) }
 
 func (p *Player) keep(e core.Event) {
 	if len(p.events) == MaxPlayerEvents {
@@ -197,13 +177,13 @@ func (p *Player) Dropped() int { return p.dropped }
 func (p *Player) Now() int64 { return p.r.Cluster.Now() }
 
 // Cluster is the ensemble as it is now.
-func (p *Player) Cluster() *Cluster { return p.r.Cluster }
+func (p *Player) Cluster() *sim.Cluster { return p.r.Cluster }
 
 // Violation is the checker's first violation, once it fired.
 func (p *Player) Violation() *check.Violation { return p.halted }
 
 // Actions is the timeline.
-func (p *Player) Actions() []Action { return p.actions }
+func (p *Player) Actions() []view.Action { return p.actions }
 
 // Events is the run's events so far, without the Dropped first ones.
 func (p *Player) Events() []core.Event { return p.events }
@@ -232,9 +212,7 @@ func (p *Player) run(t int64, maxSteps int) {
 		if p.next < len(p.actions) {
 			a := p.actions[p.next]
 			if a.Step <= c.Steps() && a.At <= t {
-				if a.At > c.now {
-					c.now = a.At
-				}
+				c.AdvanceClock(a.At)
 				p.apply(a.Text)
 				p.next++
 				continue
@@ -243,7 +221,7 @@ func (p *Player) run(t int64, maxSteps int) {
 				break // due later than t
 			}
 		}
-		if maxSteps == 0 || len(c.q) == 0 || c.q[0].at > t {
+		if at, ok := c.NextAt(); maxSteps == 0 || !ok || at > t {
 			break
 		}
 		c.Step()
@@ -251,14 +229,14 @@ func (p *Player) run(t int64, maxSteps int) {
 		if !p.r.Checker.OK() {
 			v := p.r.Checker.Violations()[0]
 			p.halted = &v
-			p.keep(core.Event{At: c.now, Kind: core.EvViolation, Text: v.Property + ": " + v.Text})
+			p.keep(core.Event{At: c.Now(), Kind: core.EvViolation, Text: v.Property + ": " + v.Text})
 		}
 	}
-	if p.halted == nil && maxSteps < 0 && c.now < t {
+	if p.halted == nil && maxSteps < 0 && c.Now() < t {
 		if p.next < len(p.actions) && p.actions[p.next].Step <= c.Steps() {
 			return
 		}
-		c.now = t
+		c.AdvanceClock(t)
 	}
 }
 
@@ -295,10 +273,10 @@ func (p *Player) Bugs() []string {
 }
 
 // Options are the run's options.
-func (p *Player) Options() Options { return p.opts }
+func (p *Player) Options() sim.Options { return p.opts }
 
 // FaultsOn reports whether random faults are being injected.
-func (p *Player) FaultsOn() bool { return p.faults }
+func (p *Player) FaultsOn() bool { return p.r.Cluster.RandomFaults() }
 
 // Act applies one statement now (core/script): crash, restart, pause,
 // resume, isolate, partition, cut, heal, delay, create, set, delete, get,
@@ -323,7 +301,7 @@ func (p *Player) Act(text string) error {
 		return err
 	}
 	for _, t := range recorded {
-		p.actions = append(p.actions, Action{Step: c.Steps(), At: c.Now(), Text: t})
+		p.actions = append(p.actions, view.Action{Step: c.Steps(), At: c.Now(), Text: t})
 		p.next++
 	}
 	return nil
@@ -338,27 +316,13 @@ func (p *Player) apply(text string) {
 	_, _ = p.r.Interp.Exec(st) // an action that failed live was never recorded
 }
 
-func (p *Player) setFaults(on bool) {
-	c := p.r.Cluster
-	if on == p.faults {
-		return
-	}
-	p.faults = on
-	if on {
-		c.faults = AllFaults
-		c.schedule(qev{at: c.now + c.between(100, 1000), kind: evFault})
-	} else {
-		c.faults = nil
-	}
-}
-
 // playerActions are the statements a Player applies: a live ensemble's
 // actions and the random faults switch.
 var playerActions = script.Actions.With(script.Faults)
 
 // parseAction reads one action statement (core/script); a client request
 // is sent async: the run goes on while it is answered.
-func parseAction(text string) (Stmt, error) {
+func parseAction(text string) (sim.Stmt, error) {
 	st, err := script.ParseStatement(text, playerActions, "the playground")
 	if err != nil {
 		return st, err

@@ -1,4 +1,4 @@
-package sim
+package player
 
 import (
 	"crypto/sha256"
@@ -94,7 +94,7 @@ func TestPlayerActingDropsTheFuture(t *testing.T) {
 // TestPlayerScenario: a scenario's statements become the timeline, and
 // playing it reaches the state the scenario expects.
 func TestPlayerScenario(t *testing.T) {
-	src, err := os.ReadFile("testdata/sync-diff.txt")
+	src, err := os.ReadFile("../testdata/sync-diff.txt")
 	require.NoError(t, err)
 	p, err := NewPlayer(PlayerConfig{Scenario: string(src)})
 	require.NoError(t, err)
@@ -114,7 +114,7 @@ func TestPlayerScenario(t *testing.T) {
 // TestPlayerHaltsOnViolation: with a bug switch the checker stops the run at
 // the violating event, and acting is refused until the learner seeks back.
 func TestPlayerHaltsOnViolation(t *testing.T) {
-	src, err := os.ReadFile("testdata/bugs/zk-4643.txt")
+	src, err := os.ReadFile("../testdata/bugs/zk-4643.txt")
 	require.NoError(t, err)
 	p, err := NewPlayer(PlayerConfig{Scenario: string(src)})
 	require.NoError(t, err)
@@ -148,8 +148,8 @@ func TestPlayerRejectsBadInput(t *testing.T) {
 		{Scenario: "crash s1"},
 		{Scenario: "ensemble voters=12"},
 		{Voters: 3, Bugs: []string{"ZOOKEEPER-0"}},
-		{Voters: 3, Actions: []Action{{Text: "fly"}}},
-		{Voters: 3, Actions: []Action{{Step: 9, Text: "heal"}, {Step: 3, Text: "heal"}}},
+		{Voters: 3, Actions: []view.Action{{Text: "fly"}}},
+		{Voters: 3, Actions: []view.Action{{Step: 9, Text: "heal"}, {Step: 3, Text: "heal"}}},
 		{Voters: 10},
 	} {
 		_, err := NewPlayer(cfg)
