@@ -28,6 +28,7 @@ type leader struct {
 	outstanding   []*proposal
 	future        *ztree.Tree
 	pendingSyncs  []pendingSync
+	sessions      *sessionTracker
 
 	tick         int64 // Leader's self.tick, counted in broadcast
 	nextHalfTick int64
@@ -93,6 +94,7 @@ func (n *Node) becomeLeader(why string) {
 		maxAccepted:  n.acceptedEpoch,
 		waitDeadline: n.now + n.initMs(),
 		summary:      stateSummary{n.currentEpoch, n.lastProcessed},
+		sessions:     newSessionTracker(n.cfg.TickMs, n.now),
 	}
 	n.lead.connecting.add(n.id)
 	n.stepFn, n.tickFn = (*Node).stepLeading, (*Node).tickLeading
@@ -199,6 +201,13 @@ func (n *Node) maybeEstablish() {
 	n.emitInitialHistory()
 	n.lastProcessed = start
 	l.future = n.tree.Clone()
+	// LeaderZooKeeperServer.createSessionTracker: every session of the
+	// database is tracked, as if touched now.
+	l.sessions = newSessionTracker(n.cfg.TickMs, n.now)
+	sess := n.tree.Sessions()
+	for _, id := range sortedSessions(sess) {
+		l.sessions.add(id, sess[id], n.now)
+	}
 	l.tick = 0
 	l.nextHalfTick = n.now + int64(n.cfg.TickMs/2)
 	n.setPhase(PhaseBroadcast)
@@ -291,7 +300,17 @@ func (n *Node) stepLeading(m Message) {
 		n.clearUnacked(h, m.Zxid)
 		n.processAck(h.id, m.Zxid)
 	case MsgPing:
-		// The learner's reply; the deadline is already pushed back.
+		// The learner's reply (the deadline is already pushed back), with
+		// its session touch table.
+		if l.established {
+			for _, t := range m.Touches {
+				l.sessions.touch(t.Session, t.TimeoutMs, n.now)
+			}
+		}
+	case MsgRevalidate:
+		if l.established {
+			n.onRevalidate(m.From, m.Connect)
+		}
 	case MsgRequest:
 		if m.Req != nil && l.established {
 			n.leaderRequest(*m.Req)
@@ -441,6 +460,10 @@ func (n *Node) tickLeading() {
 			return
 		}
 	}
+	n.expireSessions()
+	if n.lead == nil {
+		return
+	}
 	for _, id := range n.allList {
 		h := l.handlers[id]
 		if h == nil || !h.pinging {
@@ -483,7 +506,22 @@ func (n *Node) leaderRequest(r Request) {
 	}
 	req := r.Request
 	req.Session = r.Session
-	t := &Txn{Zxid: zxid, Origin: r.Origin, Cxid: r.Cxid, Txn: l.future.Prep(req)}
+	var tx ztree.Txn
+	switch {
+	case r.Connected && r.Op != ztree.OpCloseSession && !l.sessions.open(r.Session):
+		// checkSession: a session the leader does not know, or is closing.
+		tx = ztree.Txn{Op: ztree.OpError, Err: ztree.SessionExpired, Path: r.Path, Session: r.Session}
+	default:
+		tx = l.future.Prep(req)
+	}
+	switch tx.Op {
+	case ztree.OpCreateSession:
+		l.sessions.add(tx.Session, tx.Timeout, n.now)
+	case ztree.OpCloseSession:
+		l.sessions.setClosing(tx.Session)
+	}
+	tx.Time = n.now
+	t := &Txn{Zxid: zxid, Origin: r.Origin, Cxid: r.Cxid, Txn: tx}
 	l.future.Apply(uint64(zxid), t.Txn)
 	l.lastProposed, l.nextZxid = zxid, zxid
 	l.outstanding = append(l.outstanding, &proposal{txn: t})

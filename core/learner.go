@@ -399,7 +399,9 @@ func (n *Node) learnerBroadcast(m Message) {
 			n.deliver(m.Txn)
 		}
 	case MsgPing:
-		n.send(Message{Type: MsgPing, To: lr.leader, Zxid: m.Zxid})
+		n.send(Message{Type: MsgPing, To: lr.leader, Zxid: m.Zxid, Touches: n.touchTable()})
+	case MsgRevalidate:
+		n.onRevalidate(m.From, m.Connect)
 	case MsgSync:
 		if m.Req != nil {
 			n.syncDone(*m.Req)

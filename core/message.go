@@ -208,6 +208,14 @@ type Request struct {
 	// with a newer lastZxidSeen.
 	MinZxid Zxid   `json:"minZxid,omitempty"`
 	Origin  NodeID `json:"origin,omitempty"`
+	// Connected is set by the server that takes the request when the
+	// session is connected there (MsgConnect): the leader then checks that
+	// the session is open, as PrepRequestProcessor's checkSession does, and
+	// answers SessionExpired if not. A request without it comes from a
+	// client without a session (the admin API's one-shot requests, the
+	// simulator's workload): served as before sessions, but it can set no
+	// watch and make no ephemeral node.
+	Connected bool `json:"connected,omitempty"`
 	ztree.Request
 }
 

@@ -63,6 +63,13 @@ type Node struct {
 	clients map[int64]*clientQueue
 	selfq   []Message
 
+	// Sessions and watches of the clients connected here (session.go,
+	// watch.go).
+	conns                     map[int64]*conn
+	touched                   map[int64]int32
+	nextSession               int64
+	dataWatches, childWatches watchTable
+
 	rd Ready
 }
 
@@ -92,7 +99,7 @@ func NewNode(cfg Config) *Node {
 		panic(err)
 	}
 	cfg = cfg.withDefaults()
-	n := &Node{cfg: cfg, id: cfg.ID, clients: map[int64]*clientQueue{}, appendStart: -1}
+	n := &Node{cfg: cfg, id: cfg.ID, clients: map[int64]*clientQueue{}, conns: map[int64]*conn{}, appendStart: -1}
 	for _, v := range cfg.Voters {
 		n.voters.add(v)
 		n.all.add(v)
@@ -485,10 +492,20 @@ func (n *Node) commitWindow() []Entry {
 	return n.committedLog
 }
 
-// deliver applies a committed txn and reports the delivery.
+// deliver applies a committed txn, reports the delivery, fires the watches
+// it triggers and answers its client: a notification for zxid Z goes out
+// before the reply of Z, as FinalRequestProcessor sends them.
 func (n *Node) deliver(t *Txn) ztree.Result {
+	var deleted []string
+	if t.Op == ztree.OpCloseSession {
+		deleted = n.tree.Ephemerals(t.Session)
+	}
 	res, pz, pd := n.apply(t)
 	n.noteDelivered(t, pz, pd)
+	n.triggerWatches(t, t.Txn, res, deleted)
+	if t.Op == ztree.OpCloseSession {
+		n.sessionClosed(t)
+	}
 	n.answerCommitted(t, res)
 	return res
 }

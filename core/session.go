@@ -1,6 +1,8 @@
 package core
 
 import (
+	"sort"
+
 	"github.com/zabplay/zabplay/core/ztree"
 )
 
@@ -148,10 +150,325 @@ func (n *Node) replyConnect(c Connect, session int64, timeout int32, err ztree.E
 	n.rd.Replies = append(n.rd.Replies, rep)
 }
 
-// onConnect takes a client's ConnectRequest (processConnectRequest).
-func (n *Node) onConnect(c Connect) {
-	n.replyConnect(c, c.Session, 0, ztree.Unimplemented) // filled in next
+// conn is a client connection this server holds for a session.
+type conn struct {
+	id      uint64 // the driver's Connect.Conn
+	timeout int32  // negotiated, ms
+	pending bool   // createSession or REVALIDATE not answered yet
 }
 
-// onDisconnect forgets a client connection that broke.
-func (n *Node) onDisconnect(c Connect) {}
+// newSession hands out the next session id of this server.
+func (n *Node) newSession() int64 {
+	if n.nextSession == 0 {
+		n.nextSession = NewSessionID(n.id, int64(n.cfg.Rand.Uint64()>>24))
+	}
+	id := n.nextSession
+	n.nextSession++
+	return id
+}
+
+// onConnect takes a client's ConnectRequest (processConnectRequest).
+func (n *Node) onConnect(c Connect) {
+	switch {
+	case c.Conn == 0:
+		n.replyConnect(c, c.Session, 0, ztree.BadArguments)
+		return
+	case !n.serving():
+		n.sessionEvent(c.Session, "refused", "this server is not serving")
+		n.replyConnect(c, c.Session, 0, ztree.ConnectionLoss)
+		return
+	case c.LastZxidSeen > n.lastProcessed:
+		n.sessionEvent(c.Session, "refused", "client has seen zxid "+c.LastZxidSeen.String()+", our last zxid is "+n.lastProcessed.String())
+		n.replyConnect(c, c.Session, 0, ztree.ConnectionLoss)
+		return
+	}
+	timeout := n.negotiateTimeout(c.TimeoutMs)
+	if c.Session == 0 {
+		id := n.newSession()
+		n.conns[id] = &conn{id: c.Conn, timeout: timeout, pending: true}
+		r := Request{Session: id, Origin: n.id, Request: ztree.Request{Op: ztree.OpCreateSession, Version: timeout, Session: id}}
+		q := n.clients[id]
+		if q == nil {
+			q = &clientQueue{}
+			n.clients[id] = q
+		}
+		q.reqs = append(q.reqs, r)
+		n.forward(r)
+		return
+	}
+	if !checkPasswd(c.Session, c.Passwd) {
+		n.sessionEvent(c.Session, "refused", "wrong password")
+		n.replyConnect(c, c.Session, 0, ztree.SessionExpired)
+		return
+	}
+	// The session moves here (or reconnects): an older connection of it
+	// here is closed with its watches (CLIENT_RECONNECT).
+	n.dropConn(c.Session)
+	n.conns[c.Session] = &conn{id: c.Conn, timeout: timeout, pending: true}
+	if n.lead != nil {
+		n.finishConnect(c.Session, c.Conn, n.lead.sessions.touch(c.Session, timeout, n.now))
+		return
+	}
+	n.send(Message{Type: MsgRevalidate, To: n.learn.leader, Connect: &Connect{Conn: c.Conn, Session: c.Session, TimeoutMs: timeout}})
+}
+
+// finishConnect is finishSessionInit: the session is open and ready here,
+// or it is gone (the reply's timeout is 0).
+func (n *Node) finishConnect(session int64, connID uint64, valid bool) {
+	c := n.conns[session]
+	if c == nil || c.id != connID || !c.pending {
+		return
+	}
+	if !valid {
+		delete(n.conns, session)
+		n.sessionEvent(session, "refused", "session expired")
+		n.replyConnect(Connect{Conn: connID}, session, 0, ztree.SessionExpired)
+		return
+	}
+	c.pending = false
+	n.sessionEvent(session, "connected", "")
+	n.replyConnect(Connect{Conn: connID}, session, c.timeout, ztree.OK)
+}
+
+// sessionCreated answers the Connect whose createSession txn this server
+// applied.
+func (n *Node) sessionCreated(r Request, err ztree.Err) {
+	c := n.conns[r.Session]
+	if c == nil || !c.pending {
+		return
+	}
+	n.finishConnect(r.Session, c.id, err == ztree.OK)
+}
+
+// onRevalidate: at the leader, a learner asks whether a session is open
+// (LearnerHandler REVALIDATE: checkIfValidGlobalSession touches it); at the
+// learner, the answer.
+func (n *Node) onRevalidate(from NodeID, c *Connect) {
+	if c == nil {
+		return
+	}
+	if n.lead != nil {
+		valid := n.lead.sessions.touch(c.Session, c.TimeoutMs, n.now)
+		n.send(Message{Type: MsgRevalidate, To: from, Connect: &Connect{Conn: c.Conn, Session: c.Session, Valid: valid}})
+		return
+	}
+	n.finishConnect(c.Session, c.Conn, c.Valid)
+}
+
+// onDisconnect forgets a client connection that broke: its watches go; the
+// session lives on at the leader until it expires.
+func (n *Node) onDisconnect(c Connect) {
+	if cn := n.conns[c.Session]; cn != nil && cn.id == c.Conn {
+		n.dropConn(c.Session)
+	}
+}
+
+// dropConn forgets session's connection here and its watches.
+func (n *Node) dropConn(session int64) {
+	if n.conns[session] == nil {
+		return
+	}
+	delete(n.conns, session)
+	delete(n.touched, session)
+	n.removeWatches(session)
+}
+
+// closeAllConns closes every client connection of this server (it left the
+// broadcast phase: ZooKeeper's clients lose their connection and look for
+// another server). Each gets a Disconnected notification; an unanswered
+// Connect gets ConnectionLoss.
+func (n *Node) closeAllConns() {
+	if len(n.conns) == 0 {
+		return
+	}
+	ids := make([]int64, 0, len(n.conns))
+	for id := range n.conns {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		c := n.conns[id]
+		if c.pending {
+			n.replyConnect(Connect{Conn: c.id}, id, 0, ztree.ConnectionLoss)
+		} else {
+			n.notify(id, 0, WatchEvent{Type: EventNone, State: StateDisconnected})
+		}
+		n.dropConn(id)
+	}
+	clear(n.touched)
+}
+
+// sessionClosed runs when a closeSession txn is applied here: a connection
+// this server still holds for the session (it expired, or was closed from
+// elsewhere) is told Expired and forgotten; the leader's tracker forgets it.
+func (n *Node) sessionClosed(t *Txn) {
+	if n.lead != nil {
+		n.lead.sessions.remove(t.Session)
+	}
+	c := n.conns[t.Session]
+	if c == nil {
+		return
+	}
+	if t.Origin == n.id && !c.pending {
+		if q := n.clients[t.Session]; q != nil && len(q.reqs) > 0 && q.reqs[0].Cxid == t.Cxid && q.reqs[0].Op == ztree.OpCloseSession {
+			return // the client's own close: answerCommitted replies and drops it
+		}
+	}
+	if c.pending {
+		n.replyConnect(Connect{Conn: c.id}, t.Session, 0, ztree.SessionExpired)
+	} else {
+		n.notify(t.Session, t.Zxid, WatchEvent{Type: EventNone, State: StateExpired})
+	}
+	n.dropConn(t.Session)
+}
+
+// touch records that a session connected here was heard from: at the leader
+// its tracker; at a learner its touch table, sent with the next PING reply.
+func (n *Node) touch(session int64, timeout int32) {
+	if n.lead != nil {
+		n.lead.sessions.touch(session, timeout, n.now)
+		return
+	}
+	if n.touched == nil {
+		n.touched = map[int64]int32{}
+	}
+	n.touched[session] = timeout
+}
+
+// touchTable is the learner's PING payload: the sessions touched since the
+// last PING, by id; the table empties.
+func (n *Node) touchTable() []Touch {
+	if len(n.touched) == 0 {
+		return nil
+	}
+	out := make([]Touch, 0, len(n.touched))
+	for _, id := range sortedSessions(n.touched) {
+		out = append(out, Touch{Session: id, TimeoutMs: n.touched[id]})
+	}
+	clear(n.touched)
+	return out
+}
+
+func (n *Node) sessionEvent(session int64, what, why string) {
+	n.emit(Event{Kind: EvSession, Client: session, Text: what, Reason: why})
+}
+
+// sessionTracker is the leader's SessionTrackerImpl: every open session with
+// its expiry, in buckets of one tick (ExpiryQueue with expirationInterval =
+// tickTime).
+type sessionTracker struct {
+	interval int64
+	next     int64 // nextExpirationTime
+	byID     map[int64]*trackedSession
+	buckets  map[int64]map[int64]struct{}
+}
+
+type trackedSession struct {
+	timeout  int32
+	expireAt int64
+	closing  bool
+}
+
+func newSessionTracker(tickMs int, now int64) *sessionTracker {
+	st := &sessionTracker{interval: int64(tickMs), byID: map[int64]*trackedSession{}, buckets: map[int64]map[int64]struct{}{}}
+	st.next = st.round(now)
+	return st
+}
+
+// round is ExpiryQueue.roundToNextInterval.
+func (st *sessionTracker) round(t int64) int64 { return (t/st.interval + 1) * st.interval }
+
+// add tracks a session (trackSession / addSession) and touches it.
+func (st *sessionTracker) add(id int64, timeout int32, now int64) {
+	if st.byID[id] == nil {
+		st.byID[id] = &trackedSession{timeout: timeout}
+	}
+	st.touch(id, timeout, now)
+}
+
+// touch is touchSession: false for a session unknown or closing.
+func (st *sessionTracker) touch(id int64, timeout int32, now int64) bool {
+	s := st.byID[id]
+	if s == nil || s.closing {
+		return false
+	}
+	at := st.round(now + int64(timeout))
+	if at == s.expireAt {
+		return true
+	}
+	st.unbucket(id, s)
+	s.expireAt = at
+	b := st.buckets[at]
+	if b == nil {
+		b = map[int64]struct{}{}
+		st.buckets[at] = b
+	}
+	b[id] = struct{}{}
+	return true
+}
+
+func (st *sessionTracker) unbucket(id int64, s *trackedSession) {
+	if b := st.buckets[s.expireAt]; b != nil {
+		delete(b, id)
+		if len(b) == 0 {
+			delete(st.buckets, s.expireAt)
+		}
+	}
+}
+
+// setClosing marks a session closing: touches no longer keep it.
+func (st *sessionTracker) setClosing(id int64) {
+	if s := st.byID[id]; s != nil {
+		s.closing = true
+	}
+}
+
+// open reports whether the session is tracked and not closing.
+func (st *sessionTracker) open(id int64) bool {
+	s := st.byID[id]
+	return s != nil && !s.closing
+}
+
+// remove forgets a session (its closeSession was applied).
+func (st *sessionTracker) remove(id int64) {
+	if s := st.byID[id]; s != nil {
+		st.unbucket(id, s)
+		delete(st.byID, id)
+	}
+}
+
+// expire returns the sessions whose bucket time has come, by id, and marks
+// them closing (SessionTrackerImpl.run).
+func (st *sessionTracker) expire(now int64) []int64 {
+	var out []int64
+	for now >= st.next {
+		if b := st.buckets[st.next]; b != nil {
+			delete(st.buckets, st.next)
+			ids := make([]int64, 0, len(b))
+			for id := range b {
+				ids = append(ids, id)
+			}
+			sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+			for _, id := range ids {
+				if s := st.byID[id]; s != nil && !s.closing {
+					s.closing = true
+					out = append(out, id)
+				}
+			}
+		}
+		st.next += st.interval
+	}
+	return out
+}
+
+// expireSessions runs the leader's session expiry: each session whose time
+// came is closed with a closeSession txn (ZooKeeperServer.expire).
+func (n *Node) expireSessions() {
+	for _, id := range n.lead.sessions.expire(n.now) {
+		n.sessionEvent(id, "expired", "")
+		n.leaderRequest(Request{Session: id, Request: ztree.Request{Op: ztree.OpCloseSession, Session: id}})
+		if n.lead == nil {
+			return
+		}
+	}
+}

@@ -1,7 +1,11 @@
 package core
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/zabplay/zabplay/core/enum"
+	"github.com/zabplay/zabplay/core/ztree"
 )
 
 // Watches, as ZooKeeper's WatchManager keeps them: a read with Watch set
@@ -118,3 +122,139 @@ func (k *WatchKind) UnmarshalText(b []byte) error { return watchKindNames.Unmars
 
 // ParseWatchKind is the inverse of String.
 func ParseWatchKind(s string) (WatchKind, bool) { return watchKindNames.Parse(s) }
+
+// watchTable is one of DataTree's WatchManagers: path → sessions watching,
+// kept sorted by session id so watches fire in one order everywhere.
+type watchTable map[string][]int64
+
+func (w watchTable) add(path string, session int64) {
+	l := w[path]
+	i := sort.Search(len(l), func(i int) bool { return l[i] >= session })
+	if i < len(l) && l[i] == session {
+		return
+	}
+	l = append(l, 0)
+	copy(l[i+1:], l[i:])
+	l[i] = session
+	w[path] = l
+}
+
+// take removes and returns the watchers of path (a watch fires once).
+func (w watchTable) take(path string) []int64 {
+	l := w[path]
+	delete(w, path)
+	return l
+}
+
+func (w watchTable) removeSession(session int64) {
+	for p, l := range w {
+		for i, s := range l {
+			if s == session {
+				l = append(l[:i], l[i+1:]...)
+				break
+			}
+		}
+		if len(l) == 0 {
+			delete(w, p)
+		} else {
+			w[p] = l
+		}
+	}
+}
+
+func (n *Node) addWatch(session int64, kind WatchKind, path string) {
+	t := &n.dataWatches
+	if kind == WatchChild {
+		t = &n.childWatches
+	}
+	if *t == nil {
+		*t = watchTable{}
+	}
+	t.add(path, session)
+	n.emit(Event{Kind: EvWatch, Client: session, Text: kind.String(), Reply: &Reply{Session: session, Path: path}})
+}
+
+func (n *Node) removeWatches(session int64) {
+	n.dataWatches.removeSession(session)
+	n.childWatches.removeSession(session)
+}
+
+// notify sends a notification to a session connected here.
+func (n *Node) notify(session int64, z Zxid, ev WatchEvent) {
+	rep := Reply{Session: session, Op: ztree.OpNotification, Zxid: z, Server: n.id, Watch: &ev}
+	n.rd.Replies = append(n.rd.Replies, rep)
+	if ev.State == StateSyncConnected {
+		n.emit(Event{Kind: EvWatch, Client: session, Zxid: z, Text: ev.Type.String(), Reply: &rep})
+	}
+}
+
+// fire sends the watchers of path (from the tables given) event typ, once
+// each.
+func (n *Node) fire(z Zxid, path string, typ EventType, tables ...watchTable) {
+	var who []int64
+	for _, t := range tables {
+		if t == nil {
+			continue
+		}
+		for _, s := range t.take(path) {
+			i := sort.Search(len(who), func(i int) bool { return who[i] >= s })
+			if i < len(who) && who[i] == s {
+				continue
+			}
+			who = append(who, 0)
+			copy(who[i+1:], who[i:])
+			who[i] = s
+		}
+	}
+	for _, s := range who {
+		if n.conns[s] != nil {
+			n.notify(s, z, WatchEvent{Type: typ, State: StateSyncConnected, Path: path})
+		}
+	}
+}
+
+// triggerWatches fires what applying t did (DataTree.createNode, deleteNode,
+// setData, killSession); deleted are the paths a closeSession removed.
+func (n *Node) triggerWatches(t *Txn, tx ztree.Txn, res ztree.Result, deleted []string) {
+	if len(n.dataWatches)+len(n.childWatches) == 0 {
+		return
+	}
+	parent := func(p string) string {
+		i := strings.LastIndexByte(p, '/')
+		if i <= 0 {
+			return "/"
+		}
+		return p[:i]
+	}
+	del := func(p string) {
+		n.fire(t.Zxid, p, EventNodeDeleted, n.dataWatches, n.childWatches)
+		n.fire(t.Zxid, parent(p), EventNodeChildrenChanged, n.childWatches)
+	}
+	switch tx.Op {
+	case ztree.OpCreate:
+		if res.Err == ztree.OK {
+			n.fire(t.Zxid, res.Path, EventNodeCreated, n.dataWatches)
+			n.fire(t.Zxid, parent(res.Path), EventNodeChildrenChanged, n.childWatches)
+		}
+	case ztree.OpDelete:
+		if res.Err == ztree.OK {
+			del(tx.Path)
+		}
+	case ztree.OpSetData:
+		if res.Err == ztree.OK {
+			n.fire(t.Zxid, tx.Path, EventNodeDataChanged, n.dataWatches)
+		}
+	case ztree.OpMulti:
+		if res.Err == ztree.OK {
+			for i := range tx.Txns {
+				if i < len(res.Results) {
+					n.triggerWatches(t, tx.Txns[i], res.Results[i], nil)
+				}
+			}
+		}
+	case ztree.OpCloseSession:
+		for i := len(deleted) - 1; i >= 0; i-- {
+			del(deleted[i])
+		}
+	}
+}
