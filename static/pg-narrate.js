@@ -30,8 +30,11 @@ export function lang() {
 
 export const T = TEXT[lang()];
 
-// How many captions the panel keeps in view (the newest first).
-const SHOWN = 4;
+// How many captions the panel keeps (the newest first; about four show, the
+// rest scroll). A live burst (a crash, then the votes it causes) can bring
+// many captions in one frame: keeping only four dropped the crash's own
+// caption before anyone saw it.
+const KEPT = 50;
 
 export class Captions {
   constructor() {
@@ -50,14 +53,14 @@ export class Captions {
   add(captions) {
     if (!captions || !captions.length) return;
     this.items.push(...captions);
-    if (this.items.length > SHOWN) this.items.splice(0, this.items.length - SHOWN);
+    if (this.items.length > KEPT) this.items.splice(0, this.items.length - KEPT);
     this.draw();
     this.live.textContent = captions.at(-1).text;
   }
 
   // reset replaces the captions (after a seek: those of the replayed window).
   reset(captions) {
-    this.items = (captions || []).slice(-SHOWN);
+    this.items = (captions || []).slice(-KEPT);
     this.draw();
   }
 
