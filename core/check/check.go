@@ -246,7 +246,7 @@ func (c *Checker) request(e core.Event) {
 	switch e.Req.Op {
 	case ztree.OpSync:
 		s.syncReq[e.Req.Cxid] = c.maxWrite
-	case ztree.OpGetData:
+	case ztree.OpGetData, ztree.OpExists, ztree.OpGetChildren, ztree.OpGetChildren2:
 		floor := s.maxZxid
 		if s.syncFloor > floor {
 			floor = s.syncFloor
@@ -257,7 +257,9 @@ func (c *Checker) request(e core.Event) {
 
 func (c *Checker) reply(e core.Event) {
 	r := e.Reply
-	if r == nil {
+	if r == nil || r.Op == ztree.OpNotification || r.Op == ztree.OpPing || r.Conn != 0 {
+		// A watch notification, a ping or a Connect's answer answers no
+		// request of the session's sequence.
 		return
 	}
 	idx := len(c.trace) - 1
@@ -291,7 +293,7 @@ func (c *Checker) reply(e core.Event) {
 	if r.Zxid > s.maxZxid {
 		s.maxZxid = r.Zxid
 	}
-	if r.Op != ztree.OpGetData && r.Op != ztree.OpSync && r.Zxid > c.maxWrite {
+	if !r.Op.IsRead() && r.Op != ztree.OpSync && r.Zxid > c.maxWrite {
 		c.maxWrite = r.Zxid
 	}
 }

@@ -33,6 +33,42 @@ func needs[T any](t Target, what string) (T, error) {
 func (in *Interp) expectStmt(st Stmt) error {
 	t := in.t
 	switch st.Expect {
+	case ExpectSession, ExpectWatch:
+		ss, err := in.sessions("expect " + st.Expect.String())
+		if err != nil {
+			return err
+		}
+		state, events, ok := ss.ClientState(st.Client)
+		if !ok || !in.isClient(st.Client) {
+			return errorf(ErrReference, "no client %s", st.Client)
+		}
+		if st.Expect == ExpectSession {
+			open := ss.SessionOpen(st.Client)
+			got := "open (" + state + ")"
+			if !open {
+				got = "expired (" + state + ")"
+			}
+			in.expect(st, open == (st.Want[0] == "open"), got)
+			return nil
+		}
+		want, _ := core.ParseEventType(st.Want[0])
+		fired, got := false, "no notification"
+		for _, e := range events {
+			if e.Type == want && e.Path == st.Want[1] {
+				fired = true
+			}
+		}
+		if len(events) > 0 {
+			var b strings.Builder
+			for i, e := range events {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(e.Type.String() + " " + e.Path)
+			}
+			got = b.String()
+		}
+		in.expect(st, fired, got)
 	case ExpectOK:
 		v, err := needs[Verifier](t, "ok")
 		if err != nil {

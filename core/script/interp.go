@@ -29,13 +29,14 @@ type Interp struct {
 	// request before it is sent (load: each request it sends).
 	OnAction func(Outcome)
 
-	mu     sync.Mutex
-	names  map[string]core.NodeID
-	pick   *rand.Rand // follower, observer, a request without via and no leader
-	last   Call
-	passed int
-	failed int
-	first  string // the first failed expect, "line: statement"
+	mu      sync.Mutex
+	names   map[string]core.NodeID
+	clients map[string]bool // session clients connected by "client"
+	pick    *rand.Rand      // follower, observer, a request without via and no leader
+	last    Call
+	passed  int
+	failed  int
+	first   string // the first failed expect, "line: statement"
 }
 
 // Outcome is a statement as the interpreter applied it.
@@ -62,7 +63,7 @@ const pickStream = 0x6e616d6573
 // New makes an interpreter for target t; seed seeds its picks (the
 // simulator passes the run's seed, a live ensemble its own).
 func New(t Target, seed uint64) *Interp {
-	return &Interp{t: t, names: map[string]core.NodeID{}, pick: rand.New(rand.NewPCG(seed, pickStream))}
+	return &Interp{t: t, names: map[string]core.NodeID{}, clients: map[string]bool{}, pick: rand.New(rand.NewPCG(seed, pickStream))}
 }
 
 // Target is the target the interpreter drives.
@@ -257,7 +258,15 @@ func (in *Interp) exec(ctx context.Context, st Stmt) (Outcome, error) {
 		out.Text = "heal"
 		in.done(out)
 	case Create, Set, Delete, Get, Sync:
+		if len(st.Refs) == 1 && in.isClient(st.Refs[0]) {
+			st.Client = st.Refs[0]
+			return in.clientRequest(ctx, st)
+		}
 		return in.request(ctx, st)
+	case Client:
+		return in.connect(st)
+	case Watch, Close:
+		return in.clientRequest(ctx, st)
 	case Load:
 		return in.load(ctx, st)
 	case Expect:
@@ -280,6 +289,79 @@ func (in *Interp) exec(ctx context.Context, st Stmt) (Outcome, error) {
 	default:
 		return out, errorf(ErrSyntax, "no statement")
 	}
+	return out, nil
+}
+
+func (in *Interp) isClient(name string) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.clients[name]
+}
+
+func (in *Interp) sessions(what string) (Sessions, error) {
+	s, ok := in.t.(Sessions)
+	if !ok {
+		return nil, errorf(ErrNotHere, "%s: only the simulator has session clients yet", what)
+	}
+	return s, nil
+}
+
+// connect runs "client NAME connect SERVER [timeout D]".
+func (in *Interp) connect(st Stmt) (Outcome, error) {
+	out := Outcome{Verb: Client}
+	ss, err := in.sessions("client")
+	if err != nil {
+		return out, err
+	}
+	ids, err := in.resolveAll(st.Refs)
+	if err != nil {
+		return out, err
+	}
+	out.Servers = ids
+	out.Text = fmt.Sprintf("client %s connect %v", st.Client, ids[0])
+	if err := ss.Connect(st.Client, ids[0], st.Ms); err != nil {
+		return out, errorf(ErrRefused, "%v", err)
+	}
+	in.mu.Lock()
+	in.clients[st.Client] = true
+	in.mu.Unlock()
+	in.t.WaitUntil(requestWaitMs, func() bool {
+		state, _, _ := ss.ClientState(st.Client)
+		return state != "connecting"
+	})
+	state, _, _ := ss.ClientState(st.Client)
+	in.printf("%s:%d: %s -> %s\n", in.File, st.Line, st.Text, state)
+	in.done(out)
+	return out, nil
+}
+
+// clientRequest sends a request from a session client: a request via it,
+// watch, close.
+func (in *Interp) clientRequest(ctx context.Context, st Stmt) (Outcome, error) {
+	out := Outcome{Verb: st.Verb, Req: st.Req}
+	ss, err := in.sessions(st.Verb.String())
+	if err != nil {
+		return out, err
+	}
+	if !in.isClient(st.Client) {
+		return out, errorf(ErrReference, "no client %s (want: client %s connect SERVER)", st.Client, st.Client)
+	}
+	out.Text = st.Text
+	call, err := ss.SubmitAs(ctx, st.Client, st.Req)
+	if err != nil {
+		return out, errorf(ErrRefused, "%v", err)
+	}
+	out.Call, out.Servers = call, []core.NodeID{call.Server()}
+	in.mu.Lock()
+	in.last = call
+	in.mu.Unlock()
+	in.done(out)
+	if st.Async {
+		in.printf("%s:%d: sent %s to %v\n", in.File, st.Line, st.Text, call.Server())
+		return out, nil
+	}
+	in.t.WaitUntil(requestWaitMs, call.Done)
+	in.printf("%s:%d: %s -> %s\n", in.File, st.Line, st.Text, DescribeReply(call))
 	return out, nil
 }
 

@@ -228,6 +228,55 @@ func parseLine(f []string) (Stmt, error) {
 		return st, want(0, "heal")
 	case Create, Set, Delete, Get, Sync, Load:
 		return parseClient(st, args)
+	case Client:
+		if (len(args) != 3 && len(args) != 5) || args[1] != "connect" || (len(args) == 5 && args[3] != "timeout") {
+			return st, fmt.Errorf("want: client NAME connect SERVER [timeout DURATION]")
+		}
+		if !isRef(args[0]) || reserved(args[0]) {
+			return st, fmt.Errorf("%q cannot be a client's name", args[0])
+		}
+		st.Client = args[0]
+		r, err := needRef(args[2])
+		if err != nil {
+			return st, err
+		}
+		st.Refs = []string{r}
+		if len(args) == 5 {
+			if st.Ms, err = ParseDuration(args[4]); err != nil {
+				return st, err
+			}
+		}
+		return st, nil
+	case Watch:
+		kind := "data"
+		if len(args) == 4 {
+			kind, args = args[0], args[1:]
+		}
+		if len(args) != 3 || args[1] != "via" || !isRef(args[2]) {
+			return st, fmt.Errorf("want: watch [data|exists|children] PATH via CLIENT")
+		}
+		switch kind {
+		case "data":
+			st.Req.Op = ztree.OpGetData
+		case "exists":
+			st.Req.Op = ztree.OpExists
+		case "children":
+			st.Req.Op = ztree.OpGetChildren
+		default:
+			return st, fmt.Errorf("watch %s: want data, exists or children", kind)
+		}
+		if !strings.HasPrefix(args[0], "/") {
+			return st, fmt.Errorf("path %q must start with /", args[0])
+		}
+		st.Req.Path, st.Req.Watch, st.Req.Version, st.Client = args[0], true, 0, args[2]
+		return st, nil
+	case Close:
+		if len(args) != 1 || !isRef(args[0]) {
+			return st, fmt.Errorf("want: close CLIENT")
+		}
+		st.Client = args[0]
+		st.Req = ztree.Request{Op: ztree.OpCloseSession}
+		return st, nil
 	case Expect:
 		return parseExpect(st, args)
 	case Bug:
@@ -364,6 +413,14 @@ func parseClient(st Stmt, args []string) (Stmt, error) {
 			st.Async = true
 			args = args[:n-1]
 			continue
+		case st.Verb == Create && args[n-1] == "ephemeral":
+			st.Req.Ephemeral = true
+			args = args[:n-1]
+			continue
+		case st.Verb == Create && args[n-1] == "sequential":
+			st.Req.Sequential = true
+			args = args[:n-1]
+			continue
 		}
 		break
 	}
@@ -456,6 +513,23 @@ func parseExpect(st Stmt, args []string) (Stmt, error) {
 				}
 			}
 		}
+	case "session":
+		st.Expect = ExpectSession
+		if len(args) != 3 || !isRef(args[1]) || (args[2] != "expired" && args[2] != "open") {
+			return st, fmt.Errorf("want: expect session CLIENT expired|open")
+		}
+		st.Client, st.Want, st.Cmp = args[1], args[2:], Eq
+		return st, nil
+	case "watch":
+		st.Expect = ExpectWatch
+		if len(args) != 5 || !isRef(args[1]) || args[2] != "fired" {
+			return st, fmt.Errorf("want: expect watch CLIENT fired NodeCreated|NodeDeleted|NodeDataChanged|NodeChildrenChanged PATH")
+		}
+		if _, ok := core.ParseEventType(args[3]); !ok {
+			return st, fmt.Errorf("watch event %q: want NodeCreated, NodeDeleted, NodeDataChanged or NodeChildrenChanged", args[3])
+		}
+		st.Client, st.Want, st.Cmp = args[1], args[3:], Eq
+		return st, nil
 	case "reply":
 		st.Expect = ExpectReply
 		if len(args) != 3 {

@@ -32,6 +32,10 @@ type Stmt struct {
 	Bug   core.Bug // bug
 	// Switch is bug ... on, faults on.
 	Switch bool
+	// Client is the session client a statement names: client, watch,
+	// close, expect session|watch, and a request's via when it names a
+	// client.
+	Client string
 }
 
 // WaitFor is what wait waits for.
@@ -57,10 +61,13 @@ const (
 	ExpectSync
 	ExpectData
 	ExpectReply
+	ExpectSession // expect session CLIENT expired|open
+	ExpectWatch   // expect watch CLIENT fired TYPE PATH
 )
 
 var whatNames = [...]string{ExpectOK: "ok", ExpectNoLeader: "no leader", ExpectLeader: "leader", ExpectRole: "role",
-	ExpectEpoch: "epoch", ExpectZxid: "zxid", ExpectSync: "sync", ExpectData: "data", ExpectReply: "reply"}
+	ExpectEpoch: "epoch", ExpectZxid: "zxid", ExpectSync: "sync", ExpectData: "data", ExpectReply: "reply",
+	ExpectSession: "session", ExpectWatch: "watch"}
 
 func (w What) String() string {
 	if int(w) < len(whatNames) {

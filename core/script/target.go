@@ -98,3 +98,20 @@ type Explainer interface {
 type FaultSwitch interface {
 	SetRandomFaults(on bool)
 }
+
+// Sessions is what a Target with session clients offers (the simulator; a
+// live ensemble has none yet, so client, watch, close, a request via a
+// client and expect session|watch are not actions there).
+type Sessions interface {
+	// Connect connects client name to server via (a new session, or the
+	// client's session moving there), asking for timeoutMs (0: the least).
+	Connect(name string, via core.NodeID, timeoutMs int64) error
+	// SubmitAs sends a request from client name to its server.
+	SubmitAs(ctx context.Context, name string, req ztree.Request) (Call, error)
+	// ClientState is the client's state ("connecting", "connected",
+	// "disconnected", "expired", "closed") and the notifications it got.
+	ClientState(name string) (state string, events []core.WatchEvent, ok bool)
+	// SessionOpen reports whether the client's session is open at the
+	// leader (in its tree).
+	SessionOpen(name string) bool
+}

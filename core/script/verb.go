@@ -30,6 +30,9 @@ const (
 	Load
 	Expect
 	Faults // the Player's random faults switch (faults on|off)
+	Client // client NAME connect SERVER [timeout DURATION]
+	Watch  // watch [data|exists|children] PATH via CLIENT
+	Close  // close CLIENT
 	verbCount
 )
 
@@ -39,7 +42,7 @@ var verbNames = [verbCount]string{
 	Crash: "crash", Restart: "restart", Pause: "pause", Resume: "resume", Isolate: "isolate",
 	Partition: "partition", Cut: "cut", Heal: "heal", Delay: "delay",
 	Create: "create", Set: "set", Delete: "delete", Get: "get", Sync: "sync", Load: "load",
-	Expect: "expect", Faults: "faults",
+	Expect: "expect", Faults: "faults", Client: "client", Watch: "watch", Close: "close",
 }
 
 func (v Verb) String() string {
@@ -100,4 +103,4 @@ func (s VerbSet) String() string {
 var Actions = Verbs(Crash, Restart, Pause, Resume, Isolate, Partition, Cut, Heal, Delay, Create, Set, Delete, Get, Sync)
 
 // All is every verb a scenario file may hold.
-var All = Actions.With(Ensemble, Bug, Run, Wait, Let, Load, Expect)
+var All = Actions.With(Ensemble, Bug, Run, Wait, Let, Load, Expect, Client, Watch, Close)

@@ -114,6 +114,10 @@ func (c *Cluster) pickServer(cl *client) core.NodeID {
 
 func (c *Cluster) clientArrive(e qev) {
 	op := e.op
+	if op == nil && e.peer < 0 {
+		c.sessionPing(e)
+		return
+	}
 	if op == nil {
 		c.workloadTick(e)
 		return
@@ -198,6 +202,7 @@ func (cs *clients) serverClosed(id core.NodeID) {
 
 // serverDown fails the requests of clients connected to a crashed server.
 func (cs *clients) serverDown(c *Cluster, id core.NodeID) {
+	c.sessionServerDown(id)
 	for _, cl := range cs.order {
 		for _, op := range append([]*ClientOp(nil), cl.pending...) {
 			if op.Server == id {

@@ -135,6 +135,7 @@ type Cluster struct {
 	// lastSync is the last sync mode a leader chose for each server.
 	lastSync     []string
 	clients      clients
+	sess         sessionClients
 	failed       error
 	commits      map[writeKey]int64 // when each client write was first committed
 	proposed     map[writeKey]bool  // client writes a leader proposed
@@ -387,6 +388,9 @@ func (c *Cluster) handleReady(i int) {
 		c.send(i, rd.Messages[k])
 	}
 	for _, r := range rd.Replies {
+		if c.sessionReply(r) {
+			continue
+		}
 		c.clientReply(r)
 	}
 	n.Advance()

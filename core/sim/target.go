@@ -89,3 +89,37 @@ func (c call) Done() bool             { return c.op.Done }
 func (c call) Reply() core.Reply      { return c.op.Reply }
 func (c call) Server() core.NodeID    { return c.op.Server }
 func (c call) Request() ztree.Request { return c.op.Req.Request }
+
+func (t target) Connect(name string, via core.NodeID, timeoutMs int64) error {
+	_, err := t.c().Connect(name, via, timeoutMs)
+	return err
+}
+
+func (t target) SubmitAs(_ context.Context, name string, req ztree.Request) (script.Call, error) {
+	op, err := t.c().SubmitAs(name, req)
+	if err != nil {
+		return nil, err
+	}
+	return call{op}, nil
+}
+
+func (t target) ClientState(name string) (string, []core.WatchEvent, bool) {
+	sc := t.c().Client(name)
+	if sc == nil {
+		return "", nil, false
+	}
+	return sc.State, sc.Events, true
+}
+
+func (t target) SessionOpen(name string) bool {
+	c := t.c()
+	sc := c.Client(name)
+	if sc == nil || sc.Session == 0 {
+		return false
+	}
+	l := c.Leader()
+	if l == 0 {
+		return false
+	}
+	return c.Node(l).Tree().HasSession(sc.Session)
+}

@@ -1,0 +1,188 @@
+package sim
+
+import (
+	"fmt"
+
+	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/ztree"
+)
+
+// SessionClient is a ZooKeeper client with a session: it connects to one
+// server (core.MsgConnect), pings it every third of its timeout, sends its
+// requests there, and records the notifications it gets. It does not look
+// for another server by itself: a scenario moves it (Connect again, with its
+// session id and password).
+type SessionClient struct {
+	Name      string
+	Server    core.NodeID
+	Session   int64 // 0 until the server answered the first Connect
+	TimeoutMs int32 // the negotiated timeout
+	// State is "connecting", "connected", "disconnected" (its server closed
+	// the connection), "expired" (the server told it, or refused it) or
+	// "closed" (it closed its session).
+	State  string
+	Events []core.WatchEvent // notifications, in the order they came
+	conn   uint64
+	gen    uint64 // bumped at each Connect: stale pings stop
+}
+
+type sessionClients struct {
+	byName map[string]*SessionClient
+	order  []*SessionClient
+	conns  uint64
+}
+
+// Client returns the session client called name, or nil.
+func (c *Cluster) Client(name string) *SessionClient { return c.sess.byName[name] }
+
+// Connect connects session client name to server via, asking for timeoutMs
+// (0: the server's minimum). A client that has a session reconnects with
+// it (its id and password), as a ZooKeeper client moving to another server.
+func (c *Cluster) Connect(name string, via core.NodeID, timeoutMs int64) (*SessionClient, error) {
+	if err := c.checkID(via); err != nil {
+		return nil, err
+	}
+	if c.sess.byName == nil {
+		c.sess.byName = map[string]*SessionClient{}
+	}
+	sc := c.sess.byName[name]
+	if sc == nil {
+		sc = &SessionClient{Name: name, TimeoutMs: int32(timeoutMs)}
+		c.sess.byName[name] = sc
+		c.sess.order = append(c.sess.order, sc)
+	}
+	if sc.State == "expired" || sc.State == "closed" {
+		return sc, fmt.Errorf("client %s: its session is %s", name, sc.State)
+	}
+	if sc.conn != 0 && sc.Server != 0 && c.servers[sc.Server].node != nil {
+		// The old connection closes.
+		c.servers[sc.Server].node.Step(core.Message{Type: core.MsgDisconnect, Connect: &core.Connect{Conn: sc.conn, Session: sc.Session}})
+		c.handleReady(int(sc.Server))
+	}
+	c.sess.conns++
+	sc.conn, sc.Server, sc.State = c.sess.conns, via, "connecting"
+	sc.gen++
+	cr := core.Connect{Conn: sc.conn, Session: sc.Session, TimeoutMs: sc.TimeoutMs}
+	if sc.Session != 0 {
+		cr.Passwd = core.Passwd(sc.Session)
+		if cl := c.clients.bySession[sc.Session]; cl != nil {
+			cr.LastZxidSeen = cl.lastZxid
+		}
+	}
+	s := c.servers[via]
+	if s.node == nil || s.paused {
+		sc.State = "disconnected"
+		return sc, nil
+	}
+	s.node.Step(core.Message{Type: core.MsgConnect, To: via, Connect: &cr})
+	c.handleReady(int(via))
+	return sc, nil
+}
+
+// SubmitAs sends a request from session client name to its server.
+func (c *Cluster) SubmitAs(name string, r ztree.Request) (*ClientOp, error) {
+	sc := c.sess.byName[name]
+	if sc == nil {
+		return nil, fmt.Errorf("no client %s (want: client %s connect SERVER)", name, name)
+	}
+	if sc.Session == 0 {
+		return nil, fmt.Errorf("client %s has no session yet (%s)", name, sc.State)
+	}
+	cl := c.clients.get(sc.Session)
+	cl.server = sc.Server
+	return c.Submit(sc.Session, sc.Server, r)
+}
+
+// sessionReply takes a server's answer to a Connect or a notification; it
+// reports whether r was one.
+func (c *Cluster) sessionReply(r core.Reply) bool {
+	switch {
+	case r.Op == ztree.OpCreateSession && r.Conn != 0:
+		for _, sc := range c.sess.order {
+			if sc.conn != r.Conn {
+				continue
+			}
+			switch {
+			case r.Err == ztree.OK:
+				sc.Session, sc.TimeoutMs, sc.State = r.Session, r.TimeoutMs, "connected"
+				c.clients.get(sc.Session).server = sc.Server
+				c.schedulePing(sc)
+			case r.Err == ztree.SessionExpired:
+				sc.State = "expired"
+			default:
+				sc.State = "disconnected"
+			}
+		}
+		rep := r
+		c.emit(core.Event{Kind: core.EvReply, Node: r.Server, Client: r.Session, Reply: &rep})
+		return true
+	case r.Op == ztree.OpNotification && r.Watch != nil:
+		for _, sc := range c.sess.order {
+			if sc.Session != r.Session || sc.Server != r.Server {
+				continue
+			}
+			sc.Events = append(sc.Events, *r.Watch)
+			switch r.Watch.State {
+			case core.StateExpired:
+				sc.State = "expired"
+			case core.StateDisconnected:
+				sc.State = "disconnected"
+			}
+		}
+		rep := r
+		c.emit(core.Event{Kind: core.EvReply, Node: r.Server, Client: r.Session, Reply: &rep})
+		return true
+	case r.Op == ztree.OpPing:
+		return true
+	case r.Op == ztree.OpCloseSession && r.Err == ztree.OK:
+		for _, sc := range c.sess.order {
+			if sc.Session == r.Session {
+				sc.State = "closed"
+			}
+		}
+	}
+	return false
+}
+
+// pingEvery is a ZooKeeper client's ping period: it pings when it has sent
+// nothing for readTimeout/2, readTimeout being 2/3 of the session timeout.
+func pingEvery(sc *SessionClient) int64 { return int64(sc.TimeoutMs) / 3 }
+
+func (c *Cluster) schedulePing(sc *SessionClient) {
+	idx := -1
+	for i, x := range c.sess.order {
+		if x == sc {
+			idx = i
+		}
+	}
+	c.schedule(qev{at: c.now + max(pingEvery(sc), 1), kind: evClient, node: idx, peer: -1, upTo: sc.gen})
+}
+
+// sessionPing sends a client's ping, if it is still connected on the same
+// connection, and schedules the next.
+func (c *Cluster) sessionPing(e qev) {
+	if e.node < 0 || e.node >= len(c.sess.order) {
+		return
+	}
+	sc := c.sess.order[e.node]
+	if sc.gen != e.upTo || sc.State != "connected" {
+		return
+	}
+	s := c.servers[sc.Server]
+	if s.node != nil && !s.paused {
+		req := core.Request{Session: sc.Session, Request: ztree.Request{Op: ztree.OpPing, Session: sc.Session}}
+		s.node.Step(core.Message{Type: core.MsgClientRequest, To: sc.Server, Req: &req})
+		c.handleReady(int(sc.Server))
+	}
+	c.schedulePing(sc)
+}
+
+// sessionServerDown: a server that crashed drops its clients' connections.
+func (c *Cluster) sessionServerDown(id core.NodeID) {
+	for _, sc := range c.sess.order {
+		if sc.Server == id && (sc.State == "connected" || sc.State == "connecting") {
+			sc.State = "disconnected"
+			sc.Events = append(sc.Events, core.WatchEvent{Type: core.EventNone, State: core.StateDisconnected})
+		}
+	}
+}
