@@ -122,10 +122,11 @@ type Node struct {
 	waiters map[replyKey]chan core.Reply
 	cxids   map[int64]uint32
 
-	sessionSeq atomic.Int64 // the last session id handed out
+	sessionSeq atomic.Int64 // the last one-shot session id (admin requests)
 	reads      chan readCall
-	smu        sync.RWMutex
-	sinks      map[int64]ClientSink // attached sessions (client port)
+	smu        sync.Mutex
+	sinks      map[int64]ClientSink  // connected sessions (client port)
+	connSinks  map[uint64]ClientSink // client connections
 }
 
 type replyKey struct {
@@ -139,9 +140,11 @@ type viewCall struct {
 	reply chan view.Server
 }
 
-// call is a client request on its way into the loop.
+// call is a client request (or, with msg, a client's Connect or
+// Disconnect) on its way into the loop.
 type call struct {
 	req   core.Request
+	msg   *core.Message
 	reply chan core.Reply
 }
 
@@ -165,7 +168,7 @@ func Start(cfg Config) (*Node, error) {
 		cfg: cfg, log: cfg.Log.With(slog.String("server", cfg.ID.String())), start: time.Now(),
 		calls: make(chan call), views: make(chan viewCall), persisted: make(chan uint64, 16), stop: make(chan struct{}),
 		pwake: make(chan struct{}, 1), waiters: map[replyKey]chan core.Reply{}, cxids: map[int64]uint32{},
-		reads: make(chan readCall), sinks: map[int64]ClientSink{},
+		reads: make(chan readCall), sinks: map[int64]ClientSink{}, connSinks: map[uint64]ClientSink{},
 	}
 	n.hub = NewHub(n.start)
 	n.hub.sink = cfg.EventSink
@@ -409,10 +412,14 @@ func (n *Node) Request(ctx context.Context, r core.Request) (core.Reply, error) 
 }
 
 func (n *Node) takeRequest(c call) {
+	if c.msg != nil {
+		n.core.Step(*c.msg)
+		return
+	}
 	r := c.req
 	switch {
 	case r.Session == 0: // a one-shot session of this server
-		r.Session, r.Cxid = n.NewSessionID(), 1
+		r.Session, r.Cxid = n.sessionSeq.Add(1), 1
 	case r.Cxid == 0:
 		n.cxids[r.Session]++
 		r.Cxid = n.cxids[r.Session]
@@ -422,7 +429,7 @@ func (n *Node) takeRequest(c call) {
 		bad := core.Reply{Session: r.Session, Cxid: r.Cxid, Op: r.Op, Err: ztree.BadArguments, Server: n.cfg.ID}
 		if c.reply != nil {
 			c.reply <- bad
-		} else if s := n.sink(r.Session); s != nil {
+		} else if s := n.route(bad); s != nil {
 			s.Deliver(bad)
 		}
 		return
@@ -442,7 +449,7 @@ func (n *Node) answer(r core.Reply) {
 		delete(n.waiters, k)
 		return
 	}
-	if s := n.sink(r.Session); s != nil {
+	if s := n.route(r); s != nil {
 		s.Deliver(r)
 	}
 }

@@ -3,7 +3,6 @@ package zkserver
 import (
 	"bufio"
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +30,7 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	connID  uint64 // core.Connect.Conn
 	session int64
 	timeout time.Duration
 
@@ -142,10 +142,15 @@ func (c *conn) serve() {
 		c.fail("no ConnectRequest first", err)
 		return
 	}
-	if !c.handshake(req) {
+	ok := c.handshake(req)
+	defer func() {
+		// A connection that ends without closeSession leaves its session to
+		// expire, or to move to another server (MsgDisconnect).
+		c.s.cfg.Backend.Disconnect(c.connID, c.session, c)
+	}()
+	if !ok {
 		return
 	}
-	defer c.s.cfg.Backend.Detach(c.session, c)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -162,54 +167,81 @@ func (c *conn) serve() {
 	<-done
 }
 
-// handshake answers the ConnectRequest: a new session (a createSession
-// txn through the quorum), or the client's session again, checked by its
-// password. It reports whether the connection goes on.
+// handshake hands the ConnectRequest to the core (MsgConnect) and writes
+// its answer: a new session (a createSession txn through the quorum), or
+// the client's session again (its password checked, revalidated at the
+// leader). It reports whether the connection goes on.
 func (c *conn) handshake(req zkwire.ConnectRequest) bool {
-	be := c.s.cfg.Backend
-	st := be.Status()
-	if !serving(st) {
-		c.fail("server not serving (no quorum yet, or an election is running)", nil)
+	c.connID = c.s.connID.Add(1)
+	cc := core.Connect{Conn: c.connID, Session: req.SessionID, Passwd: req.Passwd, TimeoutMs: req.TimeOut, LastZxidSeen: core.Zxid(req.LastZxidSeen)}
+	ctx, cancel := context.WithTimeout(c.ctx, c.s.cfg.HandshakeTimeout)
+	defer cancel()
+	if err := c.s.cfg.Backend.Connect(ctx, cc, c); err != nil {
+		c.fail("server stopped", err)
 		return false
 	}
-	if req.LastZxidSeen > int64(st.LastZxid) {
-		// ZooKeeperServer.processConnectRequest: "Refusing session request
-		// for client ... as it has seen zxid 0x... our last zxid is 0x...
-		// client must try another server", and the connection closes.
-		c.fail(fmt.Sprintf("refusing session: client has seen zxid 0x%x, our last zxid is 0x%x; client must try another server",
-			uint64(req.LastZxidSeen), uint64(st.LastZxid)), nil)
+	rep, err := c.connectReply(ctx)
+	if err != nil {
+		c.fail("no answer to the ConnectRequest", err)
 		return false
 	}
-	to := min(max(req.TimeOut, c.s.cfg.MinSessionTimeout()), c.s.cfg.MaxSessionTimeout())
-	resp := zkwire.ConnectResponse{TimeOut: to, HasReadOnly: req.HasReadOnly}
-	if req.SessionID == 0 {
-		c.session = be.NewSessionID()
-		be.Attach(c.session, c)
-		rep, err := c.call(core.Request{Request: ztree.Request{Op: ztree.OpCreateSession, Version: to}})
-		if err != nil || rep.Err != ztree.OK {
-			c.fail("createSession failed", errors.Join(err, errCode(rep.Err)))
-			return false
+	switch rep.Err {
+	case ztree.OK:
+	case ztree.SessionExpired:
+		// The session is gone or its password is wrong: a ConnectResponse
+		// with no session and a zero timeout, then the connection closes
+		// (ZooKeeperServer.finishSessionInit(false)).
+		c.s.log.Info("client session refused: expired or wrong password", slog.String("remote", c.remote),
+			slog.String("session", fmt.Sprintf("0x%x", uint64(req.SessionID))))
+		c.writeConnect(zkwire.ConnectResponse{Passwd: make([]byte, 16), HasReadOnly: req.HasReadOnly})
+		return false
+	case ztree.ConnectionLoss:
+		// Not serving, or the client has seen a newer zxid than ours
+		// ("Refusing session request for client ... as it has seen zxid
+		// 0x... our last zxid is 0x... client must try another server"):
+		// the connection closes and the client tries another server.
+		st := c.s.cfg.Backend.Status()
+		why := "server not serving (an election is running)"
+		if serving(st) {
+			why = fmt.Sprintf("refusing session: client has seen zxid 0x%x, our last zxid is 0x%x; client must try another server",
+				uint64(req.LastZxidSeen), uint64(st.LastZxid))
 		}
-	} else {
-		c.session = req.SessionID
-		want := c.s.password(req.SessionID)
-		if subtle.ConstantTimeCompare(want, req.Passwd) != 1 {
-			// A wrong password is answered as an expired session
-			// (ZooKeeperServer.reopenSession, finishSessionInit(false)).
-			c.s.log.Info("client session refused: wrong password", slog.String("remote", c.remote),
-				slog.String("session", fmt.Sprintf("0x%x", uint64(req.SessionID))))
-			c.writeConnect(zkwire.ConnectResponse{Passwd: make([]byte, 16), HasReadOnly: req.HasReadOnly})
-			return false
-		}
-		be.Attach(c.session, c)
+		c.fail(why, nil)
+		return false
+	default:
+		c.fail("ConnectRequest refused", errCode(rep.Err))
+		return false
 	}
-	resp.SessionID = c.session
-	resp.Passwd = c.s.password(c.session)
-	c.timeout = time.Duration(to) * time.Millisecond
 	c.mu.Lock()
+	c.session = rep.Session
+	c.timeout = time.Duration(rep.TimeoutMs) * time.Millisecond
 	c.est = time.Now()
 	c.mu.Unlock()
-	return c.writeConnect(resp)
+	return c.writeConnect(zkwire.ConnectResponse{TimeOut: rep.TimeoutMs, SessionID: rep.Session, Passwd: rep.Passwd, HasReadOnly: req.HasReadOnly})
+}
+
+// connectReply waits for the core's answer to the connection's Connect.
+func (c *conn) connectReply(ctx context.Context) (core.Reply, error) {
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		for i, rep := range c.replies {
+			if rep.Conn == c.connID && rep.Op == ztree.OpCreateSession {
+				c.replies = append(c.replies[:i], c.replies[i+1:]...)
+				return rep, nil
+			}
+		}
+		if c.closed || ctx.Err() != nil {
+			return core.Reply{}, errors.Join(errors.New("connection closed"), ctx.Err())
+		}
+		c.cond.Wait()
+	}
 }
 
 func errCode(e ztree.Err) error {
@@ -226,42 +258,6 @@ func (c *conn) writeConnect(r zkwire.ConnectResponse) bool {
 		return false
 	}
 	return true
-}
-
-// call submits one core request and waits for its reply (the handshake's
-// createSession, before the writer runs).
-func (c *conn) call(r core.Request) (core.Reply, error) {
-	c.mu.Lock()
-	c.cxid++
-	r.Cxid = c.cxid
-	c.mu.Unlock()
-	r.Session = c.session
-	r.Request.Session = c.session
-	ctx, cancel := context.WithTimeout(c.ctx, c.s.cfg.HandshakeTimeout)
-	defer cancel()
-	if err := c.s.cfg.Backend.Submit(ctx, r); err != nil {
-		return core.Reply{}, err
-	}
-	stop := context.AfterFunc(ctx, func() {
-		c.mu.Lock()
-		c.cond.Broadcast()
-		c.mu.Unlock()
-	})
-	defer stop()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for {
-		for i, rep := range c.replies {
-			if rep.Cxid == r.Cxid {
-				c.replies = append(c.replies[:i], c.replies[i+1:]...)
-				return rep, nil
-			}
-		}
-		if c.closed || ctx.Err() != nil {
-			return core.Reply{}, errors.Join(errors.New("no reply"), ctx.Err())
-		}
-		c.cond.Wait()
-	}
 }
 
 // readLoop reads requests until the connection ends or breaks. It reports
@@ -360,16 +356,6 @@ func (c *conn) submitThen(h zkwire.RequestHeader, r core.Request, conv func(core
 	return true
 }
 
-// quiesce waits until every earlier request of the connection is answered.
-func (c *conn) quiesce() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for !c.closed && len(c.pending) > 0 {
-		c.cond.Wait()
-	}
-	return !c.closed
-}
-
 // writeLoop writes the answers in request order.
 func (c *conn) writeLoop() {
 	bw := bufio.NewWriterSize(c.nc, 16<<10)
@@ -399,9 +385,16 @@ func (c *conn) writeLoop() {
 		} else {
 			rep = c.replies[0]
 			c.replies = c.replies[1:]
+			if rep.Op == ztree.OpNotification && rep.Watch != nil {
+				c.mu.Unlock()
+				if !c.notify(bw, rep) {
+					return
+				}
+				continue
+			}
 			if len(c.pending) == 0 || c.pending[0].cxid != rep.Cxid {
 				c.mu.Unlock()
-				continue // not ours (a handshake's reply that timed out)
+				continue // not an answer to this connection's requests
 			}
 			p = c.pending[0]
 			c.pending = c.pending[1:]
@@ -432,6 +425,28 @@ func (c *conn) writeLoop() {
 			p.after()
 		}
 	}
+}
+
+// notify writes a watch's notification (xid -1, with the zxid of the txn
+// that fired it, as ZooKeeper 3.9 does). A session event instead closes
+// the connection, as a ZooKeeper server closes it: Disconnected (the
+// server left the broadcast phase; the client reconnects elsewhere) or
+// Expired (the client learns it when it reconnects).
+func (c *conn) notify(bw *bufio.Writer, rep core.Reply) bool {
+	w := rep.Watch
+	if w.Type == core.EventNone {
+		c.flush(bw)
+		c.fail("session "+w.State.String(), nil)
+		return false
+	}
+	ev := zkwire.WatcherEvent{Type: zkwire.EventType(w.Type), State: zkwire.KeeperState(w.State), Path: w.Path}
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	if _, err := bw.Write(zkwire.AppendNotification(nil, int64(rep.Zxid), ev)); err != nil {
+		c.fail("write", err)
+		return false
+	}
+	c.s.stats.sent.Add(1)
+	return true
 }
 
 func (c *conn) flush(bw *bufio.Writer) bool {

@@ -9,19 +9,23 @@
 //     (ruok, srvr, stat, mntr, conf, cons, wchs run; the others answer that
 //     they are not whitelisted), answered from the server's real state, then
 //     the connection closes.
-//   - The first frame is a ConnectRequest. Its timeout is clamped into
-//     [2, 20] ticks. A new session is a createSession txn through the
-//     quorum; a session id with its password (16 bytes any server of the
-//     ensemble can recompute from the id) resumes a session, a wrong
-//     password is answered as an expired session. A client that has seen a
-//     zxid newer than the server's is refused and the connection closed,
-//     so it tries another server.
-//   - Then requests, pipelined: each is handed to the core in order, and
-//     the core answers a session in that order (FIFO client order); the
-//     reads the core does not take (exists, getChildren, getData with its
-//     Stat) run on the server's loop once the connection's earlier
-//     requests are answered. Pings are answered in the same order.
-//     closeSession is a txn; the connection closes after its answer.
+//   - The first frame is a ConnectRequest, which goes to the core as a
+//     core.Connect (sessions are the core's: core/session.go). Its answer
+//     is the ConnectResponse: a new session (a createSession txn through
+//     the quorum), or the client's session again (password checked,
+//     revalidated at the leader); an expired session or a wrong password
+//     gets a response with no session, then the connection closes; a
+//     server that is not serving, or is behind the zxid the client has
+//     seen, closes the connection, so the client tries another server.
+//   - Then requests, pipelined: each goes to the core in order (pings and
+//     the reads too: they touch the session and leave watches), and the
+//     core answers a session in that order, notifications of fired
+//     watches included (xid -1, in zxid order with the replies). The few
+//     ops answered here (auth, setWatches, the unimplemented ones) wait
+//     their turn in the same queue. closeSession is a txn; the connection
+//     closes after its answer; a connection that ends without it tells
+//     the core (MsgDisconnect) and its session lives on until it expires
+//     or moves.
 //   - Bad input closes the connection and logs one line, and touches no
 //     other: a truncated frame, a length over jute.maxbuffer, a frame that
 //     does not decode, a request before the ConnectRequest; an unknown op
@@ -33,7 +37,9 @@
 //     reading a connection.
 //   - Connections are capped in all (MaxConns) and per IP (MaxConnsPerIP);
 //     refused ones are logged at most once a second.
-//   - When the server leaves the broadcast phase (an election), every
-//     connection is closed, as ZooKeeper shuts its ZooKeeperServer down,
-//     and clients reconnect to a server that serves.
+//   - When the server leaves the broadcast phase (an election), the core
+//     tells every connection (Disconnected) and it closes, as ZooKeeper
+//     shuts its ZooKeeperServer down; clients reconnect to a server that
+//     serves, with their session. A session the leader expired is told
+//     Expired and its connection closes.
 package zkserver

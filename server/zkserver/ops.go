@@ -6,156 +6,200 @@ import (
 	"github.com/zabplay/zabplay/server/zkwire"
 )
 
-// handle answers one decoded request. It reports false once the
-// connection is closed.
+// conv turns the core's reply into the answer's code and body.
+type conv func(core.Reply) (zkwire.ErrCode, zkwire.Record)
+
+// noBody answers with the code alone (delete, check, closeSession, ping).
+func noBody(rep core.Reply) (zkwire.ErrCode, zkwire.Record) { return zkwire.ErrCode(rep.Err), nil }
+
+// handle answers one decoded request: every op the core takes goes to it,
+// in order; the rest are answered here, in the same order. It reports false
+// once the connection is closed.
 func (c *conn) handle(h zkwire.RequestHeader, rec zkwire.Record) bool {
+	req := func(op ztree.Op, path string) core.Request {
+		return core.Request{Request: ztree.Request{Op: op, Path: path}}
+	}
 	switch r := rec.(type) {
 	case *zkwire.EmptyRequest:
 		switch h.Type {
 		case zkwire.OpPing:
-			// The answer is queued behind the session's earlier requests,
-			// with the server's last zxid (FinalRequestProcessor).
-			return c.push(pend{xid: h.Xid, op: h.Type, zxid: c.lastZxid()})
+			// Pings touch the session and are answered in order, with the
+			// server's last zxid.
+			return c.submit(h, req(ztree.OpPing, ""), noBody)
 		case zkwire.OpCloseSession:
 			// The connection closes once the answer is written
 			// (NIOServerCnxn.sendCloseSession).
-			return c.submitThen(h, core.Request{Request: ztree.Request{Op: ztree.OpCloseSession}},
-				func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) { return zkwire.ErrCode(rep.Err), nil }, c.close)
+			return c.submitThen(h, req(ztree.OpCloseSession, ""), noBody, c.close)
 		}
-		return c.push(pend{xid: h.Xid, op: h.Type, err: zkwire.ErrUnimplemented, zxid: c.lastZxid()})
 	case *zkwire.CreateRequest:
-		mode := r.Flags
-		if mode.Container() || mode.TTL() {
-			return c.push(pend{xid: h.Xid, op: h.Type, err: zkwire.ErrUnimplemented, zxid: c.lastZxid()})
+		op := ztree.OpCreate
+		switch h.Type {
+		case zkwire.OpCreate2:
+			op = ztree.OpCreate2
+		case zkwire.OpCreateContainer:
+			op = ztree.OpCreateContainer
 		}
-		cr := core.Request{Request: ztree.Request{Op: ztree.OpCreate, Path: r.Path, Data: string(r.Data),
-			Sequential: mode.Sequential(), Ephemeral: mode.Ephemeral()}}
-		create2 := h.Type == zkwire.OpCreate2
-		return c.submit(h, cr, func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) {
+		return c.submit(h, core.Request{Request: createReq(op, r)}, func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) {
 			if rep.Err != ztree.OK {
 				return zkwire.ErrCode(rep.Err), nil
 			}
-			if create2 {
-				st, _ := c.statOf(rep.Path)
-				return zkwire.ErrOk, &zkwire.Create2Response{Path: rep.Path, Stat: st}
+			if op == ztree.OpCreate2 {
+				return zkwire.ErrOk, &zkwire.Create2Response{Path: rep.Path, Stat: statOf(rep.Stat)}
 			}
 			return zkwire.ErrOk, &zkwire.CreateResponse{Path: rep.Path}
 		})
+	case *zkwire.CreateTTLRequest:
+		return c.submit(h, req(ztree.OpCreateTTL, r.Path), noBody)
 	case *zkwire.DeleteRequest:
-		return c.submit(h, core.Request{Request: ztree.Request{Op: ztree.OpDelete, Path: r.Path, Version: r.Version}},
-			func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) { return zkwire.ErrCode(rep.Err), nil })
+		dr := req(ztree.OpDelete, r.Path)
+		dr.Version = r.Version
+		return c.submit(h, dr, noBody)
 	case *zkwire.SetDataRequest:
-		return c.submit(h, core.Request{Request: ztree.Request{Op: ztree.OpSetData, Path: r.Path, Data: string(r.Data), Version: r.Version}},
-			func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) {
-				if rep.Err != ztree.OK {
-					return zkwire.ErrCode(rep.Err), nil
-				}
-				st, _ := c.statOf(r.Path)
-				st.Version, st.Mzxid = rep.Version, int64(rep.Zxid)
-				return zkwire.ErrOk, &zkwire.SetDataResponse{Stat: st}
-			})
+		sr := req(ztree.OpSetData, r.Path)
+		sr.Data, sr.Version = string(r.Data), r.Version
+		return c.submit(h, sr, withStat(func(st zkwire.Stat) zkwire.Record { return &zkwire.SetDataResponse{Stat: st} }))
+	case *zkwire.CheckVersionRequest:
+		cr := req(ztree.OpCheck, r.Path)
+		cr.Version = r.Version
+		return c.submit(h, cr, noBody)
 	case *zkwire.SyncRequest:
-		return c.submit(h, core.Request{Request: ztree.Request{Op: ztree.OpSync, Path: r.Path}},
-			func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) {
-				return zkwire.ErrCode(rep.Err), &zkwire.SyncResponse{Path: r.Path}
-			})
-	case *zkwire.GetDataRequest:
-		return c.read(h, r.Path, func(n *core.Node) (zkwire.ErrCode, zkwire.Record) {
-			data, st, err := n.Tree().Get(r.Path)
-			if err != ztree.OK {
-				return zkwire.ErrCode(err), nil
-			}
-			return zkwire.ErrOk, &zkwire.GetDataResponse{Data: []byte(data), Stat: toStat(st, len(data))}
+		return c.submit(h, req(ztree.OpSync, r.Path), func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) {
+			return zkwire.ErrCode(rep.Err), &zkwire.SyncResponse{Path: r.Path}
 		})
 	case *zkwire.ExistsRequest:
-		return c.read(h, r.Path, func(n *core.Node) (zkwire.ErrCode, zkwire.Record) {
-			data, st, err := n.Tree().Get(r.Path)
-			if err != ztree.OK {
-				return zkwire.ErrCode(err), nil
+		er := req(ztree.OpExists, r.Path)
+		er.Watch = r.Watch
+		return c.submit(h, er, withStat(func(st zkwire.Stat) zkwire.Record { return &zkwire.ExistsResponse{Stat: st} }))
+	case *zkwire.GetDataRequest:
+		gr := req(ztree.OpGetData, r.Path)
+		gr.Watch = r.Watch
+		return c.submit(h, gr, func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) {
+			if rep.Err != ztree.OK {
+				return zkwire.ErrCode(rep.Err), nil
 			}
-			return zkwire.ErrOk, &zkwire.ExistsResponse{Stat: toStat(st, len(data))}
+			return zkwire.ErrOk, &zkwire.GetDataResponse{Data: []byte(rep.Data), Stat: statOf(rep.Stat)}
 		})
 	case *zkwire.GetChildrenRequest:
-		return c.read(h, r.Path, func(n *core.Node) (zkwire.ErrCode, zkwire.Record) {
-			if !n.Tree().Exists(r.Path) {
-				return zkwire.ErrNoNode, nil
+		gr := req(ztree.OpGetChildren, r.Path)
+		gr.Watch = r.Watch
+		return c.submit(h, gr, func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) {
+			if rep.Err != ztree.OK {
+				return zkwire.ErrCode(rep.Err), nil
 			}
-			return zkwire.ErrOk, &zkwire.GetChildrenResponse{Children: n.Tree().Children(r.Path)}
+			return zkwire.ErrOk, &zkwire.GetChildrenResponse{Children: rep.Children}
 		})
 	case *zkwire.GetChildren2Request:
-		return c.read(h, r.Path, func(n *core.Node) (zkwire.ErrCode, zkwire.Record) {
-			data, st, err := n.Tree().Get(r.Path)
-			if err != ztree.OK {
-				return zkwire.ErrCode(err), nil
+		gr := req(ztree.OpGetChildren2, r.Path)
+		gr.Watch = r.Watch
+		return c.submit(h, gr, func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) {
+			if rep.Err != ztree.OK {
+				return zkwire.ErrCode(rep.Err), nil
 			}
-			return zkwire.ErrOk, &zkwire.GetChildren2Response{Children: n.Tree().Children(r.Path), Stat: toStat(st, len(data))}
+			return zkwire.ErrOk, &zkwire.GetChildren2Response{Children: rep.Children, Stat: statOf(rep.Stat)}
 		})
 	case *zkwire.GetACLRequest:
-		return c.read(h, r.Path, func(n *core.Node) (zkwire.ErrCode, zkwire.Record) {
-			data, st, err := n.Tree().Get(r.Path)
-			if err != ztree.OK {
-				return zkwire.ErrCode(err), nil
-			}
-			return zkwire.ErrOk, &zkwire.GetACLResponse{ACL: zkwire.OpenACLUnsafe(), Stat: toStat(st, len(data))}
-		})
+		// world:anyone is the only ACL: the answer is the node's Stat with
+		// OPEN_ACL_UNSAFE (an exists without a watch, through the core).
+		return c.submit(h, req(ztree.OpExists, r.Path), withStat(func(st zkwire.Stat) zkwire.Record {
+			return &zkwire.GetACLResponse{ACL: zkwire.OpenACLUnsafe(), Stat: st}
+		}))
+	case *zkwire.MultiRequest:
+		if h.Type == zkwire.OpMulti {
+			return c.multi(h, r)
+		}
 	case *zkwire.AuthPacket:
-		// zabplay knows world:anyone only; credentials are accepted and
-		// grant nothing (ACLs are not enforced).
+		// zabplay knows world:anyone only: credentials are accepted and
+		// grant nothing (no ACL is enforced).
 		return c.push(pend{xid: h.Xid, op: h.Type, zxid: c.lastZxid()})
 	case *zkwire.SetWatchesRequest, *zkwire.SetWatches2Request:
-		// Watches are the core's (issue 11); until it has them a client's
-		// re-registered watches are acknowledged and never fire.
+		// NB: the core has no way yet to re-register a client's watches
+		// after a reconnect (SetWatches with its relativeZxid): they are
+		// acknowledged and lost.
 		return c.push(pend{xid: h.Xid, op: h.Type, zxid: c.lastZxid()})
 	}
 	return c.push(pend{xid: h.Xid, op: h.Type, err: zkwire.ErrUnimplemented, zxid: c.lastZxid()})
 }
 
-// read answers a read the core does not take (yet) on the server's loop,
-// once the connection's earlier requests are answered, so that the
-// session's order holds.
-func (c *conn) read(h zkwire.RequestHeader, path string, f func(*core.Node) (zkwire.ErrCode, zkwire.Record)) bool {
-	if ztree.ValidatePath(path) != nil {
-		return c.push(pend{xid: h.Xid, op: h.Type, err: zkwire.ErrBadArguments, zxid: c.lastZxid()})
-	}
-	if !c.quiesce() {
-		return false
-	}
-	p := pend{xid: h.Xid, op: h.Type}
-	err := c.s.cfg.Backend.Read(c.ctx, func(n *core.Node) {
-		if st := n.Status(); st.Phase != core.PhaseBroadcast {
-			p.err = zkwire.ErrConnectionLoss
-			return
-		}
-		p.err, p.body = f(n)
-		p.zxid = int64(n.Status().LastZxid)
-	})
-	if err != nil || p.err == zkwire.ErrConnectionLoss {
-		c.fail("server stopped serving", err)
-		return false
-	}
-	return c.push(p)
+func createReq(op ztree.Op, r *zkwire.CreateRequest) ztree.Request {
+	return ztree.Request{Op: op, Path: r.Path, Data: string(r.Data), Sequential: r.Flags.Sequential(), Ephemeral: r.Flags.Ephemeral()}
 }
 
-// statOf reads a znode's Stat on the server's loop.
-func (c *conn) statOf(path string) (zkwire.Stat, bool) {
-	var st zkwire.Stat
-	ok := false
-	c.s.cfg.Backend.Read(c.ctx, func(n *core.Node) {
-		data, s, err := n.Tree().Get(path)
-		if err == ztree.OK {
-			st, ok = toStat(s, len(data)), true
+// withStat answers the Stat the core's reply carries in body.
+func withStat(body func(zkwire.Stat) zkwire.Record) conv {
+	return func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) {
+		if rep.Err != ztree.OK {
+			return zkwire.ErrCode(rep.Err), nil
 		}
+		return zkwire.ErrOk, body(statOf(rep.Stat))
+	}
+}
+
+// multi hands a multi to the core as one request: all its ops apply or
+// none. The answer has a result per op and an OK header, as ZooKeeper's
+// (the errors are in the results).
+func (c *conn) multi(h zkwire.RequestHeader, m *zkwire.MultiRequest) bool {
+	mr := core.Request{Request: ztree.Request{Op: ztree.OpMulti}}
+	types := make([]zkwire.OpCode, len(m.Ops))
+	for i, op := range m.Ops {
+		types[i] = op.Type
+		var r ztree.Request
+		switch q := op.Req.(type) {
+		case *zkwire.CreateRequest:
+			o := ztree.OpCreate
+			if op.Type == zkwire.OpCreate2 {
+				o = ztree.OpCreate2
+			} else if op.Type == zkwire.OpCreateContainer {
+				o = ztree.OpCreateContainer
+			}
+			r = createReq(o, q)
+		case *zkwire.CreateTTLRequest:
+			r = ztree.Request{Op: ztree.OpCreateTTL, Path: q.Path}
+		case *zkwire.DeleteRequest:
+			r = ztree.Request{Op: ztree.OpDelete, Path: q.Path, Version: q.Version}
+		case *zkwire.SetDataRequest:
+			r = ztree.Request{Op: ztree.OpSetData, Path: q.Path, Data: string(q.Data), Version: q.Version}
+		case *zkwire.CheckVersionRequest:
+			r = ztree.Request{Op: ztree.OpCheck, Path: q.Path, Version: q.Version}
+		default:
+			return c.push(pend{xid: h.Xid, op: h.Type, err: zkwire.ErrUnimplemented, zxid: c.lastZxid()})
+		}
+		mr.Ops = append(mr.Ops, r)
+	}
+	return c.submit(h, mr, func(rep core.Reply) (zkwire.ErrCode, zkwire.Record) {
+		if len(rep.Results) != len(types) {
+			return zkwire.ErrCode(rep.Err), nil
+		}
+		resp := &zkwire.MultiResponse{Results: make([]zkwire.OpResult, len(types))}
+		failed := rep.Err != ztree.OK
+		for i, res := range rep.Results {
+			o := &resp.Results[i]
+			if failed {
+				o.Type, o.Err = zkwire.OpError, zkwire.ErrCode(res.Err)
+				continue
+			}
+			o.Type, o.Path = types[i], res.Path
+			switch types[i] {
+			case zkwire.OpCreate2, zkwire.OpSetData:
+				o.Stat = statOf(&res.Stat)
+			case zkwire.OpCreate, zkwire.OpCreateContainer, zkwire.OpCreateTTL:
+			default:
+				o.Path = ""
+			}
+		}
+		return zkwire.ErrOk, resp
 	})
-	return st, ok
 }
 
 func (c *conn) lastZxid() int64 { return int64(c.s.cfg.Backend.Status().LastZxid) }
 
-// toStat is a znode's Stat on the wire.
-func toStat(s ztree.Stat, dataLen int) zkwire.Stat {
+// statOf is a znode's Stat on the wire.
+func statOf(s *ztree.Stat) zkwire.Stat {
+	if s == nil {
+		return zkwire.Stat{}
+	}
 	return zkwire.Stat{
-		Czxid: int64(s.Czxid), Mzxid: int64(s.Mzxid), Pzxid: int64(s.Pzxid),
-		Version: s.Version, Cversion: s.Cversion, EphemeralOwner: s.EphemeralOwner,
-		DataLength: int32(dataLen), NumChildren: s.NumChildren,
+		Czxid: int64(s.Czxid), Mzxid: int64(s.Mzxid), Ctime: s.Ctime, Mtime: s.Mtime, Pzxid: int64(s.Pzxid),
+		Version: s.Version, Cversion: s.Cversion, Aversion: s.Aversion, EphemeralOwner: s.EphemeralOwner,
+		DataLength: s.DataLength, NumChildren: s.NumChildren,
 	}
 }

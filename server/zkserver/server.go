@@ -2,9 +2,6 @@ package zkserver
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,9 +17,8 @@ import (
 
 // Backend is the server a client port serves: a *node.Node.
 type Backend interface {
-	NewSessionID() int64
-	Attach(session int64, s node.ClientSink)
-	Detach(session int64, s node.ClientSink)
+	Connect(ctx context.Context, c core.Connect, s node.ClientSink) error
+	Disconnect(conn uint64, session int64, s node.ClientSink)
 	Submit(ctx context.Context, r core.Request) error
 	Read(ctx context.Context, f func(*core.Node)) error
 	Status() node.Status
@@ -34,14 +30,9 @@ var _ Backend = (*node.Node)(nil)
 // Config configures a client port.
 type Config struct {
 	Backend Backend
-	// TickMs is the server's tickTime: a session's timeout is negotiated
-	// into [2, 20] ticks, ZooKeeper's default minSessionTimeout and
-	// maxSessionTimeout.
+	// TickMs is the server's tickTime, which conf prints with the session
+	// timeout bounds (the core negotiates a timeout into [2, 20] ticks).
 	TickMs int
-	// Secret keys the session passwords, so that every server of the
-	// ensemble accepts a session's password (ZooKeeper derives it from the
-	// session id and a fixed "superSecret"); nil uses a fixed key too.
-	Secret []byte
 	// MaxConns and MaxConnsPerIP cap the connections at once, in all and
 	// from one IP address (ZooKeeper's maxClientCnxns is per IP, 60 by
 	// default); 0 means 1024 and 60.
@@ -105,6 +96,9 @@ type Server struct {
 	ln    net.Listener
 	start time.Time
 
+	quit   chan struct{}
+	connID atomic.Uint64 // the last Connect.Conn handed out
+
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
 	perIP  map[string]int
@@ -160,10 +154,10 @@ func Serve(ln net.Listener, cfg Config) *Server {
 	if a, ok := ln.Addr().(*net.TCPAddr); ok {
 		cfg.Conf.ClientPort = a.Port
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, ln: ln, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}}
+	s := &Server{cfg: cfg, log: cfg.Log, ln: ln, start: time.Now(), conns: map[*conn]struct{}{}, perIP: map[string]int{}, quit: make(chan struct{})}
 	s.wg.Add(2)
 	go s.accept()
-	go s.watchServing()
+	go s.watchDone()
 	return s
 }
 
@@ -180,6 +174,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.quit)
 	err := s.ln.Close()
 	for c := range s.conns {
 		c.close()
@@ -249,33 +244,15 @@ func (s *Server) refuse(nc net.Conn, why string) {
 		slog.String("why", why), slog.Int64("notLogged", s.refusals.Swap(0)))
 }
 
-// watchServing closes every connection when the server stops serving (it
-// left the broadcast phase: an election, a lost leader), as a ZooKeeper
-// server shuts its ZooKeeperServer down and drops its clients, which then
-// reconnect to a server that serves.
-func (s *Server) watchServing() {
+// watchDone closes every connection when the server stops. (When it
+// leaves the broadcast phase the core itself drops its clients: each
+// connection gets a Disconnected notification and closes.)
+func (s *Server) watchDone() {
 	defer s.wg.Done()
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	was := false
-	for {
-		select {
-		case <-t.C:
-		case <-s.cfg.Backend.Done():
-			s.closeAll()
-			return
-		}
-		s.mu.Lock()
-		closed := s.closed
-		s.mu.Unlock()
-		if closed {
-			return
-		}
-		now := serving(s.cfg.Backend.Status())
-		if was && !now {
-			s.closeAll()
-		}
-		was = now
+	select {
+	case <-s.cfg.Backend.Done():
+		s.closeAll()
+	case <-s.quit:
 	}
 }
 
@@ -300,24 +277,6 @@ func serving(st node.Status) bool {
 		return true
 	}
 	return false
-}
-
-// superSecret keys passwords when the ensemble has no secret, as
-// ZooKeeper's SessionTrackerImpl uses a constant.
-var superSecret = []byte("zabplay-session-0xB3415C00")
-
-// password is a session's password: 16 bytes any server of the ensemble
-// can recompute from the session id (ZooKeeperServer.generatePasswd).
-func (s *Server) password(session int64) []byte {
-	key := s.cfg.Secret
-	if len(key) == 0 {
-		key = superSecret
-	}
-	m := hmac.New(sha256.New, key)
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(session))
-	m.Write(b[:])
-	return m.Sum(nil)[:16]
 }
 
 func hostOf(a net.Addr) string {
