@@ -302,8 +302,8 @@ func (n *Node) stepLeading(m Message) {
 	case MsgPing:
 		// The learner's reply (the deadline is already pushed back), with
 		// its session touch table.
-		if l.established {
-			for _, t := range m.Touches {
+		if l.established && m.Touches != nil {
+			for _, t := range *m.Touches {
 				l.sessions.touch(t.Session, t.TimeoutMs, n.now)
 			}
 		}

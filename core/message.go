@@ -113,8 +113,9 @@ type Message struct {
 	Snap  *Snapshot   `json:"-"`
 	Req   *Request    `json:"req,omitempty"`
 	Seq   uint64      `json:"seq,omitempty"`
-	// Touches is a learner's session touch table in its PING reply.
-	Touches []Touch `json:"touches,omitempty"`
+	// Touches is a learner's session touch table in its PING reply (nil:
+	// no session was touched). A pointer keeps Message comparable.
+	Touches *[]Touch `json:"touches,omitempty"`
 	// Connect is a client's connection (CONNECT, DISCONNECT) or a session
 	// revalidation (REVALIDATE).
 	Connect *Connect `json:"connect,omitempty"`

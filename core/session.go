@@ -337,7 +337,7 @@ func (n *Node) touch(session int64, timeout int32) {
 
 // touchTable is the learner's PING payload: the sessions touched since the
 // last PING, by id; the table empties.
-func (n *Node) touchTable() []Touch {
+func (n *Node) touchTable() *[]Touch {
 	if len(n.touched) == 0 {
 		return nil
 	}
@@ -346,7 +346,7 @@ func (n *Node) touchTable() []Touch {
 		out = append(out, Touch{Session: id, TimeoutMs: n.touched[id]})
 	}
 	clear(n.touched)
-	return out
+	return &out
 }
 
 func (n *Node) sessionEvent(session int64, what, why string) {
