@@ -137,7 +137,7 @@ func (c *cluster) waitServing() {
 // connect opens a go-zookeeper session on the given client ports and waits
 // until it has a session.
 func (c *cluster) connect(servers []string) (*zk.Conn, <-chan zk.Event) {
-	conn, ev, err := zk.Connect(servers, 2*time.Second, zk.WithLogger(quietLogger{c.t}), zk.WithHostProvider(&orderedHosts{}))
+	conn, ev, err := zk.Connect(servers, 2*time.Second, zk.WithLogger(quietLogger{c.t}), zk.WithHostProvider(&orderedHosts{order: servers}))
 	require.NoError(c.t, err)
 	c.t.Cleanup(conn.Close)
 	deadline := time.After(10 * time.Second)
@@ -164,13 +164,14 @@ func (l quietLogger) Printf(f string, a ...any) {
 // know where a client connects first and fail over fast.
 type orderedHosts struct {
 	mu      sync.Mutex
+	order   []string // go-zookeeper shuffles the list it passes Init
 	servers []string
 	next    int
 	last    int
 }
 
 func (h *orderedHosts) Init(servers []string) error {
-	h.servers, h.last = servers, -1
+	h.servers, h.last = h.order, -1
 	return nil
 }
 
