@@ -23,11 +23,11 @@ func (nopLogger) Printf(string, ...any) {}
 // failover measures the servers, not the client's back-off.
 type hosts struct {
 	mu      sync.Mutex
-	servers []string
+	servers []string // in this order: go-zookeeper shuffles the list it passes Init
 	next    int
 }
 
-func (h *hosts) Init(s []string) error { h.servers = s; return nil }
+func (h *hosts) Init([]string) error { return nil }
 func (h *hosts) Len() int              { return len(h.servers) }
 func (h *hosts) Connected()            {}
 func (h *hosts) Next() (string, bool) {
@@ -43,7 +43,7 @@ func (h *hosts) Next() (string, bool) {
 
 // dial opens a session on the given servers and waits for it.
 func dial(servers []string, timeout time.Duration) (*zk.Conn, error) {
-	conn, _, err := zk.Connect(servers, 10*time.Second, zk.WithLogger(nopLogger{}), zk.WithHostProvider(&hosts{}))
+	conn, _, err := zk.Connect(servers, 10*time.Second, zk.WithLogger(nopLogger{}), zk.WithHostProvider(&hosts{servers: servers}))
 	if err != nil {
 		return nil, err
 	}
