@@ -28,8 +28,8 @@ type hosts struct {
 }
 
 func (h *hosts) Init([]string) error { return nil }
-func (h *hosts) Len() int              { return len(h.servers) }
-func (h *hosts) Connected()            {}
+func (h *hosts) Len() int            { return len(h.servers) }
+func (h *hosts) Connected()          {}
 func (h *hosts) Next() (string, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
