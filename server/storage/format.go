@@ -33,9 +33,11 @@ const (
 	logMagic  = "ZKLG"
 	snapMagic = "ZKSN"
 
-	// formatVersion 2: the txn in ztree's encoding (1 had fixed-width fields
-	// of its own; a data dir of format 1 is refused with a clear error).
-	formatVersion   = 2
+	// formatVersion 3: the txn in ztree's encoding with the leader's time and
+	// a multi's txns (2 had neither; 1 had fixed-width fields of its own); a
+	// data dir of an older format is refused with a clear error. Snapshots
+	// hold ztree's tree encoding, which reads its own older version.
+	formatVersion   = 3
 	segHeaderSize   = 16
 	recHeaderSize   = 8
 	recFixedSize    = 1 + 8 + 8 + 1

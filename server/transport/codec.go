@@ -11,24 +11,43 @@ import (
 
 // Presence bits of the optional parts of a message.
 const (
-	hasTxn  = 1 << 0
-	hasSnap = 1 << 1
-	hasReq  = 1 << 2
+	hasTxn     = 1 << 0
+	hasSnap    = 1 << 1
+	hasReq     = 1 << 2
+	hasTouches = 1 << 3
+	hasConnect = 1 << 4
+	allParts   = hasTxn | hasSnap | hasReq | hasTouches | hasConnect
+)
+
+// Bits of a request's flags byte.
+const (
+	reqSequential = 1 << 0
+	reqEphemeral  = 1 << 1
+	reqWatch      = 1 << 2
+	reqConnected  = 1 << 3
+	reqOps        = 1 << 4 // a multi's ops follow
+	allReqBits    = reqSequential | reqEphemeral | reqWatch | reqConnected | reqOps
 )
 
 // AppendMessage appends the binary encoding of m to b:
 //
 //	type, from, to (1 byte each) | zxid, epoch (uvarint) | state (1 byte) |
 //	vote: leader (1 byte), zxid, round, peerEpoch (uvarint) | seq (uvarint) |
-//	presence (1 byte: 1 txn, 2 snap, 4 req) | txn | snap | req
+//	presence (1 byte: 1 txn, 2 snap, 4 req, 8 touches, 16 connect) | txn | snap | req |
+//	touches | connect
 //
 // txn is zxid, origin, cxid and the txn in ztree's one encoding of a txn
 // (ztree.Txn.AppendBinary, the same bytes the txn log holds); snap is zxid, txnZxid,
 // digest (8 bytes) and the tree's own encoding (ztree.Tree.AppendBinary) with
 // a uvarint length; req is session, cxid, minZxid, origin and the
-// ztree.Request fields. Integers are varints, strings are uvarint length and
-// bytes. Only quorum packets (NOTIFICATION..SYNC) travel; the driver's local
-// inputs (PERSISTED, CONNLOST, CLIENT) never do.
+// ztree.Request fields (a flags byte: 1 sequential, 2 ephemeral, 4 watch, 8
+// connected, 16 a multi's ops follow: their count, then each op's op, path,
+// data, version and flags); touches (a PING reply's session touch table) is
+// a count, then session and timeout for each; connect (REVALIDATE) is conn,
+// session, timeout and valid. Integers are varints, strings are uvarint
+// length and bytes. Only quorum packets (NOTIFICATION..SYNC, REVALIDATE)
+// travel; the driver's local inputs (PERSISTED, CONNLOST, CLIENT, CONNECT,
+// DISCONNECT) never do.
 func AppendMessage(b []byte, m core.Message) ([]byte, error) {
 	if !wireType(m.Type) {
 		return b, errors.New("transport: " + m.Type.String() + " is not a quorum packet")
@@ -50,6 +69,12 @@ func AppendMessage(b []byte, m core.Message) ([]byte, error) {
 	}
 	if m.Req != nil {
 		flags |= hasReq
+	}
+	if m.Touches != nil {
+		flags |= hasTouches
+	}
+	if m.Connect != nil {
+		flags |= hasConnect
 	}
 	b = append(b, flags)
 	if t := m.Txn; t != nil {
@@ -78,21 +103,71 @@ func AppendMessage(b []byte, m core.Message) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(r.MinZxid))
 		b = append(b, byte(r.Origin))
 		q := &r.Request
-		b = binary.AppendVarint(b, int64(q.Op))
-		b = appendBytes(b, []byte(q.Path))
-		b = appendBytes(b, []byte(q.Data))
-		b = binary.AppendVarint(b, int64(q.Version))
-		var bits byte
-		if q.Sequential {
-			bits |= 1
-		}
-		if q.Ephemeral {
-			bits |= 2
-		}
-		b = append(b, bits)
+		b = appendReqOp(b, q, r.Connected)
 		b = binary.AppendVarint(b, q.Session)
+		if len(q.Ops) > 0 {
+			b = binary.AppendUvarint(b, uint64(len(q.Ops)))
+			for i := range q.Ops {
+				b = appendReqOp(b, &q.Ops[i], false)
+			}
+		}
+	}
+	if m.Touches != nil {
+		b = binary.AppendUvarint(b, uint64(len(*m.Touches)))
+		for _, t := range *m.Touches {
+			b = binary.AppendVarint(b, t.Session)
+			b = binary.AppendVarint(b, int64(t.TimeoutMs))
+		}
+	}
+	if c := m.Connect; c != nil {
+		b = binary.AppendUvarint(b, c.Conn)
+		b = binary.AppendVarint(b, c.Session)
+		b = binary.AppendVarint(b, int64(c.TimeoutMs))
+		valid := byte(0)
+		if c.Valid {
+			valid = 1
+		}
+		b = append(b, valid)
 	}
 	return b, nil
+}
+
+// appendReqOp appends a request's op, path, data, version and flags.
+func appendReqOp(b []byte, q *ztree.Request, connected bool) []byte {
+	b = binary.AppendVarint(b, int64(q.Op))
+	b = appendBytes(b, []byte(q.Path))
+	b = appendBytes(b, []byte(q.Data))
+	b = binary.AppendVarint(b, int64(q.Version))
+	var bits byte
+	if q.Sequential {
+		bits |= reqSequential
+	}
+	if q.Ephemeral {
+		bits |= reqEphemeral
+	}
+	if q.Watch {
+		bits |= reqWatch
+	}
+	if connected {
+		bits |= reqConnected
+	}
+	if len(q.Ops) > 0 {
+		bits |= reqOps
+	}
+	return append(b, bits)
+}
+
+// decodeReqOp reads what appendReqOp wrote; it returns the flags.
+func (d decoder) decodeReqOp(q *ztree.Request) byte {
+	q.Op = ztree.Op(d.Int8())
+	q.Path, q.Data = d.String(), d.String()
+	q.Version = d.Int32()
+	bits := d.Byte()
+	if d.Err() == nil && bits&^allReqBits != 0 {
+		d.Failf("request flags " + strconv.Itoa(int(bits)))
+	}
+	q.Sequential, q.Ephemeral, q.Watch = bits&reqSequential != 0, bits&reqEphemeral != 0, bits&reqWatch != 0
+	return bits
 }
 
 func appendBytes(b, s []byte) []byte {
@@ -101,7 +176,9 @@ func appendBytes(b, s []byte) []byte {
 }
 
 // wireType reports whether t is a quorum packet (the only types on the wire).
-func wireType(t core.MsgType) bool { return t >= core.MsgNotification && t <= core.MsgSync }
+func wireType(t core.MsgType) bool {
+	return t >= core.MsgNotification && t <= core.MsgSync || t == core.MsgRevalidate
+}
 
 // DecodeMessage is the inverse of AppendMessage. It never panics; on malformed
 // input it returns an error starting "transport: bad message".
@@ -125,7 +202,7 @@ func DecodeMessage(b []byte) (core.Message, error) {
 	m.Vote.PeerEpoch = core.Epoch(d.Uint32())
 	m.Seq = d.Uvarint()
 	flags := d.Byte()
-	if d.Err() == nil && flags&^(hasTxn|hasSnap|hasReq) != 0 {
+	if d.Err() == nil && flags&^allParts != 0 {
 		return m, badMessage("presence bits " + strconv.Itoa(int(flags)))
 	}
 	if flags&hasTxn != 0 {
@@ -156,16 +233,42 @@ func DecodeMessage(b []byte) (core.Message, error) {
 		r.MinZxid = core.Zxid(d.Uvarint())
 		r.Origin = d.node()
 		q := &r.Request
-		q.Op = ztree.Op(d.Int8())
-		q.Path, q.Data = d.String(), d.String()
-		q.Version = d.Int32()
-		bits := d.Byte()
-		if d.Err() == nil && bits&^3 != 0 {
-			return m, badMessage("request flags " + strconv.Itoa(int(bits)))
-		}
-		q.Sequential, q.Ephemeral = bits&1 != 0, bits&2 != 0
+		bits := d.decodeReqOp(q)
+		r.Connected = bits&reqConnected != 0
 		q.Session = d.Varint()
+		if bits&reqOps != 0 {
+			k := d.Count(5) // an op takes at least 5 bytes
+			if d.Err() == nil && k == 0 {
+				d.Failf("a multi's op count of 0 with its flag set")
+			}
+			q.Ops = make([]ztree.Request, k)
+			for i := range q.Ops {
+				if sub := d.decodeReqOp(&q.Ops[i]); d.Err() == nil && sub&(reqOps|reqConnected) != 0 {
+					d.Failf("a multi's op flagged as a multi or connected")
+				}
+			}
+		}
 		m.Req = r
+	}
+	if flags&hasTouches != 0 {
+		k := d.Count(2)
+		ts := make([]core.Touch, k)
+		for i := range ts {
+			ts[i].Session, ts[i].TimeoutMs = d.Varint(), d.Int32()
+		}
+		m.Touches = &ts
+	}
+	if flags&hasConnect != 0 {
+		c := &core.Connect{}
+		c.Conn, c.Session, c.TimeoutMs = d.Uvarint(), d.Varint(), d.Int32()
+		switch v := d.Byte(); {
+		case d.Err() != nil:
+		case v > 1:
+			d.Failf("revalidate valid byte " + strconv.Itoa(int(v)))
+		default:
+			c.Valid = v == 1
+		}
+		m.Connect = c
 	}
 	if err := d.Err(); err != nil {
 		var de *ztree.DecodeError

@@ -30,6 +30,16 @@ func sampleMessages(t testing.TB) []core.Message {
 		{Type: core.MsgSnap, From: 1, To: 2, Zxid: 0x300000003, Snap: &core.Snapshot{Zxid: 0x300000003, TxnZxid: 0x300000002, Digest: 0xdeadbeefcafef00d, Tree: sampleTree(t)}},
 		{Type: core.MsgRequest, From: 2, To: 1, Req: req},
 		{Type: core.MsgPing, From: 1, To: 2, Zxid: core.MakeZxid(0xffffffff, 0xffffffff)},
+		{Type: core.MsgPing, From: 2, To: 1, Zxid: 0x300000001, Touches: &[]core.Touch{{Session: 1<<56 | 7, TimeoutMs: 4000}, {Session: -3, TimeoutMs: 0}}},
+		{Type: core.MsgRevalidate, From: 2, To: 1, Connect: &core.Connect{Conn: 99, Session: 2<<56 | 1, TimeoutMs: 6000}},
+		{Type: core.MsgRevalidate, From: 1, To: 2, Connect: &core.Connect{Conn: 99, Session: 2<<56 | 1, Valid: true}},
+		{Type: core.MsgRequest, From: 2, To: 1, Req: &core.Request{Session: 2<<56 | 1, Cxid: 5, Origin: 2, Connected: true,
+			Request: ztree.Request{Op: ztree.OpMulti, Session: 2<<56 | 1, Ops: []ztree.Request{
+				{Op: ztree.OpCreate, Path: "/m", Data: "x", Ephemeral: true, Sequential: true},
+				{Op: ztree.OpCheck, Path: "/a", Version: 3},
+			}}}},
+		{Type: core.MsgRequest, From: 2, To: 1, Req: &core.Request{Session: 9, Cxid: 6, Origin: 2,
+			Request: ztree.Request{Op: ztree.OpGetData, Path: "/w", Watch: true, Session: 9}}},
 	}
 }
 
@@ -57,7 +67,7 @@ func TestMessageRoundTrip(t *testing.T) {
 }
 
 func TestLocalInputsNeverTravel(t *testing.T) {
-	for _, typ := range []core.MsgType{core.MsgNone, core.MsgPersisted, core.MsgConnLost, core.MsgClientRequest} {
+	for _, typ := range []core.MsgType{core.MsgNone, core.MsgPersisted, core.MsgConnLost, core.MsgClientRequest, core.MsgConnect, core.MsgDisconnect} {
 		_, err := AppendMessage(nil, core.Message{Type: typ})
 		assert.Error(t, err, typ.String())
 		_, err = DecodeMessage([]byte{byte(typ), 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0})
