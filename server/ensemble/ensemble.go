@@ -18,6 +18,7 @@ import (
 	"github.com/zabplay/zabplay/server/node"
 	"github.com/zabplay/zabplay/server/storage"
 	"github.com/zabplay/zabplay/server/transport"
+	"github.com/zabplay/zabplay/server/zkserver"
 )
 
 // Spec is the body of POST /api/ensembles.
@@ -57,12 +58,26 @@ type server interface {
 
 var _ server = (*node.Node)(nil)
 
+// inproc is a server in this process: the node and its client port
+// (ZooKeeper's client protocol on loopback), which a crash closes first.
+type inproc struct {
+	*node.Node
+	port *zkserver.Server
+}
+
+// Close closes the client port, then crashes the node.
+func (p *inproc) Close() error {
+	p.port.Close()
+	return p.Node.Close()
+}
+
 // member is one server of an ensemble.
 type member struct {
 	id       core.NodeID
 	observer bool
 	addr     string
 	admin    string // process mode: the child's admin address, kept across restarts
+	client   string // its client port (ZooKeeper's protocol, loopback), kept across restarts
 	dir      string
 	n        server // nil while down
 	paused   bool
@@ -222,15 +237,21 @@ func (e *Ensemble) boot(m *member, ln net.Listener, first *core.Event) error {
 		return fmt.Errorf("%v: %w", m.id, err)
 	}
 	o := e.opts
-	n, err := node.Start(node.Config{
+	cfg := node.Config{
 		ID: m.id, Peers: e.peers(), Observers: e.observerIDs(), Listener: ln, Secret: e.secret, Store: disk, Restore: durable,
 		TickMs: o.TickMs, ClockMs: o.ClockMs, InitLimit: o.InitLimit, SyncLimit: o.SyncLimit, Log: e.log,
 		SnapCount: o.SnapCount,
-	})
+	}
+	n, err := node.Start(cfg)
 	if err != nil {
 		ln.Close()
 		disk.Close()
 		return fmt.Errorf("%v: %w", m.id, err)
+	}
+	port, err := e.clientPort(m, n, cfg)
+	if err != nil {
+		n.Close()
+		return err
 	}
 	sub := n.Hub().Subscribe(o.mergeBuffer())
 	nodeZero := time.Now().Add(-time.Duration(n.Hub().Now()) * time.Millisecond)
@@ -248,10 +269,31 @@ func (e *Ensemble) boot(m *member, ln net.Listener, first *core.Event) error {
 		return &core.Event{At: at, Kind: core.EvCrash, Node: m.id}
 	})
 	e.mu.Lock()
-	m.n = n
+	m.n, m.client = &inproc{Node: n, port: port}, port.Addr().String()
 	e.mu.Unlock()
 	e.applyFaults(m.id)
 	return nil
+}
+
+// clientPort opens member m's client port on loopback: a new port at the
+// first boot, its old one at a restart (a client reconnects where it was).
+func (e *Ensemble) clientPort(m *member, n *node.Node, cfg node.Config) (*zkserver.Server, error) {
+	addr := m.client
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	zc := zkserver.Config{Backend: n, TickMs: e.opts.TickMs, Log: e.log, Conf: zkserver.ConfOf(cfg, m.dir)}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		port, err := zkserver.Listen(addr, zc)
+		if err == nil {
+			return port, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%v: client port: %w", m.id, err)
+		}
+		time.Sleep(20 * time.Millisecond) // the old port is being released
+	}
 }
 
 // crash stops member m at once (node Close: what was not fsynced is lost).

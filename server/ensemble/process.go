@@ -96,6 +96,7 @@ func (o *Options) processDefaults() error {
 type proc struct {
 	id     core.NodeID
 	admin  string // host:port of its admin HTTP
+	zk     string // host:port of its client port (ZooKeeper's protocol)
 	cmd    *exec.Cmd
 	client *http.Client
 	log    *slog.Logger
@@ -148,6 +149,9 @@ func (e *Ensemble) bootProcess(m *member, ln net.Listener, first *core.Event) er
 	ended := make(chan struct{})
 	e.mu.Lock()
 	m.n, m.admin, m.ended = p, p.admin, ended
+	if p.zk != "" {
+		m.client = p.zk
+	}
 	e.mu.Unlock()
 	e.stream.addSource(m.id, offset, p.events, first, func() *core.Event {
 		defer close(ended)
@@ -189,9 +193,13 @@ func (e *Ensemble) nodeArgs(m *member) []string {
 	if admin == "" {
 		admin = "127.0.0.1:0"
 	}
+	client := m.client
+	if client == "" {
+		client = "127.0.0.1:0"
+	}
 	o := e.opts
 	args := []string{"node", "--id", strconv.Itoa(int(m.id)), "--peers", strings.Join(peers, ","),
-		"--data", m.dir, "--admin", admin, "--events-fd", "3", "--secret-file", e.secretFile(),
+		"--data", m.dir, "--admin", admin, "--client", client, "--events-fd", "3", "--secret-file", e.secretFile(),
 		"--tick", strconv.Itoa(o.TickMs) + "ms", "--clock", strconv.Itoa(o.ClockMs) + "ms",
 		"--init", strconv.Itoa(o.InitLimit), "--sync", strconv.Itoa(o.SyncLimit)}
 	if len(obs) > 0 {
@@ -238,6 +246,9 @@ func (e *Ensemble) startProc(m *member) (*proc, error) {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
+			if _, addr, ok := strings.Cut(line, ", client "); ok {
+				p.zk, _, _ = strings.Cut(addr, " ") // read before the ready line is sent
+			}
 			if _, addr, ok := strings.Cut(line, "admin http://"); ok {
 				select {
 				case ready <- strings.TrimSpace(addr):

@@ -41,6 +41,18 @@ type State struct {
 	Live         bool            `json:"live"`
 	Seq          uint64          `json:"seq"`
 	ActionsTotal int             `json:"actionsTotal"`
+	// Clients are the servers' client ports (ZooKeeper's protocol, on
+	// loopback): a local learner points zkCli.sh or any ZooKeeper client
+	// at one and watches its requests in the view.
+	Clients []ClientPort `json:"clients"`
+}
+
+// ClientPort is one server's client port.
+type ClientPort struct {
+	ID   core.NodeID `json:"id"`
+	Addr string      `json:"addr"` // "127.0.0.1:PORT"
+	// ZkCli is the command that opens a session on it.
+	ZkCli string `json:"zkCli"`
 }
 
 // Link is one direction between two servers.
@@ -125,7 +137,12 @@ func (e *Ensemble) stateFrom(d derived) State {
 		Config: view.Config{Voters: e.spec.Voters, Observers: e.spec.Observers, TickMs: o.TickMs,
 			InitLimit: o.InitLimit, SyncLimit: o.SyncLimit, LatencyMs: [2]int{e.spec.LinkDelayMs, e.spec.LinkDelayMs}},
 		Actions: append([]view.Action{}, e.actions[max(len(e.actions)-actionsMax, 0):]...), Inflight: d.inflight,
-		ActionsTotal: e.actionsTotal}
+		ActionsTotal: e.actionsTotal, Clients: []ClientPort{}}
+	for _, m := range e.members {
+		if m.client != "" {
+			st.Clients = append(st.Clients, ClientPort{ID: m.id, Addr: m.client, ZkCli: "zkCli.sh -server " + m.client})
+		}
+	}
 	for _, a := range e.members {
 		for _, b := range e.members {
 			if a != b {
