@@ -48,6 +48,7 @@ const T = {
   noLoad: (m) => 'The simulator could not load (' + m + '). Build it with: go tool -modfile=tools/go.mod task wasm',
   starting: 'Starting live servers on this machine…',
   liveOn: (n, ms) => `Live: ${n} real servers started, ${ms} ms per link. The clock shows wall-clock time.`,
+  liveZk: (addr) => ` A real ZooKeeper client works too: zkCli.sh -server ${addr}`,
   liveOff: 'Back to the simulation: the live servers were stopped.',
   liveClosed: (why) => `The live ensemble stopped (${why}). Back to the simulation.`,
   realTimeOnly: 'Live mode runs in real time only: no pause, step, speed or seek. Switch to Simulated for those.',
@@ -363,7 +364,10 @@ class Widget {
     this.maxT = res.state.t;
     this.liveFrame(res);
     if (this.task) this.task.rebase(res.state);
-    this.say(T.liveOn(voters + observers, linkDelayMs));
+    // On this machine, a real client can join: the servers' client ports are on loopback.
+    const zk = (res.state.clients || [])[0];
+    const local = ['localhost', '127.0.0.1', '[::1]'].includes(location.hostname);
+    this.say(T.liveOn(voters + observers, linkDelayMs) + (zk && local ? T.liveZk(zk.addr) : ''));
     this.kick();
   }
 
