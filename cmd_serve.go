@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zabplay/zabplay/lessons"
+	"github.com/zabplay/zabplay/server/classroom"
 	"github.com/zabplay/zabplay/server/ensemble"
 	"github.com/zabplay/zabplay/server/site"
 	"github.com/zabplay/zabplay/static"
@@ -41,6 +42,11 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	maxZnodes := fs.Int("max-znodes", 1000, "znodes in one live ensemble; a create over it is refused")
 	maxData := fs.Int("max-data-bytes", 256<<10, "bytes of znode values in one live ensemble; a write over it is refused")
 	snapCount := fs.Int("snapcount", 1000, "txns each live server logs between snapshots")
+	maxRooms := fs.Int("max-rooms", 50, "shared classroom sessions open at once, in all")
+	maxRoomsPer := fs.Int("max-rooms-per-client", 5, "shared classroom sessions one client opens at once")
+	maxFollowers := fs.Int("max-room-followers", 300, "followers of one shared classroom session")
+	maxFollowersPer := fs.Int("max-room-followers-per-client", 60, "follower websockets from one client, over all sessions (a class behind one NAT address counts as one client: raise it)")
+	roomIdle := fs.Duration("room-idle", 30*time.Minute, "close a shared classroom session whose teacher has been away this long")
 	if err := fs.Parse(args); err != nil {
 		return errQuiet
 	}
@@ -53,6 +59,9 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if *idle < time.Second {
 		return fmt.Errorf("serve: --ensemble-idle %v: want at least 1s", *idle)
 	}
+	if *roomIdle < time.Minute {
+		return fmt.Errorf("serve: --room-idle %v: want at least 1m", *roomIdle)
+	}
 	if *lifetime < time.Minute {
 		return fmt.Errorf("serve: --ensemble-lifetime %v: want at least 1m", *lifetime)
 	}
@@ -62,7 +71,8 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"max-viewers", *maxViewers}, {"max-viewers-per-client", *maxViewersPer}, {"max-znodes", *maxZnodes}, {"max-data-bytes", *maxData}, {"snapcount", *snapCount}} {
+	}{{"max-viewers", *maxViewers}, {"max-viewers-per-client", *maxViewersPer}, {"max-znodes", *maxZnodes}, {"max-data-bytes", *maxData}, {"snapcount", *snapCount},
+		{"max-rooms", *maxRooms}, {"max-rooms-per-client", *maxRoomsPer}, {"max-room-followers", *maxFollowers}, {"max-room-followers-per-client", *maxFollowersPer}} {
 		if f.v < 1 {
 			return fmt.Errorf("serve: --%s %d: want at least 1", f.name, f.v)
 		}
@@ -106,10 +116,15 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	srv := newHTTPServer(serveRoutes(ens.Handler(), site.Handler(site.Options{Log: log, Lessons: ls})), log, serveTimeouts)
+	rooms := classroom.New(classroom.Options{Log: log, MaxRooms: *maxRooms, MaxRoomsPerClient: *maxRoomsPer,
+		MaxFollowers: *maxFollowers, MaxFollowersPerClient: *maxFollowersPer, Idle: *roomIdle,
+		AllowedOrigins: allowed, TrustedProxies: trusted})
+	defer rooms.Close()
+	srv := newHTTPServer(serveRoutes(apiRoutes(ens.Handler(), rooms.Handler()), site.Handler(site.Options{Log: log, Lessons: ls})), log, serveTimeouts)
 	// Stopping the ensembles ends their websockets (hijacked, so Shutdown
-	// does not wait for them) and fails actions still waiting for a server.
-	srv.RegisterOnShutdown(func() { ens.Close() })
+	// does not wait for them) and fails actions still waiting for a server;
+	// closing the rooms ends the classroom websockets.
+	srv.RegisterOnShutdown(func() { ens.Close(); rooms.Close() })
 	fmt.Fprintf(stdout, "zabplay: serving http://%s\n", displayAddr(ln.Addr().String()))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -138,6 +153,16 @@ func serveRoutes(api, pages http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", site.SecurityHeaders(api))
 	mux.Handle("/", pages)
+	return mux
+}
+
+// apiRoutes sends /api/rooms to the classroom hub (server/classroom) and
+// the rest of /api/ to the live ensembles' API.
+func apiRoutes(ensembles, rooms http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/rooms", rooms)
+	mux.Handle("/api/rooms/", rooms)
+	mux.Handle("/", ensembles)
 	return mux
 }
 
