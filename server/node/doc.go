@@ -32,6 +32,15 @@
 // Content-Type application/json (415 otherwise), which a cross-site page
 // cannot send without a CORS preflight the admin never grants.
 //
+// A client port (package zkserver) drives the core's sessions: Connect
+// steps a client's ConnectRequest (MsgConnect) and routes what the core
+// sends that connection (the Connect's answer, then its session's replies
+// and watch notifications, in the core's order) to a ClientSink; Submit
+// steps a request without waiting, so a connection pipelines; Disconnect
+// steps MsgDisconnect for a connection that ended without closeSession.
+// Read runs a function on the loop between two inputs (the four-letter
+// words' counts).
+//
 // Config.Secret is the ensemble's shared secret: the transport lets in only
 // servers that prove they know it (see package transport).
 package node
