@@ -78,6 +78,11 @@ func (s *Server) Stats() *zkwire.ServerStats {
 		t := n.Tree()
 		st.NodeCount = int64(t.Len())
 		st.ApproximateDataSize = int64(t.Size())
+		for id := range t.Sessions() {
+			st.EphemeralsCount += int64(len(t.Ephemerals(id)))
+		}
+		// NB: the core exports no watch counts yet: zk_watch_count and wchs
+		// print 0.
 		if ns.Role == core.Leading {
 			for _, l := range n.Status().Timers.Learners {
 				st.Learners++
