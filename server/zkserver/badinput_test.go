@@ -200,7 +200,11 @@ func TestFourLetterWords(t *testing.T) {
 			mode = "leader"
 		}
 		assert.Equal(t, "imok", ask(addr, "ruok"))
-		srvr := ask(addr, "srvr")
+		var srvr string
+		require.Eventually(t, func() bool { // a follower may not have applied the create yet
+			srvr = ask(addr, "srvr")
+			return strings.Contains(srvr, "\nNode count: 2\n")
+		}, 5*time.Second, 10*time.Millisecond, "%s", srvr)
 		assert.Contains(t, srvr, "Zookeeper version: 3.9.4-zabplay")
 		assert.Contains(t, srvr, "\nMode: "+mode+"\n")
 		assert.Regexp(t, `\nZxid: 0x1000000[0-9a-f]{2}\n`, srvr)

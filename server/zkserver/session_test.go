@@ -47,10 +47,13 @@ func TestWatches(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, b.Delete("/w/new", -1))
 	assert.Equal(t, zk.EventNodeDeleted, waitEvent(t, dataW).Type)
+	// A read after a notification sees the write that fired it: the
+	// server applied the txn before it sent the notification.
+	_, _, dataW, err = a.GetW("/w")
+	require.NoError(t, err)
 	_, err = b.Set("/w", []byte("2"), -1)
 	require.NoError(t, err)
-	// A's reads see the write that fired the watch (the notification
-	// comes before the answers that follow it).
+	waitEvent(t, dataW)
 	data, _, err := a.Get("/w")
 	require.NoError(t, err)
 	assert.Equal(t, "2", string(data))
@@ -84,6 +87,8 @@ func TestEphemerals(t *testing.T) {
 	require.NoError(t, err)
 	_, err = closer.Create("/eph-close/child", nil, 0, acl)
 	assert.ErrorIs(t, err, zk.ErrNoChildrenForEphemerals)
+	_, err = watcher.Sync("/eph-close") // the watcher's server may lag: catch up first
+	require.NoError(t, err)
 	ok, st, err := watcher.Exists("/eph-close")
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -98,6 +103,8 @@ func TestEphemerals(t *testing.T) {
 	// at most) and deletes the ephemeral on every server.
 	nc := rawSession(t, srv[1], 200)
 	rawCreate(t, nc, "/eph-expire", true)
+	_, err = watcher.Sync("/eph-expire")
+	require.NoError(t, err)
 	_, _, gone, err = watcher.GetW("/eph-expire")
 	require.NoError(t, err)
 	start := time.Now()
