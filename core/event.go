@@ -22,8 +22,10 @@ import (
 //	persist      core        Node, Seq, Text (the write kind), Zxid (an append: the txn it adds, one event per
 //	             txn even when appends share a record; truncate: the target; snapshot: its last txn), Epoch (an epoch file)
 //	fsync        driver      Node, Seq (every write up to Seq of this incarnation is durable)
-//	propose      core        Node=leader, Zxid, Epoch, Hash (txn hash), Text (txn)
-//	deliver      core        Node, Zxid, Digest, PrevZxid, PrevDigest, Hash, Text, Client+Seq (the session and cxid of the write); Snapshot=true for a whole SNAP image
+//	propose      core        Node=leader, Zxid, Epoch, Hash (txn hash), Text (txn), Client+Seq (the session and cxid of the
+//	             request); Reason "session expired" for the error txn of a request the session check refused
+//	deliver      core        Node, Zxid, Digest, PrevZxid, PrevDigest, Hash, Text, Client+Seq (the session and cxid of the write); Snapshot=true for a whole SNAP image;
+//	             Owner (the session owning an ephemeral node the txn creates, a multi's included), Closes (the session a closeSession closes)
 //	established  core        Node=leader, Epoch, Zxid (last zxid of its initial history), Digest
 //	sync-mode    core        Node=leader, Peer=learner, Mode (EMPTY-DIFF, DIFF, TRUNC, TRUNC+DIFF, SNAP), Zxid (where live
 //	             broadcast takes over), PeerZxid (the learner's last zxid), MinCommitted and MaxCommitted (the
@@ -136,6 +138,10 @@ type Event struct {
 	Text    string     `json:"text,omitempty"`
 	Removed []Removed  `json:"removed,omitempty"`
 	Client  int64      `json:"client,omitempty"`
-	Req     *Request   `json:"req,omitempty"`
-	Reply   *Reply     `json:"reply,omitempty"`
+	// Owner and Closes (deliver): the owner of an ephemeral node the txn
+	// creates, the session a closeSession closes.
+	Owner  int64    `json:"owner,omitempty"`
+	Closes int64    `json:"closes,omitempty"`
+	Req    *Request `json:"req,omitempty"`
+	Reply  *Reply   `json:"reply,omitempty"`
 }

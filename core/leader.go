@@ -507,10 +507,12 @@ func (n *Node) leaderRequest(r Request) {
 	req := r.Request
 	req.Session = r.Session
 	var tx ztree.Txn
+	refused := false
 	switch {
 	case r.Connected && r.Op != ztree.OpCloseSession && !l.sessions.open(r.Session):
 		// checkSession: a session the leader does not know, or is closing.
 		tx = ztree.Txn{Op: ztree.OpError, Err: ztree.SessionExpired, Path: r.Path, Session: r.Session}
+		refused = true
 	default:
 		tx = l.future.Prep(req)
 	}
@@ -525,7 +527,11 @@ func (n *Node) leaderRequest(r Request) {
 	l.future.Apply(uint64(zxid), t.Txn)
 	l.lastProposed, l.nextZxid = zxid, zxid
 	l.outstanding = append(l.outstanding, &proposal{txn: t})
-	n.emit(Event{Kind: EvPropose, Zxid: zxid, Epoch: l.epoch, Hash: t.Txn.Hash(), Text: n.txnText(t), Client: t.Session, Seq: uint64(t.Cxid)})
+	pe := Event{Kind: EvPropose, Zxid: zxid, Epoch: l.epoch, Hash: t.Txn.Hash(), Text: n.txnText(t), Client: t.Session, Seq: uint64(t.Cxid)}
+	if refused {
+		pe.Reason = "session expired"
+	}
+	n.emit(pe)
 	for _, id := range n.allList {
 		if h := l.handlers[id]; h != nil && h.forwarding && !h.observer {
 			n.send(Message{Type: MsgProposal, To: id, Zxid: zxid, Txn: t})

@@ -240,8 +240,21 @@ func (n *Node) emit(e Event) {
 // history's chain digest is digest (pz, pd: the zxid and digest before it).
 // Every delivery of a txn is built here, so each carries the same fields.
 func (n *Node) deliverEvent(t *Txn, digest uint64, pz Zxid, pd uint64) Event {
-	return Event{Kind: EvDeliver, Node: n.id, Zxid: t.Zxid, Digest: digest, PrevZxid: pz, PrevDigest: pd,
+	e := Event{Kind: EvDeliver, Node: n.id, Zxid: t.Zxid, Digest: digest, PrevZxid: pz, PrevDigest: pd,
 		Hash: t.Txn.Hash(), Text: n.txnText(t), Client: t.Session, Seq: uint64(t.Cxid)}
+	switch t.Op {
+	case ztree.OpCloseSession:
+		e.Closes = t.Session
+	case ztree.OpCreate:
+		e.Owner = t.EphemeralOwner
+	case ztree.OpMulti:
+		for i := range t.Txns {
+			if t.Txns[i].Op == ztree.OpCreate && t.Txns[i].EphemeralOwner != 0 {
+				e.Owner = t.Txns[i].EphemeralOwner
+			}
+		}
+	}
+	return e
 }
 
 // snapshotDelivered reports a whole snapshot image delivered at once: the

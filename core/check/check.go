@@ -21,6 +21,10 @@ const (
 	MonotonicReads     = "MonotonicReads"
 	SyncThenRead       = "SyncThenRead"
 	LinearizableWrites = "LinearizableWrites"
+	// EphemeralsDie: no ephemeral node outlives its session's close: no txn
+	// after a closeSession(S) creates one owned by S, and no read of a
+	// server that applied the closeSession shows one.
+	EphemeralsDie = "EphemeralsDie"
 )
 
 // Violation is one broken property with the window of the trace that shows it.
@@ -66,6 +70,7 @@ type Checker struct {
 	nodes    [core.MaxNodes + 1]nodeState
 	sessions map[int64]*session
 	maxWrite core.Zxid
+	closed   map[int64]core.Zxid    // session -> zxid of its closeSession (the lowest delivered)
 	syncAt   [core.MaxNodes + 1]int // trace index of each learner's last sync decision
 	p        proto                  // the properties over messages and disks (Ensemble)
 
@@ -84,7 +89,7 @@ type proposalKey struct {
 func New() *Checker {
 	return &Checker{
 		g: map[core.Zxid]gEntry{}, proposed: map[proposalKey]int{},
-		leaders: map[core.Epoch]core.NodeID{}, sessions: map[int64]*session{}, Limit: 20,
+		leaders: map[core.Epoch]core.NodeID{}, sessions: map[int64]*session{}, closed: map[int64]core.Zxid{}, Limit: 20,
 	}
 }
 
@@ -144,6 +149,7 @@ func (c *Checker) Observe(e core.Event) {
 		c.established(e, idx)
 	case core.EvDeliver:
 		c.delivered(e, idx)
+		c.ephemerals(e, idx)
 	case core.EvSyncMode:
 		c.syncAt[e.Peer] = idx
 	case core.EvTruncate:
@@ -163,6 +169,20 @@ func (c *Checker) Observe(e core.Event) {
 		c.request(e)
 	case core.EvReply:
 		c.reply(e)
+	}
+}
+
+// ephemerals checks EphemeralsDie over a delivery.
+func (c *Checker) ephemerals(e core.Event, idx int) {
+	if e.Closes != 0 {
+		if z, ok := c.closed[e.Closes]; !ok || e.Zxid < z {
+			c.closed[e.Closes] = e.Zxid
+		}
+	}
+	if e.Owner != 0 {
+		if z, ok := c.closed[e.Owner]; ok && e.Zxid > z {
+			c.flag(EphemeralsDie, idx, "%v applied %v, an ephemeral node of session %#x, after the session's closeSession %v", e.Node, e.Zxid, e.Owner, z)
+		}
 	}
 }
 
@@ -289,6 +309,11 @@ func (c *Checker) reply(e core.Event) {
 		// A sync served in an older epoch (by a deposed leader's ensemble)
 		// promises nothing about the newer epoch's writes.
 		s.syncFloor = want
+	}
+	if st := r.Stat; st != nil && st.EphemeralOwner != 0 {
+		if z, ok := c.closed[st.EphemeralOwner]; ok && r.Zxid >= z {
+			c.flag(EphemeralsDie, idx, "%v answered %s with an ephemeral node of session %#x at %v, after the session's closeSession %v", r.Server, r.Path, st.EphemeralOwner, r.Zxid, z)
+		}
 	}
 	if r.Zxid > s.maxZxid {
 		s.maxZxid = r.Zxid

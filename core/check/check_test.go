@@ -99,3 +99,47 @@ func TestClientGuarantees(t *testing.T) {
 		assert.Empty(t, run([]core.Event{req(1, ztree.OpSetData), rep(1, ztree.OpSetData, z(1, 5)), req(2, ztree.OpGetData), rep(2, ztree.OpGetData, z(1, 5))}))
 	})
 }
+
+// chainOf is a valid history on s1: txn i (from 1) has hash 10+i and digest
+// 100+i; owner and closes set Owner and Closes of the deliveries.
+func chainOf(owner, closes map[uint32]int64, n uint32) []core.Event {
+	evs := []core.Event{{Kind: core.EvEstablished, Node: 1, Epoch: 1}}
+	for i := uint32(1); i <= n; i++ {
+		d := core.Event{Kind: core.EvDeliver, Node: 1, Zxid: z(1, i), Hash: uint64(10 + i), Digest: uint64(100 + i),
+			Owner: owner[i], Closes: closes[i]}
+		if i > 1 {
+			d.PrevZxid, d.PrevDigest = z(1, i-1), uint64(99+i)
+		}
+		evs = append(evs, core.Event{Kind: core.EvPropose, Node: 1, Zxid: z(1, i), Hash: uint64(10 + i)}, d)
+	}
+	return evs
+}
+
+func TestSessionGuarantees(t *testing.T) {
+	const s = int64(1<<56 | 9)
+	t.Run("an ephemeral created after its session's close", func(t *testing.T) {
+		vs := run(chainOf(map[uint32]int64{4: s}, map[uint32]int64{3: s}, 4))
+		require.NotEmpty(t, vs)
+		assert.Equal(t, EphemeralsDie, vs[0].Property)
+	})
+	t.Run("a read showing an ephemeral of a closed session", func(t *testing.T) {
+		vs := run(append(chainOf(nil, map[uint32]int64{3: s}, 3),
+			core.Event{Kind: core.EvRequest, Client: 7, Req: &core.Request{Session: 7, Cxid: 1, Request: ztree.Request{Op: ztree.OpExists, Path: "/e"}}},
+			core.Event{Kind: core.EvReply, Client: 7, Reply: &core.Reply{Session: 7, Cxid: 1, Op: ztree.OpExists, Path: "/e", Zxid: z(1, 3), Server: 2,
+				Stat: &ztree.Stat{EphemeralOwner: s}}}))
+		require.NotEmpty(t, vs)
+		assert.Equal(t, EphemeralsDie, vs[0].Property)
+	})
+	t.Run("a read before the close, notifications and connect answers are clean", func(t *testing.T) {
+		evs := chainOf(map[uint32]int64{2: s}, map[uint32]int64{3: s}, 3)
+		evs = append(evs[:5:5], append([]core.Event{
+			{Kind: core.EvRequest, Client: 7, Req: &core.Request{Session: 7, Cxid: 1, Request: ztree.Request{Op: ztree.OpGetData, Path: "/e"}}},
+			{Kind: core.EvReply, Client: 7, Reply: &core.Reply{Session: 7, Cxid: 1, Op: ztree.OpGetData, Path: "/e", Zxid: z(1, 2), Stat: &ztree.Stat{EphemeralOwner: s}}},
+		}, evs[5:]...)...)
+		evs = append(evs,
+			core.Event{Kind: core.EvReply, Client: 7, Reply: &core.Reply{Session: 7, Op: ztree.OpNotification, Zxid: z(1, 3), Watch: &core.WatchEvent{Type: core.EventNodeDeleted, Path: "/e"}}},
+			core.Event{Kind: core.EvReply, Client: s, Reply: &core.Reply{Session: s, Op: ztree.OpCreateSession, Conn: 4, Err: ztree.SessionExpired}},
+		)
+		assert.Empty(t, run(evs))
+	})
+}

@@ -14,4 +14,22 @@ type WriteOp struct {
 	Err     ztree.Err
 	Unknown bool // the result is not known (Err and NewVer mean nothing)
 	NewVer  int32
+	// Ops are a multi's operations (Op is OpMulti): create, setData,
+	// delete and check, each with Op, Path, Data and Version. Err is the
+	// multi's (the first failing op's code) and Errs each op's, as the
+	// client got them.
+	Ops  []WriteOp
+	Errs []ztree.Err
+}
+
+// paths lists the znodes op touches.
+func (op WriteOp) paths() []string {
+	if op.Op != ztree.OpMulti {
+		return []string{op.Path}
+	}
+	out := make([]string, 0, len(op.Ops))
+	for _, o := range op.Ops {
+		out = append(out, o.Path)
+	}
+	return out
 }

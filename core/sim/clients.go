@@ -114,8 +114,12 @@ func (c *Cluster) pickServer(cl *client) core.NodeID {
 
 func (c *Cluster) clientArrive(e qev) {
 	op := e.op
-	if op == nil && e.peer < 0 {
+	if op == nil && e.peer == -1 {
 		c.sessionPing(e)
+		return
+	}
+	if op == nil && e.peer < -1 {
+		c.sessionWorkTick(e)
 		return
 	}
 	if op == nil {

@@ -139,6 +139,7 @@ type Cluster struct {
 	failed       error
 	commits      map[writeKey]int64 // when each client write was first committed
 	proposed     map[writeKey]bool  // client writes a leader proposed
+	refused      map[writeKey]bool  // client writes the session check refused (an error txn: no effect)
 	stopWorkload bool
 	faults       []string
 	// syncTrap is the sync packet the armed sync fault waits for (see
@@ -176,6 +177,7 @@ func newCluster(o Options) (*Cluster, error) {
 	c.clients.init()
 	c.commits = map[writeKey]int64{}
 	c.proposed = map[writeKey]bool{}
+	c.refused = map[writeKey]bool{}
 	return c, nil
 }
 
@@ -368,6 +370,9 @@ func (c *Cluster) handleReady(i int) {
 			c.clients.serverClosed(s.id)
 		case ev.Kind == core.EvPropose && ev.Client != 0:
 			c.proposed[writeKey{ev.Client, uint32(ev.Seq)}] = true
+			if ev.Reason != "" {
+				c.refused[writeKey{ev.Client, uint32(ev.Seq)}] = true
+			}
 		case ev.Kind == core.EvDeliver && ev.Client != 0:
 			k := writeKey{ev.Client, uint32(ev.Seq)}
 			if _, ok := c.commits[k]; !ok {

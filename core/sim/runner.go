@@ -179,24 +179,92 @@ type writeKey struct {
 }
 
 // WriteHistory turns the cluster's client operations into the checker's write
-// history (writes on paths directly under "/" that are not sequential). A
-// write whose client got no answer is resolved from the trace: if no leader
-// proposed it, it never happened; if one committed it, it took effect by then;
-// otherwise it may take effect at any time after its call.
+// history: creates, setData, deletes and multis (of those and check) on
+// znodes directly under "/". A znode that an operation the model cannot
+// follow touches (a sequential or ephemeral create: an ephemeral goes away
+// with its session, with no write of its own) is left out with every
+// operation on it. A write whose client got no answer is resolved from the
+// trace: if no leader proposed it, it never happened; if one committed it, it
+// took effect by then; otherwise it may take effect at any time after its
+// call.
 func (c *Cluster) WriteHistory() []check.WriteOp {
 	ops := c.History()
+	modelable := func(q ztree.Request) bool {
+		switch q.Op {
+		case ztree.OpCreate, ztree.OpSetData, ztree.OpDelete, ztree.OpCheck:
+		default:
+			return false
+		}
+		return !q.Sequential && !q.Ephemeral && strings.Count(q.Path, "/") == 1 && ztree.ValidatePath(q.Path) == nil
+	}
+	tainted := map[string]bool{}
+	taint := func(q ztree.Request, op *ClientOp) {
+		if q.Sequential || q.Ephemeral {
+			tainted[q.Path] = true
+			if op != nil && op.Done && op.Reply.Path != "" {
+				tainted[op.Reply.Path] = true
+			}
+		}
+	}
+	for _, op := range ops {
+		q := op.Req.Request
+		switch {
+		case q.Op == ztree.OpMulti:
+			all := true
+			for _, sub := range q.Ops {
+				all = all && modelable(sub)
+			}
+			if !all {
+				for _, sub := range q.Ops {
+					tainted[sub.Path] = true
+				}
+			}
+		case q.Op == ztree.OpCreate:
+			taint(q, op)
+		}
+	}
 	var out []check.WriteOp
 	for _, op := range ops {
 		q := op.Req
-		if q.Op != ztree.OpCreate && q.Op != ztree.OpSetData && q.Op != ztree.OpDelete {
+		var w check.WriteOp
+		switch {
+		case q.Op == ztree.OpMulti:
+			if len(q.Ops) == 0 {
+				continue
+			}
+			skip := false
+			w = check.WriteOp{Client: op.Session, Op: q.Op, Call: op.Call}
+			for _, sub := range q.Ops {
+				if !modelable(sub) || tainted[sub.Path] {
+					skip = true
+				}
+				v := sub.Version
+				if sub.Op == ztree.OpCreate {
+					v = -1
+				}
+				w.Ops = append(w.Ops, check.WriteOp{Op: sub.Op, Path: sub.Path, Data: sub.Data, Version: v})
+			}
+			if skip {
+				continue
+			}
+			if op.Done && op.Reply.Err != ztree.ConnectionLoss {
+				for _, r := range op.Reply.Results {
+					w.Errs = append(w.Errs, r.Err)
+				}
+			}
+		case q.Op == ztree.OpCreate, q.Op == ztree.OpSetData, q.Op == ztree.OpDelete:
+			if !modelable(q.Request) || tainted[q.Path] {
+				continue
+			}
+			w = check.WriteOp{Client: op.Session, Op: q.Op, Path: q.Path, Data: q.Data, Version: q.Version, Call: op.Call}
+			if q.Op == ztree.OpCreate {
+				w.Version = -1
+			}
+		default:
 			continue
 		}
-		if q.Sequential || strings.Count(q.Path, "/") != 1 || ztree.ValidatePath(q.Path) != nil {
-			continue
-		}
-		w := check.WriteOp{Client: op.Session, Op: q.Op, Path: q.Path, Data: q.Data, Version: q.Version, Call: op.Call}
-		if q.Op == ztree.OpCreate {
-			w.Version = -1
+		if (op.Done && op.Reply.Err == ztree.SessionExpired) || c.refused[writeKey{op.Session, q.Cxid}] {
+			continue // refused by the session check: no effect
 		}
 		if op.Done {
 			w.Return = op.Return

@@ -47,9 +47,12 @@ func (c *Cluster) Connect(name string, via core.NodeID, timeoutMs int64) (*Sessi
 	}
 	sc := c.sess.byName[name]
 	if sc == nil {
-		sc = &SessionClient{Name: name, TimeoutMs: int32(timeoutMs)}
+		sc = &SessionClient{Name: name}
 		c.sess.byName[name] = sc
 		c.sess.order = append(c.sess.order, sc)
+	}
+	if timeoutMs > 0 {
+		sc.TimeoutMs = int32(min(timeoutMs, 1<<31-1))
 	}
 	if sc.State == "expired" || sc.State == "closed" {
 		return sc, fmt.Errorf("client %s: its session is %s", name, sc.State)
@@ -185,4 +188,90 @@ func (c *Cluster) sessionServerDown(id core.NodeID) {
 			sc.Events = append(sc.Events, core.WatchEvent{Type: core.EventNone, State: core.StateDisconnected})
 		}
 	}
+}
+
+// StartSessionWorkload starts n session clients (w1..wn) that keep working
+// every ~periodMs: each connects to a running server (again, with its
+// session, after a disconnection; a new session after its session expired
+// or it closed it), and sends, at most two at a time, ephemeral creates
+// under /e, multis on /m0../m3 (create+setData, check+setData,
+// check+delete), reads with watches, and now and then a close. The
+// campaign's default workload (StartWorkload) has no sessions; this one is
+// for runs that check the session guarantees too.
+func (c *Cluster) StartSessionWorkload(n int, periodMs int) {
+	if c.sess.byName == nil {
+		c.sess.byName = map[string]*SessionClient{}
+	}
+	for k := 0; k < n; k++ {
+		c.schedule(qev{at: c.now + c.between(1, periodMs), kind: evClient, node: k, peer: -2 - periodMs})
+	}
+}
+
+func (c *Cluster) sessionWorkTick(e qev) {
+	periodMs := -2 - e.peer
+	name := "w" + fmt.Sprint(e.node+1)
+	sc := c.sess.byName[name]
+	switch {
+	case sc == nil || sc.State == "expired" || sc.State == "closed":
+		if sc != nil {
+			// A new session under the same name.
+			sc.Session, sc.State, sc.conn = 0, "", 0
+		}
+		c.connectRandom(name)
+	case sc.State == "disconnected":
+		c.connectRandom(name)
+	case sc.State == "connected":
+		cl := c.clients.get(sc.Session)
+		if len(cl.pending) < 2 {
+			c.SubmitAs(name, c.sessionRequest(sc))
+		}
+	}
+	if !c.stopWorkload {
+		c.schedule(qev{at: c.now + c.between(1, periodMs), kind: evClient, node: e.node, peer: e.peer})
+	}
+}
+
+func (c *Cluster) connectRandom(name string) {
+	var up []core.NodeID
+	for i := 1; i < len(c.servers); i++ {
+		if c.servers[i].node != nil {
+			up = append(up, core.NodeID(i))
+		}
+	}
+	if len(up) == 0 {
+		return
+	}
+	c.Connect(name, up[c.rng.IntN(len(up))], int64(10*c.opts.TickMs))
+}
+
+func (c *Cluster) sessionRequest(sc *SessionClient) ztree.Request {
+	m := func() string { return "/m" + fmt.Sprint(c.rng.IntN(4)) }
+	v := func() string { return "s" + fmt.Sprint(c.msgID) }
+	switch x := c.rng.IntN(20); {
+	case x < 4:
+		return ztree.Request{Op: ztree.OpCreate, Path: "/e" + fmt.Sprint(c.rng.IntN(4)), Data: v(), Ephemeral: true}
+	case x < 7:
+		p := m()
+		return ztree.Request{Op: ztree.OpMulti, Ops: []ztree.Request{
+			{Op: ztree.OpCreate, Path: p, Data: v(), Version: -1},
+			{Op: ztree.OpSetData, Path: m(), Data: v(), Version: -1},
+		}}
+	case x < 10:
+		p := m()
+		ver := int32(c.rng.IntN(3)) - 1
+		last := ztree.Request{Op: ztree.OpSetData, Path: m(), Data: v(), Version: -1}
+		if c.rng.IntN(2) == 0 {
+			last = ztree.Request{Op: ztree.OpDelete, Path: p, Version: -1}
+		}
+		return ztree.Request{Op: ztree.OpMulti, Ops: []ztree.Request{{Op: ztree.OpCheck, Path: p, Version: ver}, last}}
+	case x < 13:
+		return ztree.Request{Op: ztree.OpGetData, Path: "/e" + fmt.Sprint(c.rng.IntN(4)), Watch: true}
+	case x < 16:
+		return ztree.Request{Op: ztree.OpExists, Path: m(), Watch: true}
+	case x < 18:
+		return ztree.Request{Op: ztree.OpSetData, Path: m(), Data: v(), Version: -1}
+	case x < 19:
+		return ztree.Request{Op: ztree.OpGetChildren2, Path: "/", Watch: true}
+	}
+	return ztree.Request{Op: ztree.OpCloseSession}
 }
