@@ -245,7 +245,9 @@ func (r *Request) String() string {
 //	getChildren      Children (sorted)
 //	getChildren2     Children, Stat
 //	sync             Path
-//	multi            Results (one per op; Err is the first failing op's code, OK if none failed)
+//	multi            Results (one per op); Err is the first failing op's code, OK if none failed (on the wire,
+//	                 ZooKeeper's ReplyHeader.err of a multi is 0 unless the whole request was refused, e.g.
+//	                 SESSIONEXPIRED with no Results: the client finds the failure in the results)
 //	ping, closeSession  -
 //	createSession    Conn, Session, Passwd, TimeoutMs (the negotiated timeout; 0 with Err SessionExpired:
 //	                 the session is gone or the password is wrong; Err ConnectionLoss: refused, close the connection)

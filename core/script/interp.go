@@ -234,6 +234,9 @@ func (in *Interp) exec(ctx context.Context, st Stmt) (Outcome, error) {
 	case Wait:
 		in.wait(st)
 	case Let:
+		if in.isClient(st.Name) {
+			return out, errorf(ErrRefused, "let %s: %s is a client's name", st.Name, st.Name)
+		}
 		in.mu.Lock()
 		id, err := in.resolve(st.Refs[0])
 		if err == nil {
@@ -312,6 +315,12 @@ func (in *Interp) connect(st Stmt) (Outcome, error) {
 	ss, err := in.sessions("client")
 	if err != nil {
 		return out, err
+	}
+	in.mu.Lock()
+	_, bound := in.names[st.Client]
+	in.mu.Unlock()
+	if bound {
+		return out, errorf(ErrRefused, "client %s: %s names a server (let)", st.Client, st.Client)
 	}
 	ids, err := in.resolveAll(st.Refs)
 	if err != nil {

@@ -226,3 +226,21 @@ func TestWaitAndExpectCount(t *testing.T) {
 	assert.Contains(t, b.String(), ":0: FAIL expect no leader (got s2 at 0ms)")
 	assert.Contains(t, b.String(), ":0: ok   wait synced within 1s (at 0ms)")
 }
+
+// A Target without session clients (a live ensemble today) refuses the
+// session statements as not actions here, and applies nothing.
+func TestSessionsNotHereWithoutSessions(t *testing.T) {
+	f := newFake(core.Leading, core.Following, core.Following)
+	in := New(f, 1)
+	for _, text := range []string{
+		"client c1 connect s2", "watch /a via c1", "close c1", "expect session c1 open",
+		"expect watch c1 fired NodeCreated /a",
+	} {
+		_, err := exec(t, in, text)
+		require.Error(t, err, text)
+		assert.ErrorIs(t, err, &Error{Kind: ErrNotHere}, text)
+	}
+	_, err := exec(t, in, "get /a via c1")
+	assert.ErrorIs(t, err, &Error{Kind: ErrReference}, "c1 is no client and no server")
+	assert.Empty(t, f.calls)
+}

@@ -107,6 +107,19 @@ func needRef(s string) (string, error) {
 	return s, nil
 }
 
+// serverName reports whether s is sN, a server's own name.
+func serverName(s string) bool {
+	if len(s) < 2 || s[0] != 's' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // reserved are the words that cannot be bound by let.
 func reserved(s string) bool {
 	return s == "leader" || s == "follower" || s == "observer" || s == "rest"
@@ -232,8 +245,8 @@ func parseLine(f []string) (Stmt, error) {
 		if (len(args) != 3 && len(args) != 5) || args[1] != "connect" || (len(args) == 5 && args[3] != "timeout") {
 			return st, fmt.Errorf("want: client NAME connect SERVER [timeout DURATION]")
 		}
-		if !isRef(args[0]) || reserved(args[0]) {
-			return st, fmt.Errorf("%q cannot be a client's name", args[0])
+		if !isRef(args[0]) || reserved(args[0]) || serverName(args[0]) {
+			return st, fmt.Errorf("%q cannot be a client's name (s1..sN name servers)", args[0])
 		}
 		st.Client = args[0]
 		r, err := needRef(args[2])

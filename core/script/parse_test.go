@@ -27,6 +27,38 @@ func TestVerbNames(t *testing.T) {
 	assert.False(t, All.Has(Faults), "faults is the Player's, not a scenario's")
 }
 
+func TestParseSessions(t *testing.T) {
+	stmts, err := Parse("x.txt", `ensemble
+client c1 connect follower timeout 4s
+client c2 connect s3
+create /e x via c1 ephemeral
+create /q/ via c1 sequential ephemeral async
+watch exists /a via c1
+watch children / via c2
+watch /a via c1
+get /a via c1
+close c1
+expect session c1 expired
+expect watch c2 fired NodeChildrenChanged /
+`)
+	require.NoError(t, err)
+	st := stmts[1:]
+	assert.Equal(t, Stmt{Line: 2, Text: "client c1 connect follower timeout 4s", Verb: Client, Client: "c1", Refs: []string{"follower"},
+		Ms: 4000, Req: ztree.Request{Version: -1}}, st[0])
+	assert.Equal(t, int64(0), st[1].Ms)
+	assert.Equal(t, ztree.Request{Op: ztree.OpCreate, Path: "/e", Data: "x", Ephemeral: true}, st[2].Req)
+	assert.Equal(t, []string{"c1"}, st[2].Refs)
+	assert.True(t, st[3].Req.Sequential && st[3].Req.Ephemeral && st[3].Async)
+	assert.Equal(t, ztree.Request{Op: ztree.OpExists, Path: "/a", Watch: true}, st[4].Req)
+	assert.Equal(t, ztree.Request{Op: ztree.OpGetChildren, Path: "/", Watch: true}, st[5].Req)
+	assert.Equal(t, ztree.Request{Op: ztree.OpGetData, Path: "/a", Watch: true}, st[6].Req)
+	assert.Equal(t, "c1", st[6].Client)
+	assert.Equal(t, ztree.Request{Op: ztree.OpCloseSession}, st[8].Req)
+	assert.Equal(t, Stmt{Line: 11, Text: "expect session c1 expired", Verb: Expect, Expect: ExpectSession, Client: "c1",
+		Want: []string{"expired"}, Cmp: Eq, Req: ztree.Request{Version: -1}}, st[9])
+	assert.Equal(t, []string{"NodeChildrenChanged", "/"}, st[10].Want)
+}
+
 func TestParseErrors(t *testing.T) {
 	cases := []struct {
 		src, want string
@@ -49,6 +81,18 @@ func TestParseErrors(t *testing.T) {
 		{"ensemble\nlet leader = s1", `"leader" cannot be a name`},
 		{"ensemble\npause s1 for 0s", "want more than 0"},
 		{"ensemble\ndelay s1->s2 5ms", "want delay A-B DURATION"},
+		{"ensemble\nclient c1 join s2", "want: client NAME connect SERVER"},
+		{"ensemble\nclient s3 connect s2", `"s3" cannot be a client's name`},
+		{"ensemble\nclient leader connect s2", `"leader" cannot be a client's name`},
+		{"ensemble\nclient c1 connect s2 timeout soon", `duration "soon"`},
+		{"ensemble\nwatch /a", "want: watch [data|exists|children] PATH via CLIENT"},
+		{"ensemble\nwatch kids /a via c1", "watch kids: want data, exists or children"},
+		{"ensemble\nwatch a via c1", `path "a" must start with /`},
+		{"ensemble\nclose", "want: close CLIENT"},
+		{"ensemble\nexpect session c1 gone", "want: expect session CLIENT expired|open"},
+		{"ensemble\nexpect watch c1 fired NodeExploded /a", `watch event "NodeExploded"`},
+		{"ensemble\nexpect watch c1 NodeCreated /a", "want: expect watch CLIENT fired"},
+		{"ensemble\nset /a x ephemeral", "want: set PATH VALUE"},
 	}
 	for _, tc := range cases {
 		_, err := Parse("x.txt", tc.src)
@@ -126,6 +170,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add("ensemble voters=3\ncut s1->s2\npartition a b | rest\nexpect data /a == x on all\n")
 	f.Add("ensemble\ndelay s1-s2 5ms\npause s1\nresume s1\n")
+	f.Add("ensemble\nclient c1 connect s2 timeout 4s\ncreate /e x via c1 ephemeral sequential\nwatch children / via c1\n" +
+		"expect watch c1 fired NodeChildrenChanged /\nclose c1\nexpect session c1 expired\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		stmts, err := Parse("fuzz.txt", src)
 		if err != nil {
