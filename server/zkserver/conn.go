@@ -63,12 +63,18 @@ type pend struct {
 	cxid uint32
 	// conv turns the core's reply into the answer.
 	conv func(core.Reply) (zkwire.ErrCode, zkwire.Record)
+	// rep is the core's reply, once it came.
+	rep *core.Reply
 	// ready is an answer made here.
 	err   zkwire.ErrCode
 	body  zkwire.Record
 	zxid  int64
 	after func() // runs once the answer is written (closeSession: close)
 }
+
+// ready reports whether the answer can be written: made here, or the
+// core's reply came.
+func (p *pend) ready() bool { return p.cxid == 0 || p.rep != nil }
 
 func newConn(s *Server, nc net.Conn, ip string) *conn {
 	c := &conn{s: s, nc: nc, ip: ip, remote: nc.RemoteAddr().String()}
@@ -356,13 +362,17 @@ func (c *conn) submitThen(h zkwire.RequestHeader, r core.Request, conv func(core
 	return true
 }
 
-// writeLoop writes the answers in request order.
+// writeLoop writes the answers in request order. The core answers a
+// session's requests in order, but a ping as soon as it comes (ZooKeeper's
+// CommitProcessor holds it behind the session's pending writes): an answer
+// is kept with its request until the ones before it are written.
 func (c *conn) writeLoop() {
 	bw := bufio.NewWriterSize(c.nc, 16<<10)
 	var buf []byte
+	var out []pend
 	for {
 		c.mu.Lock()
-		for !c.closed && len(c.replies) == 0 && (len(c.pending) == 0 || c.pending[0].cxid != 0) {
+		for !c.closed && len(c.replies) == 0 && (len(c.pending) == 0 || !c.pending[0].ready()) {
 			if bw.Buffered() > 0 {
 				c.mu.Unlock()
 				if !c.flush(bw) {
@@ -377,13 +387,8 @@ func (c *conn) writeLoop() {
 			c.mu.Unlock()
 			return
 		}
-		var p pend
-		var rep core.Reply
-		if len(c.pending) > 0 && c.pending[0].cxid == 0 {
-			p = c.pending[0]
-			c.pending = c.pending[1:]
-		} else {
-			rep = c.replies[0]
+		if len(c.replies) > 0 {
+			rep := c.replies[0]
 			c.replies = c.replies[1:]
 			if rep.Op == ztree.OpNotification && rep.Watch != nil {
 				c.mu.Unlock()
@@ -392,37 +397,44 @@ func (c *conn) writeLoop() {
 				}
 				continue
 			}
-			if len(c.pending) == 0 || c.pending[0].cxid != rep.Cxid {
-				c.mu.Unlock()
-				continue // not an answer to this connection's requests
-			}
-			p = c.pending[0]
+			for i := range c.pending {
+				if p := &c.pending[i]; p.cxid == rep.Cxid && p.rep == nil {
+					p.rep = &rep
+					break
+				}
+			} // else not an answer to this connection's requests (a handshake's that timed out)
+		}
+		out = out[:0]
+		for len(c.pending) > 0 && c.pending[0].ready() {
+			out = append(out, c.pending[0])
 			c.pending = c.pending[1:]
 		}
 		c.cond.Broadcast()
 		c.mu.Unlock()
-		if p.cxid != 0 {
-			if rep.Err == ztree.ConnectionLoss {
-				// The server left the broadcast phase: it drops its clients,
-				// which reconnect to one that serves.
-				c.fail("server stopped serving", nil)
+		for _, p := range out {
+			if p.rep != nil {
+				if p.rep.Err == ztree.ConnectionLoss {
+					// The server left the broadcast phase: it drops its
+					// clients, which reconnect to one that serves.
+					c.fail("server stopped serving", nil)
+					return
+				}
+				p.err, p.body = p.conv(*p.rep)
+				p.zxid = int64(p.rep.Zxid)
+			}
+			buf = zkwire.AppendReply(buf[:0], zkwire.ReplyHeader{Xid: p.xid, Zxid: p.zxid, Err: p.err}, p.body)
+			c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+			if _, err := bw.Write(buf); err != nil {
+				c.fail("write", err)
 				return
 			}
-			p.err, p.body = p.conv(rep)
-			p.zxid = int64(rep.Zxid)
-		}
-		buf = zkwire.AppendReply(buf[:0], zkwire.ReplyHeader{Xid: p.xid, Zxid: p.zxid, Err: p.err}, p.body)
-		c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-		if _, err := bw.Write(buf); err != nil {
-			c.fail("write", err)
-			return
-		}
-		c.account(p)
-		if p.after != nil {
-			if !c.flush(bw) {
-				return
+			c.account(p)
+			if p.after != nil {
+				if !c.flush(bw) {
+					return
+				}
+				p.after()
 			}
-			p.after()
 		}
 	}
 }
