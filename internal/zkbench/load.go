@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,14 @@ var acl = zk.WorldACL(zk.PermAll)
 type nopLogger struct{}
 
 func (nopLogger) Printf(string, ...any) {}
+
+// zkLogger is go-zookeeper's log: silent unless ZKBENCH_ZKLOG is set.
+func zkLogger() zk.Logger {
+	if os.Getenv("ZKBENCH_ZKLOG") != "" {
+		return zk.DefaultLogger
+	}
+	return nopLogger{}
+}
 
 // hosts tries the servers in order, without go-zookeeper's shuffle and
 // its 1 s pause after each failed round (a 10 ms pause instead), so that
@@ -43,7 +52,7 @@ func (h *hosts) Next() (string, bool) {
 
 // dial opens a session on the given servers and waits for it.
 func dial(servers []string, timeout time.Duration) (*zk.Conn, error) {
-	conn, _, err := zk.Connect(servers, 10*time.Second, zk.WithLogger(nopLogger{}), zk.WithHostProvider(&hosts{servers: servers}))
+	conn, _, err := zk.Connect(servers, 10*time.Second, zk.WithLogger(zkLogger()), zk.WithHostProvider(&hosts{servers: servers}))
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ func main() {
 	behind := flag.Int("behind", 10000, "txns a follower is behind for the catch-up measure")
 	bin := flag.String("zabplay", "", "the zabplay binary (default: go build it)")
 	only := flag.String("only", "", "run only zookeeper or zabplay")
+	keep := flag.Bool("keep", false, "keep the servers' logs and data after a failure (the path is printed)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	root, err := os.MkdirTemp("", "zkbench-*")
@@ -91,6 +92,13 @@ func main() {
 		r, err := run(c, *dur, *znodes, *behind)
 		if err != nil {
 			tailLogs(c)
+			if *keep {
+				for i := range c.n {
+					c.kill(i)
+				}
+				log.Printf("%s: %v; logs and data kept in %s", kind, err, root)
+				os.Exit(1)
+			}
 			fatal("%s: %v", kind, err)
 		}
 		c.stop()
