@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/zabplay/zabplay/core"
+	"github.com/zabplay/zabplay/core/ztree"
 )
 
 // Lang is a caption language: "en" or "zh".
@@ -69,6 +70,7 @@ type Narrator struct {
 	// peerLast is the last zxid each learner reported in ACKEPOCH.
 	peerLast map[core.NodeID]core.Zxid
 	reqs     map[reqKey]string // what each pending client request asked
+	sessions map[int64]bool    // sessions opened so far
 	group    *sendGroup
 	out      []Caption
 	last     Caption // the last caption told
@@ -99,7 +101,7 @@ func New(cfg Config) *Narrator {
 	n := &Narrator{cfg: cfg, voters: map[core.NodeID]bool{}, role: map[core.NodeID]core.ServerState{},
 		leader: map[core.NodeID]core.NodeID{}, vote: map[core.NodeID]core.Vote{}, quorumN: map[string]bool{},
 		acks: map[core.Zxid]map[core.NodeID]bool{}, phase: map[core.NodeID]core.Phase{},
-		peerLast: map[core.NodeID]core.Zxid{}, reqs: map[reqKey]string{}}
+		peerLast: map[core.NodeID]core.Zxid{}, reqs: map[reqKey]string{}, sessions: map[int64]bool{}}
 	for _, v := range cfg.Voters {
 		n.voters[v] = true
 	}
@@ -236,6 +238,12 @@ func (n *Narrator) observe(e core.Event) {
 		n.say(e.At, 0, "heal")
 	case core.EvReply:
 		n.onReply(e)
+	case core.EvSession:
+		n.onSession(e)
+	case core.EvWatch:
+		if e.Reply != nil && e.Reply.Watch == nil {
+			n.say(e.At, e.Node, "watch.set", e.Node, sessionID(e.Client), e.Text, e.Reply.Path)
+		}
 	case core.EvFatal:
 		n.say(e.At, e.Node, "fatal", e.Node, e.Text)
 	case core.EvViolation:
@@ -374,9 +382,41 @@ func (n *Narrator) onPartition(e core.Event) {
 	n.say(e.At, 0, "partition.quorum", split, join(idStrings(quorumSide), n.cfg.Lang), n.quorum(), len(n.cfg.Voters))
 }
 
+// sessionID prints a session id as ZooKeeper logs it: 0x and hex.
+func sessionID(id int64) string { return "0x" + strconv.FormatUint(uint64(id), 16) }
+
+func (n *Narrator) onSession(e core.Event) {
+	switch e.Text {
+	case "expired":
+		n.say(e.At, e.Node, "session.expired", e.Node, sessionID(e.Client))
+	case "refused":
+		n.say(e.At, e.Node, "session.refused", e.Node, sessionID(e.Client), e.Reason)
+	}
+}
+
 func (n *Narrator) onReply(e core.Event) {
 	r := e.Reply
-	if r == nil {
+	if r == nil || r.Op == ztree.OpPing {
+		return
+	}
+	if w := r.Watch; w != nil {
+		switch {
+		case w.State == core.StateExpired:
+			n.say(e.At, r.Server, "session.closed", r.Server, sessionID(r.Session))
+		case w.Type != core.EventNone:
+			n.say(e.At, r.Server, "watch.fired", r.Server, sessionID(r.Session), w.Type.String()+" "+w.Path, zx(r.Zxid))
+		}
+		return
+	}
+	if r.Conn != 0 && r.Op == ztree.OpCreateSession {
+		if r.Err == ztree.OK {
+			key := "session.open"
+			if n.sessions[r.Session] {
+				key = "session.moved"
+			}
+			n.sessions[r.Session] = true
+			n.say(e.At, r.Server, key, r.Server, sessionID(r.Session), r.TimeoutMs)
+		}
 		return
 	}
 	k := reqKey{r.Session, r.Cxid}

@@ -145,3 +145,20 @@ func TestPrintCaptions(t *testing.T) {
 		t.Logf("%6d %-4s %-16s %s", c.At, c.Node, c.Key, c.Text)
 	}
 }
+
+// Sessions, expiry and watches are told: the session opened through the
+// leader, the watch left and fired, the leader expiring a silent session.
+func TestNarrateSessions(t *testing.T) {
+	k := keys(narrateScenario(t, "../sim/testdata/watch-fires.txt", narrate.English))
+	require.NotEmpty(t, k["session.open"])
+	assert.Regexp(t, `^s2 opens session 0x[0-9a-f]+ for a client \(timeout 2000 ms\)`, k["session.open"][0])
+	require.NotEmpty(t, k["watch.set"])
+	assert.Regexp(t, `^s2 leaves a data watch on /a for session 0x`, k["watch.set"][0])
+	require.NotEmpty(t, k["watch.fired"])
+	assert.Regexp(t, `^s2 applies 1·3 and fires the watch of session 0x[0-9a-f]+: NodeDataChanged /a\.`, k["watch.fired"][0])
+
+	k = keys(narrateScenario(t, "../sim/testdata/ephemeral-outlives-partitioned-client.txt", narrate.Chinese))
+	require.NotEmpty(t, k["session.expired"])
+	assert.Contains(t, k["session.expired"][0], "closeSession")
+	assert.Contains(t, k["session.expired"][0], "临时节点")
+}

@@ -55,6 +55,13 @@ var texts = map[Lang]map[string]string{
 		"reply.err":          "%[1]s answers %[2]s: %[3]s.",
 		"fatal":              "%[1]s hits a fatal error and reloads from its disk: %[2]s",
 		"violation":          "The checker flags a broken property: %[1]s",
+		"session.open":       "%[1]s opens session %[2]s for a client (timeout %[3]d ms): createSession went through the leader as a txn, so every server knows the session.",
+		"session.moved":      "%[1]s takes session %[2]s back (timeout %[3]d ms): the client reconnected with the session's id and password, and the leader confirmed the session is alive.",
+		"session.refused":    "%[1]s refuses a client's session %[2]s: %[3]s.",
+		"session.expired":    "Leader %[1]s heard nothing from session %[2]s for its whole timeout: it proposes closeSession, which deletes the session's ephemeral nodes on every server.",
+		"session.closed":     "%[1]s tells the client of session %[2]s that its session expired, and closes the connection.",
+		"watch.fired":        "%[1]s applies %[4]s and fires the watch of session %[2]s: %[3]s. The notification goes out before any later reply; the watch is gone now (one-shot).",
+		"watch.set":          "%[1]s leaves a %[3]s watch on %[4]s for session %[2]s: it fires once, when this server applies a change to it.",
 	},
 	Chinese: {
 		"looking.start":      "%[1]s 进入 LOOKING:先投票给自己,再把选票发给其他服务器。",
@@ -107,6 +114,13 @@ var texts = map[Lang]map[string]string{
 		"reply.err":          "%[1]s 回复 %[2]s:%[3]s。",
 		"fatal":              "%[1]s 遇到致命错误,从磁盘重新加载:%[2]s",
 		"violation":          "检查器发现一条性质被破坏:%[1]s",
+		"session.open":       "%[1]s 为客户端建立会话(session)%[2]s(超时 %[3]d ms):createSession 作为事务经 Leader 提交,所以每台服务器都知道这个会话。",
+		"session.moved":      "%[1]s 接回会话 %[2]s(超时 %[3]d ms):客户端带着会话 ID 和密码重新连接,Leader 确认这个会话仍然有效。",
+		"session.refused":    "%[1]s 拒绝客户端的会话 %[2]s:%[3]s。",
+		"session.expired":    "Leader %[1]s 在整个超时时间内都没有收到会话 %[2]s 的消息:它提议 closeSession,这个事务会在每台服务器上删除该会话的临时节点(ephemeral node)。",
+		"session.closed":     "%[1]s 告诉会话 %[2]s 的客户端:会话已过期,并关闭连接。",
+		"watch.fired":        "%[1]s 应用 %[4]s 时触发会话 %[2]s 的监听(Watcher):%[3]s。通知先于之后的任何回复发出;这个监听随即失效(一次性)。",
+		"watch.set":          "%[1]s 为会话 %[2]s 在 %[4]s 上设置 %[3]s 监听:这台服务器应用对它的修改时触发一次。",
 	},
 }
 

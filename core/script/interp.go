@@ -54,6 +54,9 @@ type Outcome struct {
 	Req ztree.Request
 	// Call is a client request's call (load: the last one).
 	Call Call
+	// Client is the session client a statement named (client, watch,
+	// close, a request via a client).
+	Client string
 }
 
 // pickStream is the PCG stream of the picks ("names"), apart from every
@@ -326,28 +329,37 @@ func (in *Interp) connect(st Stmt) (Outcome, error) {
 	if err != nil {
 		return out, err
 	}
-	out.Servers = ids
+	out.Servers, out.Client = ids, st.Client
 	out.Text = fmt.Sprintf("client %s connect %v", st.Client, ids[0])
+	if st.Ms > 0 {
+		out.Text += fmt.Sprintf(" timeout %dms", st.Ms)
+	}
+	// Told before it is sent, as a request is: a replay connects at the
+	// same moment.
+	in.done(out)
 	if err := ss.Connect(st.Client, ids[0], st.Ms); err != nil {
 		return out, errorf(ErrRefused, "%v", err)
 	}
 	in.mu.Lock()
 	in.clients[st.Client] = true
 	in.mu.Unlock()
+	if st.Async {
+		in.printf("%s:%d: sent %s\n", in.File, st.Line, st.Text)
+		return out, nil
+	}
 	in.t.WaitUntil(requestWaitMs, func() bool {
 		state, _, _ := ss.ClientState(st.Client)
 		return state != "connecting"
 	})
 	state, _, _ := ss.ClientState(st.Client)
 	in.printf("%s:%d: %s -> %s\n", in.File, st.Line, st.Text, state)
-	in.done(out)
 	return out, nil
 }
 
 // clientRequest sends a request from a session client: a request via it,
 // watch, close.
 func (in *Interp) clientRequest(ctx context.Context, st Stmt) (Outcome, error) {
-	out := Outcome{Verb: st.Verb, Req: st.Req}
+	out := Outcome{Verb: st.Verb, Req: st.Req, Client: st.Client}
 	ss, err := in.sessions(st.Verb.String())
 	if err != nil {
 		return out, err
@@ -356,6 +368,7 @@ func (in *Interp) clientRequest(ctx context.Context, st Stmt) (Outcome, error) {
 		return out, errorf(ErrReference, "no client %s (want: client %s connect SERVER)", st.Client, st.Client)
 	}
 	out.Text = st.Text
+	in.done(out)
 	call, err := ss.SubmitAs(ctx, st.Client, st.Req)
 	if err != nil {
 		return out, errorf(ErrRefused, "%v", err)
@@ -364,7 +377,6 @@ func (in *Interp) clientRequest(ctx context.Context, st Stmt) (Outcome, error) {
 	in.mu.Lock()
 	in.last = call
 	in.mu.Unlock()
-	in.done(out)
 	if st.Async {
 		in.printf("%s:%d: sent %s to %v\n", in.File, st.Line, st.Text, call.Server())
 		return out, nil

@@ -132,6 +132,9 @@ func parseLine(f []string) (Stmt, error) {
 		return st, fmt.Errorf("unknown verb %q (want %v)", f[0], All)
 	}
 	args := f[1:]
+	if n := len(args); (v == Client || v == Watch || v == Close) && n > 0 && args[n-1] == "async" {
+		st.Async, args = true, args[:n-1]
+	}
 	want := func(n int, usage string) error {
 		if len(args) != n {
 			return fmt.Errorf("want: %s", usage)
@@ -243,7 +246,7 @@ func parseLine(f []string) (Stmt, error) {
 		return parseClient(st, args)
 	case Client:
 		if (len(args) != 3 && len(args) != 5) || args[1] != "connect" || (len(args) == 5 && args[3] != "timeout") {
-			return st, fmt.Errorf("want: client NAME connect SERVER [timeout DURATION]")
+			return st, fmt.Errorf("want: client NAME connect SERVER [timeout DURATION] [async]")
 		}
 		if !isRef(args[0]) || reserved(args[0]) || serverName(args[0]) {
 			return st, fmt.Errorf("%q cannot be a client's name (s1..sN name servers)", args[0])
@@ -266,7 +269,7 @@ func parseLine(f []string) (Stmt, error) {
 			kind, args = args[0], args[1:]
 		}
 		if len(args) != 3 || args[1] != "via" || !isRef(args[2]) {
-			return st, fmt.Errorf("want: watch [data|exists|children] PATH via CLIENT")
+			return st, fmt.Errorf("want: watch [data|exists|children] PATH via CLIENT [async]")
 		}
 		switch kind {
 		case "data":
@@ -285,7 +288,7 @@ func parseLine(f []string) (Stmt, error) {
 		return st, nil
 	case Close:
 		if len(args) != 1 || !isRef(args[0]) {
-			return st, fmt.Errorf("want: close CLIENT")
+			return st, fmt.Errorf("want: close CLIENT [async]")
 		}
 		st.Client = args[0]
 		st.Req = ztree.Request{Op: ztree.OpCloseSession}

@@ -100,7 +100,8 @@ func (s VerbSet) String() string {
 // Actions are the statements that change a running ensemble at the moment
 // they are applied, the same for the browser's Player and a live ensemble
 // (POST /api/ensembles/{id}/actions). The Player also takes Faults.
-var Actions = Verbs(Crash, Restart, Pause, Resume, Isolate, Partition, Cut, Heal, Delay, Create, Set, Delete, Get, Sync)
+var Actions = Verbs(Crash, Restart, Pause, Resume, Isolate, Partition, Cut, Heal, Delay, Create, Set, Delete, Get, Sync,
+	Client, Watch, Close)
 
 // All is every verb a scenario file may hold.
-var All = Actions.With(Ensemble, Bug, Run, Wait, Let, Load, Expect, Client, Watch, Close)
+var All = Actions.With(Ensemble, Bug, Run, Wait, Let, Load, Expect)

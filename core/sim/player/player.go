@@ -123,7 +123,7 @@ func compile(o sim.Options, stmts []sim.Stmt) ([]view.Action, []ScriptLine, erro
 	var acts []view.Action
 	r.Interp.OnAction = func(o script.Outcome) {
 		text := o.Text
-		if o.Verb.IsRequest() { // the timeline replays every request async
+		if o.Verb.IsRequest() && o.Client == "" { // the timeline replays every request async
 			text = script.RequestText(o.Req, o.Servers[0], true)
 		}
 		acts = append(acts, view.Action{Step: r.Cluster.Steps(), At: r.Cluster.Now(), Text: text})
@@ -327,7 +327,7 @@ func parseAction(text string) (sim.Stmt, error) {
 	if err != nil {
 		return st, err
 	}
-	if st.Verb.IsRequest() {
+	if st.Verb.IsRequest() || st.Verb == script.Client || st.Verb == script.Watch || st.Verb == script.Close {
 		st.Async = true
 	}
 	return st, nil
