@@ -1,7 +1,8 @@
 // progress.js: the course progress, kept in this browser only (localStorage,
 // no account). On a lesson page (article[data-lesson]) it records the visit,
 // each widget task completed (the widget marks its .zw-task is-complete) and
-// each prediction answered (its reveal opened). On the lessons index
+// each prediction answered (predict.js: the choice and whether it was right;
+// or only its reveal opened, which counts as answered). On the lessons index
 // ([data-testid="progress"]) it shows the totals and a mark per lesson.
 // Slugs are the same in every language, so progress carries across them.
 // Every string comes from the page (data-* attributes the templates fill
@@ -33,6 +34,20 @@ function record(f) {
   save(p);
 }
 
+// recordAnswer keeps a prediction's answer: the choice (1-based) and whether
+// it was right. The first answer stands.
+export function recordAnswer(id, choice, right) {
+  record((p) => {
+    if (!(p.predicts[id] && p.predicts[id].choice)) p.predicts[id] = {choice, right: !!right};
+  });
+}
+
+// answerOf is a prediction's recorded answer: {choice, right}, true (its
+// answer was only revealed), or undefined.
+export function answerOf(id) {
+  return load().predicts[id];
+}
+
 // trackLesson records a visit, then tasks and predictions as they happen.
 function trackLesson(article) {
   const slug = article.dataset.lesson;
@@ -54,7 +69,7 @@ function trackLesson(article) {
     const reveal = box.querySelector('details');
     if (!reveal) return;
     reveal.addEventListener('toggle', () => {
-      if (reveal.open) record((p) => { p.predicts[box.dataset.predict] = true; });
+      if (reveal.open) record((p) => { p.predicts[box.dataset.predict] ||= true; });
     });
   });
 }
@@ -68,23 +83,25 @@ function count(set, prefix) {
 function showIndex(box) {
   const p = load();
   const items = [...document.querySelectorAll('[data-testid="lessons"] li[data-slug]')];
-  let visited = 0, tasks = 0, taskTotal = 0, predicts = 0, predictTotal = 0;
+  let visited = 0, tasks = 0, taskTotal = 0, predicts = 0, predictTotal = 0, right = 0;
   for (const li of items) {
     const slug = li.dataset.slug;
     const nt = Number(li.dataset.tasks) || 0, np = Number(li.dataset.predicts) || 0;
     const v = !!p.visited[slug];
     const t = Math.min(count(p.tasks, slug + '/'), nt);
     const q = Math.min(count(p.predicts, slug + '-'), np);
-    visited += v ? 1 : 0; tasks += t; predicts += q; taskTotal += nt; predictTotal += np;
+    const r = Math.min(Object.entries(p.predicts).filter(([k, a]) => k.startsWith(slug + '-') && a && a.right === true).length, q);
+    visited += v ? 1 : 0; tasks += t; predicts += q; taskTotal += nt; predictTotal += np; right += r;
     const marks = [];
     if (v) marks.push('✓ ' + box.dataset.tVisited);
     if (nt && t >= nt) marks.push('✓ ' + box.dataset.tTask);
     if (np && q) marks.push(`${box.dataset.tPredict} ${q}/${np}`);
+    if (r) marks.push((box.dataset.tRight || '✓ {n}').replace('{n}', String(r)));
     const span = li.querySelector('[data-lesson-progress]');
     if (span) span.textContent = marks.join(' · ');
     li.classList.toggle('is-visited', v);
   }
-  const fill = {visited, lessons: items.length, tasks, taskTotal, predicts, predictTotal};
+  const fill = {visited, lessons: items.length, tasks, taskTotal, predicts, predictTotal, right};
   const line = box.querySelector('[data-progress-line]');
   if (line && (visited || tasks || predicts)) {
     line.textContent = box.dataset.progressSummary.replace(/\{(\w+)\}/g, (m, k) => (k in fill ? String(fill[k]) : m));

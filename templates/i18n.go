@@ -88,11 +88,12 @@ type Text struct {
 	OnToPlay        string
 	LessonNav       string // the prev/next navigation's accessible name
 	ProgressHead    string
-	ProgressSummary string // {visited} {tasks} {predicts} {lessons} {taskTotal} {predictTotal} are filled in by progress.js
+	ProgressSummary string // {visited} {tasks} {predicts} {right} {lessons} {taskTotal} {predictTotal} are filled in by progress.js
 	ProgressNone    string // shown without JavaScript or storage
 	ProgressVisited string
 	ProgressTask    string
 	ProgressPredict string
+	ProgressRight   string // a lesson's predictions answered right; progress.js fills in {n}
 	ProgressReset   string
 
 	// Predictions.
@@ -181,11 +182,12 @@ var en = Text{
 	OnToPlay:        "On to the playground →",
 	LessonNav:       "Lessons",
 	ProgressHead:    "Your progress",
-	ProgressSummary: "{visited} of {lessons} lessons visited · {tasks} of {taskTotal} tasks done · {predicts} of {predictTotal} predictions answered",
+	ProgressSummary: "{visited} of {lessons} lessons visited · {tasks} of {taskTotal} tasks done · {predicts} of {predictTotal} predictions answered ({right} right)",
 	ProgressNone:    "Your progress is kept in this browser only, once you open a lesson.",
 	ProgressVisited: "visited",
 	ProgressTask:    "task done",
 	ProgressPredict: "predictions",
+	ProgressRight:   "✓ {n} right",
 	ProgressReset:   "Forget my progress",
 
 	Predict:    "Predict",
@@ -265,11 +267,12 @@ var zh = Text{
 	OnToPlay:        "去演练场 →",
 	LessonNav:       "课程导航",
 	ProgressHead:    "学习进度",
-	ProgressSummary: "已看过 {visited}/{lessons} 课 · 完成 {tasks}/{taskTotal} 个任务 · 回答 {predicts}/{predictTotal} 个预测",
+	ProgressSummary: "已看过 {visited}/{lessons} 课 · 完成 {tasks}/{taskTotal} 个任务 · 回答 {predicts}/{predictTotal} 个预测（答对 {right} 个）",
 	ProgressNone:    "打开任意一课后，学习进度只保存在这个浏览器里。",
 	ProgressVisited: "已看过",
 	ProgressTask:    "任务完成",
 	ProgressPredict: "预测",
+	ProgressRight:   "✓ 答对 {n} 个",
 	ProgressReset:   "清除我的进度",
 
 	Predict:    "预测",
