@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -271,9 +273,21 @@ func catchUp(c *cluster, behind int) (time.Duration, error) {
 	if err := c.start(f); err != nil {
 		return 0, err
 	}
+	last := uint64(0)
 	for time.Since(t) < 60*time.Second {
-		if z, ok := c.zxid(f); ok && z >= target {
-			return time.Since(t), nil
+		z, ok := c.zxid(f)
+		if ok && z >= target {
+			d := time.Since(t)
+			if os.Getenv("ZKBENCH_DEBUG") != "" {
+				log.Printf("catch-up of s%d took %v; its log:", f+1, d)
+				b, _ := os.ReadFile(filepath.Join(c.dir, fmt.Sprintf("s%d.out", f+1)))
+				os.Stderr.Write(b)
+			}
+			return d, nil
+		}
+		if ok && z != last && os.Getenv("ZKBENCH_DEBUG") != "" {
+			log.Printf("catch-up: s%d at 0x%x after %v (target 0x%x)", f+1, z, time.Since(t), target)
+			last = z
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
