@@ -175,6 +175,16 @@ func (n *Node) answerCommitted(t *Txn, res ztree.Result) {
 	}
 	r := q.reqs[0]
 	q.reqs = q.reqs[1:]
+	if res.Err == ztree.SessionMoved && r.Connected {
+		// FinalRequestProcessor: a moved session is a connection-level
+		// error; the server closes the connection instead of answering.
+		delete(n.clients, t.Session)
+		if n.conns[t.Session] != nil {
+			n.notify(t.Session, t.Zxid, WatchEvent{Type: EventNone, State: StateDisconnected})
+			n.dropConn(t.Session)
+		}
+		return
+	}
 	switch r.Op {
 	case ztree.OpCreateSession:
 		n.sessionCreated(r, res.Err)

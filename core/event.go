@@ -23,7 +23,8 @@ import (
 //	             txn even when appends share a record; truncate: the target; snapshot: its last txn), Epoch (an epoch file)
 //	fsync        driver      Node, Seq (every write up to Seq of this incarnation is durable)
 //	propose      core        Node=leader, Zxid, Epoch, Hash (txn hash), Text (txn), Client+Seq (the session and cxid of the
-//	             request); Reason "session expired" for the error txn of a request the session check refused
+//	             request); Reason "session expired" or "session moved" for the error txn of a request the session
+//	             check refused
 //	deliver      core        Node, Zxid, Digest, PrevZxid, PrevDigest, Hash, Text, Client+Seq (the session and cxid of the write); Snapshot=true for a whole SNAP image;
 //	             Owner (the session owning an ephemeral node the txn creates, a multi's included), Closes (the session a closeSession closes)
 //	established  core        Node=leader, Epoch, Zxid (last zxid of its initial history), Digest

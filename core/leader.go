@@ -507,18 +507,24 @@ func (n *Node) leaderRequest(r Request) {
 	req := r.Request
 	req.Session = r.Session
 	var tx ztree.Txn
-	refused := false
+	refused := ""
 	switch {
 	case r.Connected && r.Op != ztree.OpCloseSession && !l.sessions.open(r.Session):
 		// checkSession: a session the leader does not know, or is closing.
 		tx = ztree.Txn{Op: ztree.OpError, Err: ztree.SessionExpired, Path: r.Path, Session: r.Session}
-		refused = true
+		refused = "session expired"
+	case r.Connected && r.Op != ztree.OpCloseSession && !l.sessions.checkOwner(r.Session, r.Origin):
+		// checkSession: the client has moved to another server since this
+		// one forwarded the request (ZOOKEEPER-710).
+		tx = ztree.Txn{Op: ztree.OpError, Err: ztree.SessionMoved, Path: r.Path, Session: r.Session}
+		refused = "session moved"
 	default:
 		tx = l.future.Prep(req)
 	}
 	switch tx.Op {
 	case ztree.OpCreateSession:
 		l.sessions.add(tx.Session, tx.Timeout, n.now)
+		l.sessions.setOwner(tx.Session, r.Origin)
 	case ztree.OpCloseSession:
 		l.sessions.setClosing(tx.Session)
 	}
@@ -528,9 +534,7 @@ func (n *Node) leaderRequest(r Request) {
 	l.lastProposed, l.nextZxid = zxid, zxid
 	l.outstanding = append(l.outstanding, &proposal{txn: t})
 	pe := Event{Kind: EvPropose, Zxid: zxid, Epoch: l.epoch, Hash: t.Txn.Hash(), Text: n.txnText(t), Client: t.Session, Seq: uint64(t.Cxid)}
-	if refused {
-		pe.Reason = "session expired"
-	}
+	pe.Reason = refused
 	n.emit(pe)
 	for _, id := range n.allList {
 		if h := l.handlers[id]; h != nil && h.forwarding && !h.observer {

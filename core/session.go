@@ -206,7 +206,11 @@ func (n *Node) onConnect(c Connect) {
 	n.dropConn(c.Session)
 	n.conns[c.Session] = &conn{id: c.Conn, timeout: timeout, pending: true}
 	if n.lead != nil {
-		n.finishConnect(c.Session, c.Conn, n.lead.sessions.touch(c.Session, timeout, n.now))
+		valid := n.lead.sessions.touch(c.Session, timeout, n.now)
+		if valid {
+			n.lead.sessions.setOwner(c.Session, n.id)
+		}
+		n.finishConnect(c.Session, c.Conn, valid)
 		return
 	}
 	n.send(Message{Type: MsgRevalidate, To: n.learn.leader, Connect: &Connect{Conn: c.Conn, Session: c.Session, TimeoutMs: timeout}})
@@ -249,17 +253,22 @@ func (n *Node) onRevalidate(from NodeID, c *Connect) {
 	}
 	if n.lead != nil {
 		valid := n.lead.sessions.touch(c.Session, c.TimeoutMs, n.now)
+		if valid {
+			n.lead.sessions.setOwner(c.Session, from)
+		}
 		n.send(Message{Type: MsgRevalidate, To: from, Connect: &Connect{Conn: c.Conn, Session: c.Session, Valid: valid}})
 		return
 	}
 	n.finishConnect(c.Session, c.Conn, c.Valid)
 }
 
-// onDisconnect forgets a client connection that broke: its watches go; the
-// session lives on at the leader until it expires.
+// onDisconnect forgets a client connection that broke: its watches go, and
+// so do the answers to its requests still in the pipeline (they have no
+// connection to go to); the session lives on at the leader until it expires.
 func (n *Node) onDisconnect(c Connect) {
 	if cn := n.conns[c.Session]; cn != nil && cn.id == c.Conn {
 		n.dropConn(c.Session)
+		delete(n.clients, c.Session)
 	}
 }
 
@@ -367,6 +376,23 @@ type trackedSession struct {
 	timeout  int32
 	expireAt int64
 	closing  bool
+	owner    NodeID // the server the client is connected to (0: not known since this leader started)
+}
+
+// setOwner records the server a session's client is connected to
+// (SessionTrackerImpl.setOwner): a request for the session forwarded by
+// another server is refused with SESSIONMOVED.
+func (st *sessionTracker) setOwner(id int64, owner NodeID) {
+	if s := st.byID[id]; s != nil {
+		s.owner = owner
+	}
+}
+
+// checkOwner is checkSession's owner test: true if the session's owner is
+// not known or is from.
+func (st *sessionTracker) checkOwner(id int64, from NodeID) bool {
+	s := st.byID[id]
+	return s == nil || s.owner == 0 || s.owner == from
 }
 
 func newSessionTracker(tickMs int, now int64) *sessionTracker {

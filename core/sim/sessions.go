@@ -57,10 +57,14 @@ func (c *Cluster) Connect(name string, via core.NodeID, timeoutMs int64) (*Sessi
 	if sc.State == "expired" || sc.State == "closed" {
 		return sc, fmt.Errorf("client %s: its session is %s", name, sc.State)
 	}
-	if sc.conn != 0 && sc.Server != 0 && c.servers[sc.Server].node != nil {
-		// The old connection closes.
-		c.servers[sc.Server].node.Step(core.Message{Type: core.MsgDisconnect, Connect: &core.Connect{Conn: sc.conn, Session: sc.Session}})
-		c.handleReady(int(sc.Server))
+	if sc.conn != 0 && sc.Server != 0 {
+		// The old connection closes: the client library fails what is
+		// still outstanding on it (ConnectionLoss: the outcome is unknown).
+		c.failPending(sc.Session, sc.Server)
+		if s := c.servers[sc.Server]; s.node != nil && !s.paused {
+			s.node.Step(core.Message{Type: core.MsgDisconnect, Connect: &core.Connect{Conn: sc.conn, Session: sc.Session}})
+			c.handleReady(int(sc.Server))
+		}
 	}
 	c.sess.conns++
 	sc.conn, sc.Server, sc.State = c.sess.conns, via, "connecting"
@@ -131,6 +135,9 @@ func (c *Cluster) sessionReply(r core.Reply) bool {
 			case core.StateDisconnected:
 				sc.State = "disconnected"
 			}
+			if r.Watch.State != core.StateSyncConnected {
+				defer c.failPending(sc.Session, sc.Server)
+			}
 		}
 		rep := r
 		c.emit(core.Event{Kind: core.EvReply, Node: r.Server, Client: r.Session, Reply: &rep})
@@ -145,6 +152,18 @@ func (c *Cluster) sessionReply(r core.Reply) bool {
 		}
 	}
 	return false
+}
+
+// failPending fails the requests of session still outstanding on its
+// connection to server, which closed: ConnectionLoss, as the client library
+// reports them.
+func (c *Cluster) failPending(session int64, server core.NodeID) {
+	cl := c.clients.bySession[session]
+	if cl == nil || len(cl.pending) == 0 {
+		return
+	}
+	op := cl.pending[0]
+	c.clientReply(core.Reply{Session: session, Cxid: op.Req.Cxid, Op: op.Req.Op, Err: ztree.ConnectionLoss, Server: server})
 }
 
 // pingEvery is a ZooKeeper client's ping period: it pings when it has sent

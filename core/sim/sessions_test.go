@@ -193,3 +193,36 @@ func TestSessionWorkloadUnderFaults(t *testing.T) {
 		assert.NotZero(t, seen[what], "no %q in %d seeds (saw %v)", what, seeds, seen)
 	}
 }
+
+// A write the old server forwarded after its client moved away is refused
+// with SESSIONMOVED (ZOOKEEPER-710): it changes nothing, and the session's
+// order holds.
+func TestSessionMovedRefusesTheOldServersWrite(t *testing.T) {
+	c, chk := newCluster(t, 6)
+	f, l := follower(c), c.Leader()
+	var reasons []string
+	c.OnEvent(func(e core.Event) {
+		chk.Observe(e)
+		if e.Kind == core.EvPropose && e.Reason != "" {
+			reasons = append(reasons, e.Reason)
+		}
+	})
+	sc, _ := c.Connect("c1", f, 2000)
+	c.RunUntil(c.Now()+1000, func() bool { return sc.State == "connected" })
+	submit(t, c, "c1", ztree.Request{Op: ztree.OpCreate, Path: "/a", Data: "0"})
+	require.NoError(t, c.Delay(f, l, 300)) // f's REQUEST reaches the leader late
+	slow, err := c.SubmitAs("c1", ztree.Request{Op: ztree.OpSetData, Path: "/a", Data: "old", Version: -1})
+	require.NoError(t, err)
+	c.RunUntil(c.Now()+20, nil)
+	_, err = c.Connect("c1", l, 0) // the client gives up on f and moves
+	require.NoError(t, err)
+	require.True(t, slow.Done, "moving fails what was outstanding on f")
+	assert.Equal(t, ztree.ConnectionLoss, slow.Reply.Err)
+	c.RunUntil(c.Now()+1000, func() bool { return sc.State == "connected" && len(reasons) > 0 })
+	require.Equal(t, "connected", sc.State)
+	assert.Equal(t, []string{"session moved"}, reasons)
+	rep := submit(t, c, "c1", ztree.Request{Op: ztree.OpGetData, Path: "/a"})
+	assert.Equal(t, "0", rep.Data, "the old server's write never took effect")
+	c.RunUntil(c.Now()+1000, nil)
+	assert.True(t, chk.OK(), "%v", chk.Violations())
+}
