@@ -596,6 +596,12 @@ type Status struct {
 	TreeHash      uint64      `json:"treeHash"`
 	DurableSeq    uint64      `json:"durableSeq"`
 	LogLen        int         `json:"logLen"`
+	// Sessions is the open sessions in the tree; Clients the sessions
+	// connected to this server; Watches the watches set here (data and
+	// child).
+	Sessions int `json:"sessions,omitempty"`
+	Clients  int `json:"clients,omitempty"`
+	Watches  int `json:"watches,omitempty"`
 	// Now is the node's clock (ms) and Timers its failure-detection
 	// deadlines in that clock (timers.go), for views; not part of the trace.
 	Now    int64  `json:"now"`
@@ -611,6 +617,7 @@ func (n *Node) Status() Status {
 		LastZxid: n.lastProcessed, LastTxn: n.lastTxnZxid, LastLogged: lastLogged, Committed: n.knownCommitted,
 		Vote: n.el.proposal, Round: n.el.logicalclock, Digest: n.digest,
 		DurableSeq: n.durableSeq, LogLen: len(n.log),
+		Sessions: n.tree.SessionCount(), Clients: len(n.conns), Watches: n.dataWatches.count() + n.childWatches.count(),
 		Now: n.now, Timers: n.timers(),
 	}
 	switch {

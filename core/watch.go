@@ -146,6 +146,15 @@ func (w watchTable) take(path string) []int64 {
 	return l
 }
 
+// count is the number of watches in the table.
+func (w watchTable) count() int {
+	n := 0
+	for _, l := range w {
+		n += len(l)
+	}
+	return n
+}
+
 func (w watchTable) removeSession(session int64) {
 	for p, l := range w {
 		for i, s := range l {

@@ -76,6 +76,11 @@ type Server struct {
 	TreeBytes int     `json:"treeBytes"`
 	Tree      []ZNode `json:"tree"`
 	Asked     []ZNode `json:"asked,omitempty"`
+	// Sessions is the open sessions the server knows, Clients the sessions
+	// connected to it, Watches the watches set on it.
+	Sessions int `json:"sessions,omitempty"`
+	Clients  int `json:"clients,omitempty"`
+	Watches  int `json:"watches,omitempty"`
 	// Now is the server's own clock (ms) and Timers its failure-detection
 	// deadlines in it (core.Timers): a learner's last word from its leader,
 	// the leader's learners and proposals, the election's finalize wait. A
@@ -96,6 +101,17 @@ type ZNode struct {
 	Path    string `json:"path"`
 	Data    string `json:"data"`
 	Version int32  `json:"version"`
+	// Owner is the session owning an ephemeral node ("0x..."), "" for a
+	// persistent one.
+	Owner string `json:"owner,omitempty"`
+}
+
+func znodeOf(path, data string, st ztree.Stat) ZNode {
+	z := ZNode{Path: path, Data: data, Version: st.Version}
+	if st.EphemeralOwner != 0 {
+		z.Owner = "0x" + strconv.FormatUint(uint64(st.EphemeralOwner), 16)
+	}
+	return z
 }
 
 // Hidden reports whether a path is one a view does not show: the root and
@@ -129,12 +145,12 @@ func Of(n *core.Node, o Options) Server {
 		s.TreeCount++
 		s.TreeBytes += len(data)
 		if len(s.Tree) < o.TreeMax {
-			s.Tree = append(s.Tree, ZNode{Path: path, Data: data, Version: stat.Version})
+			s.Tree = append(s.Tree, znodeOf(path, data, stat))
 		}
 	}
 	for _, path := range o.Paths {
 		if data, stat, err := t.Get(path); err == ztree.OK {
-			s.Asked = append(s.Asked, ZNode{Path: path, Data: data, Version: stat.Version})
+			s.Asked = append(s.Asked, znodeOf(path, data, stat))
 		}
 	}
 	return s
@@ -149,7 +165,7 @@ func FromStatus(ns core.Status) Server {
 		AcceptedEpoch: ns.AcceptedEpoch, CurrentEpoch: ns.CurrentEpoch,
 		LastZxid: ns.LastZxid, Committed: ns.Committed, LastLogged: ns.LastLogged,
 		Vote: ns.Vote, Round: ns.Round, Log: []LogEntry{}, Tree: []ZNode{},
-		Now: ns.Now, Timers: ns.Timers,
+		Now: ns.Now, Timers: ns.Timers, Sessions: ns.Sessions, Clients: ns.Clients, Watches: ns.Watches,
 	}
 }
 

@@ -128,3 +128,16 @@ func TestHidden(t *testing.T) {
 		assert.Equal(t, want, Hidden(p), p)
 	}
 }
+
+// An ephemeral node shows its owner, and the server its open sessions.
+func TestOfSessions(t *testing.T) {
+	n := restored(t, []ztree.Txn{
+		{Op: ztree.OpCreateSession, Session: 0x1000000aa, Timeout: 4000},
+		{Op: ztree.OpCreate, Path: "/lock", Data: "me", EphemeralOwner: 0x1000000aa, ParentCVersion: -1},
+		create("/p", "x"),
+	})
+	s := Of(n, Default)
+	assert.Equal(t, 1, s.Sessions)
+	assert.Zero(t, s.Clients, "nobody is connected to a server that is not serving")
+	assert.Equal(t, []ZNode{{Path: "/lock", Data: "me", Owner: "0x1000000aa"}, {Path: "/p", Data: "x"}}, s.Tree)
+}

@@ -310,6 +310,9 @@ func (t *Tree) HasSession(id int64) bool {
 	return ok
 }
 
+// SessionCount is the number of open sessions.
+func (t *Tree) SessionCount() int { return len(t.sessions) }
+
 // Sessions returns the open sessions and their timeouts (ms), by id.
 func (t *Tree) Sessions() map[int64]int32 {
 	out := make(map[int64]int32, len(t.sessions))
