@@ -24,6 +24,14 @@
 // SendAckRequestProcessor) and releases it when MsgPersisted arrives. So the
 // contract is: persist, then send, then reply, then Advance.
 //
+// Clients reach a server through the driver: Step MsgConnect with a Connect
+// for a client's ConnectRequest, MsgClientRequest for each request (pings
+// included) and MsgDisconnect when its connection breaks. Everything a
+// server sends its clients is in Ready.Replies, in the order each client
+// must see it: answers, Connect answers (Reply.Conn) and watch
+// notifications (Reply.Watch). Sessions, their expiry at the leader and the
+// watches are ZooKeeper's (session.go, watch.go); ACLs are world:anyone only.
+//
 // The replicated state machine is a znode tree (package ztree). The node applies
 // committed txns to it itself; Events report every delivery (EvDeliver) with a
 // chain digest of the delivered history so a checker outside the nodes can
