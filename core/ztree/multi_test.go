@@ -56,6 +56,9 @@ func TestMultiAllOrNothing(t *testing.T) {
 	assert.Equal(t, h, tr.Hash())
 	assert.False(t, tr.Exists("/n"))
 
+	// A container or TTL create fails a multi as it fails alone.
+	tx = tr.Prep(Request{Op: OpMulti, Ops: []Request{{Op: OpCreate, Path: "/c1"}, {Op: OpCreateTTL, Path: "/t"}}})
+	assert.Equal(t, Unimplemented, tx.Txns[1].Err)
 	// Ops a multi cannot hold fail it; an empty multi succeeds.
 	tx = tr.Prep(Request{Op: OpMulti, Ops: []Request{{Op: OpGetData, Path: "/m"}}})
 	assert.Equal(t, BadArguments, tx.Txns[0].Err)

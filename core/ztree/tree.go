@@ -448,8 +448,8 @@ func (t *Tree) Prep(r Request) Txn {
 		op.Session = r.Session
 		var sub Txn
 		switch op.Op {
-		case OpCreate, OpCreate2, OpDelete, OpSetData, OpCheck:
-			sub = c.prep(op)
+		case OpCreate, OpCreate2, OpDelete, OpSetData, OpCheck, OpCreateContainer, OpCreateTTL:
+			sub = c.prep(op) // container and TTL: Unimplemented
 		default:
 			sub = failTxn(op, BadArguments, op.Path)
 		}
