@@ -23,7 +23,7 @@ func TestChineseLessonPage(t *testing.T) {
 	p.click("the widget (to make it the active one)", `(//section[@data-widget])[1]//span[contains(@class,"zw-timebox")]`)
 	faster(p, 4)
 	if eval[string](p, widgetJS(1)+`.dataset.playing`) != "true" {
-		p.click("Play", button(1, "Play"))
+		p.click("播放 (Play)", button(1, "播放"))
 	}
 	p.wait("a leader elected", leaderJS(1), 60*time.Second)
 	p.shot("lesson-zh-roles-votes-zxid")

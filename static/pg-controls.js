@@ -2,6 +2,7 @@
 // (playground.js) wires their events; this file only builds and labels them.
 
 import {h, s, MSG, FAMILIES, msgInfo, shapePath, zx} from './pg-util.js';
+import {pick} from './i18n.js';
 
 export const SPEEDS = [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100];
 export const DEFAULT_SPEED = 0.1;
@@ -9,36 +10,93 @@ export const DEFAULT_SPEED = 0.1;
 export const LINK_DELAYS = [0, 100, 300, 1000];
 export const DEFAULT_LINK_DELAY = 300;
 
-// L is every user-visible string of this module (one place, to translate).
-export const L = {
-  play: 'Play', pause: 'Pause', step: 'Step', stepTitle: 'Run exactly one more event (n)',
-  speed: 'Speed ', speedTitle: 'Virtual ms per wall ms ([ and ])',
-  slowmo: ' Slow-mo messages', slowmoTitle: 'At 1× or slower, slow down to 0.02× while a message (not a PING) is in flight',
-  virtualTime: 'Virtual time ', wallTime: 'Wall clock ', wallTimeTitle: 'Real time since the live ensemble started',
-  scrub: 'Time (seek; the run is replayed deterministically)',
-  killLeader: 'Kill leader', heal: 'Heal', partition: 'Partition selected',
-  faults: 'Random faults', faultsTitle: 'Random crashes, partitions and delays (as in the campaign)',
-  selected: 'Selected server', selHint: 'Click servers (or press 1–9) to select them.',
-  path: 'Path ', value: 'Value ', write: 'Write', writeForm: 'Write through the leader',
-  bugs: 'Bug switches', exportTrace: 'Export trace', share: 'Copy link', keys: 'Keys',
-  keysHelp: 'Space play/pause · n step · k kill leader · f freeze leader · h heal · p partition selected · w write now (then type a value, Enter) · [ ] speed · 1–9 select server · Esc close panels and leave a text box',
-  keysHelpLive: 'k kill leader · f freeze leader · h heal · p partition selected · w write now (then type a value, Enter) · 1–9 select server · Esc close panels and leave a text box',
-  legend: 'Message legend', close: 'Close', faultsGroup: 'Faults',
-  mode: 'Mode', simulated: 'Simulated', live: 'Live',
-  simTitle: 'A simulated ensemble in your browser: pause, step, seek, speed and bug switches',
-  liveTitle: 'Real ZAB servers on the machine serving this page, in real time',
-  badge: 'Live: real servers on this machine',
-  liveNote: 'Real time only: no pause, step, speed, seek, bug switches or random faults here. Switch back to Simulated for those.',
-  linkDelay: 'Link delay ', linkDelayTitle: 'How long each message takes between two live servers (so packets are watchable)',
-  ms: (x) => x + ' ms',
-  replay: 'Watch it happen', replayTitle: (name) => `Load the interleaving that triggers ${name} (the bug switched on): the checker raises the alarm when it breaks something`,
-  replayed: (name) => `Playing the interleaving that triggers ${name}. Watch for the alarm.`,
-  bugsOn: (n) => `Bug switches · ${n} on`,
-  bugBadge: (names) => `⚠ Bug switched on: ${names.join(', ')}. This run is not ZooKeeper 3.9's: the checker watches for what the bug breaks.`,
-  badValue: (v) => `“${v}” has a space or #: a value is one word here (the scenario language splits on spaces). Nothing was written; try ${v.replace(/[\s#]+/g, '_')}.`,
-  freezeLeader: 'Freeze leader', freezeTitle: 'Pause the leader for 3 s: its connections stay open, only its silence shows (heartbeats stop)',
-  freezeTitleLive: 'Pause the leader until you resume it: its connections stay open, only its silence shows',
+// TEXT is every user-visible string of this module, one table per language
+// (i18n.js); L is the page's.
+export const TEXT = {
+  en: {
+    play: 'Play', pause: 'Pause', step: 'Step', stepTitle: 'Run exactly one more event (n)',
+    speed: 'Speed ', speedTitle: 'Virtual ms per wall ms ([ and ])',
+    slowmo: ' Slow-mo messages', slowmoTitle: 'At 1× or slower, slow down to 0.02× while a message (not a PING) is in flight',
+    virtualTime: 'Virtual time ', wallTime: 'Wall clock ', wallTimeTitle: 'Real time since the live ensemble started',
+    scrub: 'Time (seek; the run is replayed deterministically)',
+    killLeader: 'Kill leader', heal: 'Heal', partition: 'Partition selected',
+    faults: 'Random faults', faultsTitle: 'Random crashes, partitions and delays (as in the campaign)',
+    selected: 'Selected server', selHint: 'Click servers (or press 1–9) to select them.',
+    path: 'Path ', value: 'Value ', write: 'Write', writeForm: 'Write through the leader',
+    bugs: 'Bug switches', exportTrace: 'Export trace', share: 'Copy link', keys: 'Keys',
+    keysHelp: 'Space play/pause · n step · k kill leader · f freeze leader · h heal · p partition selected · w write now (then type a value, Enter) · [ ] speed · 1–9 select server · Esc close panels and leave a text box',
+    keysHelpLive: 'k kill leader · f freeze leader · h heal · p partition selected · w write now (then type a value, Enter) · 1–9 select server · Esc close panels and leave a text box',
+    legend: 'Message legend', close: 'Close', faultsGroup: 'Faults',
+    mode: 'Mode', simulated: 'Simulated', live: 'Live',
+    simTitle: 'A simulated ensemble in your browser: pause, step, seek, speed and bug switches',
+    liveTitle: 'Real ZAB servers on the machine serving this page, in real time',
+    badge: 'Live: real servers on this machine',
+    liveNote: 'Real time only: no pause, step, speed, seek, bug switches or random faults here. Switch back to Simulated for those.',
+    linkDelay: 'Link delay ', linkDelayTitle: 'How long each message takes between two live servers (so packets are watchable)',
+    ms: (x) => x + ' ms',
+    replay: 'Watch it happen', replayTitle: (name) => `Load the interleaving that triggers ${name} (the bug switched on): the checker raises the alarm when it breaks something`,
+    replayed: (name) => `Playing the interleaving that triggers ${name}. Watch for the alarm.`,
+    bugsOn: (n) => `Bug switches · ${n} on`,
+    bugBadge: (names) => `⚠ Bug switched on: ${names.join(', ')}. This run is not ZooKeeper 3.9's: the checker watches for what the bug breaks.`,
+    badValue: (v) => `“${v}” has a space or #: a value is one word here (the scenario language splits on spaces). Nothing was written; try ${v.replace(/[\s#]+/g, '_')}.`,
+    freezeLeader: 'Freeze leader', freezeTitle: 'Pause the leader for 3 s: its connections stay open, only its silence shows (heartbeats stop)',
+    freezeTitleLive: 'Pause the leader until you resume it: its connections stay open, only its silence shows',
+    // The server detail panel (serverTable).
+    down: 'down', paused: 'paused', running: 'running', anObserver: ' (an observer)', established: ', established',
+    vote: (leader, peerEpoch, zxid, round) => `s${leader} (peerEpoch ${peerEpoch}, zxid ${zxid}), round ${round}`,
+    heard: (leader, ago, limitMs, limit) => `heard s${leader} ${ago} ms ago; gives up after ${limitMs} ms (${limit})`,
+    finalize: (ms) => `decides in ${ms} ms (finalizeWait) unless a better vote arrives`,
+    initLimit: (ms) => `steps down in ${ms} ms (initLimit) unless a quorum answers`,
+    hears: (synced, ticks, quorum) => `hears ${synced} voters (itself included) within syncLimit (${ticks} ticks); needs ${quorum}`,
+    ticksLeft: (n) => `${n} ticks left`, lost: 'lost',
+    poll: (ms) => `sends its vote again in ${ms} ms if nobody answers`,
+    acks: (zxid, n, need, who) => `${zxid}: ${n} of ${need} acks (${who || 'none'})`,
+    logShown: (n, first, last, notApplied) => `${n} shown, ${first} … ${last}, ${notApplied} not applied`, empty: 'empty',
+    tree: (count, bytes, digest) => `${count} znodes, ${bytes} bytes, digest ${digest}`,
+  },
+  zh: {
+    play: '播放', pause: '暂停', step: '单步', stepTitle: '只再运行一个事件（n）',
+    speed: '速度 ', speedTitle: '每 1 ms 真实时间走多少 ms 虚拟时间（[ 和 ]）',
+    slowmo: ' 消息慢放', slowmoTitle: '在 1× 或更慢时，只要有消息（PING 除外）在路上，就放慢到 0.02×',
+    virtualTime: '虚拟时间 ', wallTime: '真实时间 ', wallTimeTitle: '真实集群启动以来经过的真实时间',
+    scrub: '时间（拖动跳转；运行会确定性地重放）',
+    killLeader: '杀掉 Leader', heal: '恢复网络', partition: '分区所选节点',
+    faults: '随机故障', faultsTitle: '随机宕机、网络分区和延迟（与检查活动中的一样）',
+    selected: '所选服务器', selHint: '点击服务器（或按 1–9）来选择。',
+    path: '路径 ', value: '值 ', write: '写入', writeForm: '通过 Leader 写入',
+    bugs: 'Bug 开关', exportTrace: '导出轨迹', share: '复制链接', keys: '快捷键',
+    keysHelp: '空格 播放/暂停 · n 单步 · k 杀掉 Leader · f 冻结 Leader · h 恢复网络 · p 分区所选节点 · w 立即写入（再输入值，回车）· [ ] 速度 · 1–9 选择服务器 · Esc 关闭面板并离开输入框',
+    keysHelpLive: 'k 杀掉 Leader · f 冻结 Leader · h 恢复网络 · p 分区所选节点 · w 立即写入（再输入值，回车）· 1–9 选择服务器 · Esc 关闭面板并离开输入框',
+    legend: '消息图例', close: '关闭', faultsGroup: '故障',
+    mode: '模式', simulated: '模拟', live: '真实',
+    simTitle: '在你的浏览器里模拟一个集群：可以暂停、单步、跳转、调速，也能打开 Bug 开关',
+    liveTitle: '在提供本页面的机器上运行的真实 ZAB 服务器，按真实时间运行',
+    badge: '真实集群：这台机器上的真实服务器',
+    liveNote: '只能按真实时间运行：这里不能暂停、单步、调速、跳转，也没有 Bug 开关和随机故障。需要这些功能请切回“模拟”。',
+    linkDelay: '链路延迟 ', linkDelayTitle: '两台真实服务器之间每条消息要走多久（这样才看得清数据包）',
+    ms: (x) => x + ' ms',
+    replay: '看它发生', replayTitle: (name) => `载入触发 ${name} 的事件交错（并打开这个 Bug）：它一旦破坏了什么，检查器就会报警`,
+    replayed: (name) => `正在播放触发 ${name} 的事件交错。留意报警。`,
+    bugsOn: (n) => `Bug 开关 · 已打开 ${n} 个`,
+    bugBadge: (names) => `⚠ 已打开 Bug：${names.join('、')}。这次运行不是 ZooKeeper 3.9 的行为：检查器在盯着这个 Bug 会破坏的性质。`,
+    badValue: (v) => `“${v}”含有空格或 #：这里的值只能是一个词（场景语言按空格分词）。什么都没有写入；可以试试 ${v.replace(/[\s#]+/g, '_')}。`,
+    freezeLeader: '冻结 Leader', freezeTitle: '让 Leader 暂停 3 秒：连接保持打开，只有它的沉默会暴露它（心跳停止）',
+    freezeTitleLive: '让 Leader 一直暂停，直到你恢复它：连接保持打开，只有它的沉默会暴露它',
+    down: '宕机', paused: '已暂停', running: '运行中', anObserver: '（Observer）', established: '，已确立',
+    vote: (leader, peerEpoch, zxid, round) => `s${leader}（peerEpoch ${peerEpoch}，zxid ${zxid}），第 ${round} 轮`,
+    heard: (leader, ago, limitMs, limit) => `${ago} ms 前收到 s${leader} 的消息；${limitMs} ms（${limit}）后放弃`,
+    finalize: (ms) => `${ms} ms 后做出决定（finalizeWait），除非收到更好的选票`,
+    initLimit: (ms) => `${ms} ms 后退出 Leader 角色（initLimit），除非有过半节点应答`,
+    hears: (synced, ticks, quorum) => `在 syncLimit（${ticks} 个 tick）内收到 ${synced} 个投票成员的消息（含自己）；需要 ${quorum} 个`,
+    ticksLeft: (n) => `还剩 ${n} 个 tick`, lost: '已失联',
+    poll: (ms) => `若没人应答，${ms} ms 后再次发出选票`,
+    acks: (zxid, n, need, who) => `${zxid}：${need} 个中已有 ${n} 个 ACK（${who || '无'}）`,
+    logShown: (n, first, last, notApplied) => `显示 ${n} 条，${first} … ${last}，${notApplied} 条尚未应用`, empty: '空',
+    tree: (count, bytes, digest) => `${count} 个 znode，${bytes} 字节，摘要 ${digest}`,
+  },
 };
+
+export const L = pick(TEXT);
 
 // valueOK checks the write form's value (one word, no #): marks the box
 // invalid and focuses it when not, so nothing is rewritten behind the
@@ -161,24 +219,46 @@ export function jsonish(obj) {
   return h('pre', {class: 'zw-json'}, JSON.stringify(obj, (k, v) => (typeof v === 'bigint' ? String(v) : v), 2));
 }
 
-// F explains each field of a server in the detail panel: label, meaning.
-export const F = {
-  role: ['Role', 'looking: electing; leading or following: in an ensemble; observing: follows without a vote; down: crashed'],
-  phase: ['Phase', 'election → discovery (agree on a new epoch) → sync (take the leader\'s history) → broadcast (serve writes)'],
-  leader: ['Leader', 'the server it follows (or itself when it leads)'],
-  acceptedEpoch: ['acceptedEpoch', 'the newest epoch it promised to a leader (on disk before it answers LEADERINFO); it refuses older leaders'],
-  currentEpoch: ['currentEpoch', 'the epoch whose history it holds in full (on disk once synced, at NEWLEADER)'],
-  lastZxid: ['Last zxid', 'the last transaction it applied, as epoch·counter; e·0 means epoch e began and has no transaction yet'],
-  committed: ['Committed', 'the last transaction it knows a quorum committed'],
-  lastLogged: ['Last logged', 'the last transaction on its disk, committed or not: what it reports in an election'],
-  vote: ['Vote', 'whom it backs in an election: (peerEpoch, zxid, id) compare in that order; the round counts elections'],
-  lastSync: ['Last sync', 'how its leader brought it up to date: DIFF (missing txns), TRUNC (cut txns no quorum took), SNAP (the whole tree)'],
-  timer: ['Timer', 'the deadline that detects a failure now'],
-  proposals: ['In flight', 'proposals waiting for a quorum of ACKs'],
-  log: ['Log', 'transactions in its txn log (the last 24 are shown)'],
-  tree: ['Tree', 'its znodes (without /zookeeper) and their digest: equal digests, equal data'],
-  state: ['Running', 'paused: frozen, its clock stopped, connections open (a long GC); down: crashed'],
+// FIELDS explains each field of a server in the detail panel: label,
+// meaning, per language; F is the page's.
+export const FIELDS = {
+  en: {
+    role: ['Role', 'looking: electing; leading or following: in an ensemble; observing: follows without a vote; down: crashed'],
+    phase: ['Phase', 'election → discovery (agree on a new epoch) → sync (take the leader\'s history) → broadcast (serve writes)'],
+    leader: ['Leader', 'the server it follows (or itself when it leads)'],
+    acceptedEpoch: ['acceptedEpoch', 'the newest epoch it promised to a leader (on disk before it answers LEADERINFO); it refuses older leaders'],
+    currentEpoch: ['currentEpoch', 'the epoch whose history it holds in full (on disk once synced, at NEWLEADER)'],
+    lastZxid: ['Last zxid', 'the last transaction it applied, as epoch·counter; e·0 means epoch e began and has no transaction yet'],
+    committed: ['Committed', 'the last transaction it knows a quorum committed'],
+    lastLogged: ['Last logged', 'the last transaction on its disk, committed or not: what it reports in an election'],
+    vote: ['Vote', 'whom it backs in an election: (peerEpoch, zxid, id) compare in that order; the round counts elections'],
+    lastSync: ['Last sync', 'how its leader brought it up to date: DIFF (missing txns), TRUNC (cut txns no quorum took), SNAP (the whole tree)'],
+    timer: ['Timer', 'the deadline that detects a failure now'],
+    proposals: ['In flight', 'proposals waiting for a quorum of ACKs'],
+    log: ['Log', 'transactions in its txn log (the last 24 are shown)'],
+    tree: ['Tree', 'its znodes (without /zookeeper) and their digest: equal digests, equal data'],
+    state: ['Running', 'paused: frozen, its clock stopped, connections open (a long GC); down: crashed'],
+  },
+  zh: {
+    role: ['角色', 'looking：正在选举；leading 或 following：在集群中工作；observing：跟随但不投票；down：宕机'],
+    phase: ['阶段', '选举 → 发现（商定新的 epoch）→ 同步（接收 Leader 的历史）→ 广播（处理写请求）'],
+    leader: ['Leader', '它跟随的服务器（它自己是 Leader 时就是它自己）'],
+    acceptedEpoch: ['acceptedEpoch', '它向 Leader 承诺过的最新 epoch（回复 LEADERINFO 之前先写入磁盘）；更旧的 Leader 它会拒绝'],
+    currentEpoch: ['currentEpoch', '它已完整拥有其历史的 epoch（同步完成、收到 NEWLEADER 时写入磁盘）'],
+    lastZxid: ['最新 zxid', '它最后应用的事务，写作 epoch·计数器；e·0 表示 epoch e 已开始但还没有事务'],
+    committed: ['已提交', '它所知道的、已被过半节点提交的最后一个事务'],
+    lastLogged: ['最新日志', '它磁盘上的最后一个事务，不论是否已提交：选举时它报的就是这个'],
+    vote: ['选票', '选举中它支持谁：依次比较（peerEpoch, zxid, id）；轮次是选举的次数'],
+    lastSync: ['上次同步', 'Leader 如何让它追平：DIFF（补发缺少的事务）、TRUNC（截断没有被过半节点接受的事务）、SNAP（整棵树的快照）'],
+    timer: ['计时器', '此刻用来发现故障的超时'],
+    proposals: ['进行中', '正在等待过半 ACK 的提案'],
+    log: ['日志', '事务日志里的事务（显示最后 24 条）'],
+    tree: ['数据树', '它的 znode（不含 /zookeeper）及其摘要：摘要相同，数据就相同'],
+    state: ['运行状态', '已暂停：被冻结，时钟停止，连接仍然打开（就像一次很长的 GC）；宕机：进程崩溃'],
+  },
 };
+
+export const F = pick(FIELDS);
 
 // serverTable is the detail panel of a server: each field with its value
 // and a line saying what it means (not JSON).
@@ -187,32 +267,32 @@ export function serverTable(sv, state) {
   const role = sv.up === false ? 'down' : sv.role;
   const rows = [];
   const row = (k, v) => rows.push(h('tr', {'data-field': k}, h('th', {scope: 'row'}, F[k][0]), h('td', {class: 'zw-f-v'}, v), h('td', {class: 'zw-f-m'}, F[k][1])));
-  row('state', sv.up === false ? 'down' : sv.paused ? 'paused' : 'running');
-  row('role', role + (sv.observer && role !== 'observing' ? ' (an observer)' : ''));
+  row('state', sv.up === false ? L.down : sv.paused ? L.paused : L.running);
+  row('role', role + (sv.observer && role !== 'observing' ? L.anObserver : ''));
   if (role !== 'down') row('phase', sv.phase);
-  if (sv.leader) row('leader', 's' + sv.leader + (sv.established ? ', established' : ''));
+  if (sv.leader) row('leader', 's' + sv.leader + (sv.established ? L.established : ''));
   row('acceptedEpoch', String(sv.acceptedEpoch));
   row('currentEpoch', String(sv.currentEpoch));
   if (role !== 'down') {
     row('lastZxid', zx(sv.lastZxid));
     row('committed', zx(sv.committed));
     row('lastLogged', zx(sv.lastLogged));
-    if (sv.vote) row('vote', `s${sv.vote.leader} (peerEpoch ${sv.vote.peerEpoch}, zxid ${zx(sv.vote.zxid)}), round ${sv.round}`);
+    if (sv.vote) row('vote', L.vote(sv.vote.leader, sv.vote.peerEpoch, zx(sv.vote.zxid), sv.round));
     if (sv.lastSync) row('lastSync', sv.lastSync);
     const now = sv.now || 0;
     const cfg = (state && state.config) || {};
     let timer = '';
-    if (t.heardTimeoutMs) timer = `heard s${sv.leader} ${Math.max(0, now - t.heardAt)} ms ago; gives up after ${t.heardTimeoutMs} ms (${t.heardLimit})`;
-    else if (t.finalizeAt) timer = `decides in ${Math.max(0, t.finalizeAt - now)} ms (finalizeWait) unless a better vote arrives`;
-    else if (t.initDeadline) timer = `steps down in ${Math.max(0, t.initDeadline - now)} ms (initLimit) unless a quorum answers`;
-    else if (t.quorum) timer = `hears ${t.synced} voters (itself included) within syncLimit (${(cfg.syncLimit || 5)} ticks); needs ${t.quorum}` +
-      (t.learners || []).map((l) => ` · s${l.id}: ${l.synced ? Math.max(0, l.ackDeadline - t.tick) + ' ticks left' : 'lost'}`).join('');
-    else if (t.pollAt) timer = `sends its vote again in ${Math.max(0, t.pollAt - now)} ms if nobody answers`;
+    if (t.heardTimeoutMs) timer = L.heard(sv.leader, Math.max(0, now - t.heardAt), t.heardTimeoutMs, t.heardLimit);
+    else if (t.finalizeAt) timer = L.finalize(Math.max(0, t.finalizeAt - now));
+    else if (t.initDeadline) timer = L.initLimit(Math.max(0, t.initDeadline - now));
+    else if (t.quorum) timer = L.hears(t.synced, cfg.syncLimit || 5, t.quorum) +
+      (t.learners || []).map((l) => ` · s${l.id}: ${l.synced ? L.ticksLeft(Math.max(0, l.ackDeadline - t.tick)) : L.lost}`).join('');
+    else if (t.pollAt) timer = L.poll(Math.max(0, t.pollAt - now));
     if (timer) row('timer', timer);
-    if ((t.proposals || []).length) row('proposals', t.proposals.map((p) => `${zx(p.zxid)}: ${p.acks.length} of ${p.need} acks (${p.acks.map((id) => 's' + id).join(', ') || 'none'})`).join('; '));
+    if ((t.proposals || []).length) row('proposals', t.proposals.map((p) => L.acks(zx(p.zxid), p.acks.length, p.need, p.acks.map((id) => 's' + id).join(', '))).join('; '));
     const log = sv.log || [];
-    row('log', log.length ? `${log.length} shown, ${zx(log[0].zxid)} … ${zx(log[log.length - 1].zxid)}, ${log.filter((e) => !e.committed).length} not applied` : 'empty');
-    row('tree', `${sv.treeCount} znodes, ${sv.treeBytes} bytes, digest ${sv.treeHash}`);
+    row('log', log.length ? L.logShown(log.length, zx(log[0].zxid), zx(log[log.length - 1].zxid), log.filter((e) => !e.committed).length) : L.empty);
+    row('tree', L.tree(sv.treeCount, sv.treeBytes, sv.treeHash));
   }
   const raw = h('details', {class: 'zw-raw'}, h('summary', null, 'JSON'), jsonish(sv));
   return h('div', null, h('table', {class: 'zw-fields'}, h('tbody', null, rows)), raw);

@@ -5,6 +5,9 @@
 // passes, so a learner who looked away can read what happened.
 
 import {h, fmtMs} from './pg-util.js';
+import {lang, pick} from './i18n.js';
+
+export {lang};
 
 // T is every user-visible string of this module (one table per language).
 const TEXT = {
@@ -17,18 +20,14 @@ const TEXT = {
   },
   zh: {
     captions: '刚刚发生了什么',
-    none: '按 n(或“单步”)一次前进一个有解说的步骤。',
+    none: '按 n（或“单步”）一次前进一个有解说的步骤。',
     script: '场景脚本',
     passed: '成立', failed: '不成立', pending: '尚未运行',
     lineAt: (t) => `运行于 ${t}`,
   },
 };
 
-export function lang() {
-  return (document.documentElement.lang || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en';
-}
-
-export const T = TEXT[lang()];
+export const T = pick(TEXT);
 
 // How many captions the panel keeps (the newest first; about four show, the
 // rest scroll). A live burst (a crash, then the votes it causes) can bring

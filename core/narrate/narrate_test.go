@@ -104,7 +104,7 @@ func TestNarrateChinese(t *testing.T) {
 	}
 	k := keys(zh)
 	require.NotEmpty(t, k["sync.diff"])
-	assert.Contains(t, k["sync.diff"][0], "DIFF(差异同步)")
+	assert.Contains(t, k["sync.diff"][0], "DIFF（差异同步）")
 	assert.Regexp(t, `已过半`, k["commit"][0])
 }
 
