@@ -1,37 +1,187 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/performance"
 	"github.com/chromedp/chromedp"
 )
 
-// BenchmarkFrameRate measures the playground's frames per second with 9
-// servers at 1× and 100× (headless Chromium, software rendering). It measures;
-// it asserts nothing, so it is not part of the test suite:
+// BenchmarkPlayground measures what a learner on a slow laptop waits for and
+// sees (issue 15): for each page (the playground, a lesson, the playground
+// with 9 servers) and each CPU slowdown (Chromium's CPU throttling, 1×, 4×,
+// 6×), in a fresh profile (nothing cached), from navigation start:
 //
-//	go test ./e2e -run XXX -bench FrameRate -benchtime 1x
-func BenchmarkFrameRate(b *testing.B) {
+//   - servers-ms: the first server drawn in the widget (a [data-node]);
+//   - first-frame-ms: the simulator's first frame (data-sim-time > 0: servers
+//     drawn and time moving);
+//   - KB: what the page transferred (Resource Timing, headers included);
+//   - fps-1x, fps-100x: frames/s over 3 s at 1× and at 100× (headless
+//     Chromium, software rendering);
+//   - cpu-1x, cpu-100x: the page's main thread's CPU time per frame, in ms
+//     (Performance.getMetrics ThreadTime), what a frame costs whatever
+//     else the machine runs (frames/s move with the load of a shared
+//     machine; this moves much less).
+//
+// It measures; it asserts nothing, so it is not part of the test suite:
+//
+//	go test ./e2e -run XXX -bench Playground -benchtime 1x
+//
+// ZABPLAY_BENCH_CPU=1,4 and ZABPLAY_BENCH_PAGES=playground,lesson,nine pick
+// a subset.
+func BenchmarkPlayground(b *testing.B) {
 	base := startSite(b)
-	br := newBrowser(b, 1280, 1000)
-	for _, speed := range []string{"1", "100"} {
-		b.Run(speed+"x", func(b *testing.B) {
-			var sum float64
-			for range b.N {
-				p := newPage(b, br, base+"/playground?seed=1&voters=9&observers=0", 1280, 1000)
-				w := widgetJS(1)
-				p.wait("9 servers", w+`?.querySelectorAll('[data-node]').length === 9`, 30*time.Second)
-				p.wait("a leader", leaderJS(1), 60*time.Second)
-				eval[bool](p, `(() => { const s = `+w+`.querySelector('select.zw-speed'); s.value = [...s.options].find(o => parseFloat(o.value) === `+speed+`)?.value ?? s.value; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
-				fps, err := chromedp.Run(p.ctx, chromedp.Evaluate[float64](`new Promise(r => { let n = 0; const t0 = performance.now(); const f = () => { n++; if (performance.now() - t0 < 3000) requestAnimationFrame(f); else r(n * 1000 / (performance.now() - t0)); }; requestAnimationFrame(f); })`,
-					chromedp.EvalAwaitPromise))
-				if err != nil {
-					b.Fatal(err)
-				}
-				sum += fps
-			}
-			b.ReportMetric(sum/float64(b.N), "frames/s")
-		})
+	pages := []struct{ name, path string }{
+		{"playground", "/playground"},
+		{"lesson", "/lessons/leader-dies"},
+		{"nine", "/playground?seed=1&voters=9&observers=0"},
 	}
+	for _, cpu := range benchList("ZABPLAY_BENCH_CPU", "1,4,6") {
+		rate, err := strconv.ParseFloat(cpu, 64)
+		if err != nil {
+			b.Fatalf("ZABPLAY_BENCH_CPU: %v", err)
+		}
+		for _, pg := range pages {
+			if !benchWants("ZABPLAY_BENCH_PAGES", pg.name) {
+				continue
+			}
+			b.Run(fmt.Sprintf("cpu=%sx/%s", cpu, pg.name), func(b *testing.B) {
+				var m [7]float64
+				for range b.N {
+					r := measurePage(b, base+pg.path, rate)
+					for i := range m {
+						m[i] += r[i]
+					}
+				}
+				n := float64(b.N)
+				b.ReportMetric(m[0]/n, "servers-ms")
+				b.ReportMetric(m[1]/n, "first-frame-ms")
+				b.ReportMetric(m[2]/n/1000, "KB")
+				b.ReportMetric(m[3]/n, "fps-1x")
+				b.ReportMetric(m[4]/n, "fps-100x")
+				b.ReportMetric(m[5]/n, "cpu-1x")
+				b.ReportMetric(m[6]/n, "cpu-100x")
+				b.ReportMetric(0, "ns/op") // the wall time of a run means nothing here
+			})
+		}
+	}
+}
+
+// perfProbe runs in the page before its own scripts: it notes when the
+// first server is drawn and when the simulator's time first moves. It
+// scrolls to the first widget as soon as it exists, as a learner reading a
+// lesson does (a widget off-screen sleeps).
+const perfProbe = `(() => {
+  const m = window.__zwPerf = {};
+  const f = () => {
+    const w = document.querySelector('[data-widget]');
+    if (w) {
+      if (!m.scrolled) { m.scrolled = true; w.scrollIntoView(); }
+      if (m.servers == null && w.querySelector('.zw-ring .zw-node, [data-node]')) m.servers = performance.now();
+      if (m.moving == null && Number(w.dataset.simTime) > 0 && w.querySelector('[data-node]')) m.moving = performance.now();
+    }
+    if (m.moving == null) requestAnimationFrame(f);
+  };
+  requestAnimationFrame(f);
+})()`
+
+// measurePage loads url in a fresh browser with the CPU slowed down rate
+// times and returns servers-ms, first-frame-ms, bytes, fps at 1× and 100×,
+// CPU ms per frame at 1× and 100×.
+func measurePage(b *testing.B, url string, rate float64) [7]float64 {
+	b.Helper()
+	br := newBrowser(b, 1366, 900)
+	ctx, cancel := context.WithTimeout(br, 3*time.Minute)
+	defer cancel()
+	p := &page{t: b, ctx: ctx}
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1366, 900),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			if _, err := cdp.Call(ctx, tg, emulation.SetCPUThrottlingRate, emulation.SetCPUThrottlingRateParams{Rate: rate}); err != nil {
+				return err
+			}
+			if _, err := cdp.Call(ctx, tg, performance.Enable, performance.EnableParams{}); err != nil {
+				return err
+			}
+			_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: perfProbe})
+			return err
+		}),
+		chromedp.Navigate(url))
+	if err != nil {
+		b.Fatalf("open %s: %v", url, err)
+	}
+	p.wait("time moving", `window.__zwPerf && window.__zwPerf.moving != null`, 2*time.Minute)
+	var r [7]float64
+	r[0] = eval[float64](p, `window.__zwPerf.servers`)
+	r[1] = eval[float64](p, `window.__zwPerf.moving`)
+	r[2] = eval[float64](p, `[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].reduce((s, e) => s + e.transferSize, 0)`)
+	p.wait("a leader", leaderJS(1), 2*time.Minute)
+	for i, speed := range []string{"1", "100"} {
+		eval[bool](p, `(() => { const s = `+widgetJS(1)+`.querySelector('select.zw-speed'); s.value = [...s.options].find(o => parseFloat(o.value) === `+speed+`)?.value ?? s.value; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
+		cpu0 := threadTime(b, ctx)
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`new Promise(r => { let n = 0; const t0 = performance.now(); const f = () => { n++; if (performance.now() - t0 < 3000) requestAnimationFrame(f); else r(n); }; requestAnimationFrame(f); })`,
+			chromedp.EvalAwaitPromise))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu := threadTime(b, ctx) - cpu0
+		r[3+i] = n / 3
+		r[5+i] = cpu * 1000 / n
+	}
+	return r
+}
+
+// threadTime is the page's main thread's CPU time so far, in seconds.
+func threadTime(b *testing.B, ctx context.Context) float64 {
+	b.Helper()
+	var v float64
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		res, err := cdp.Call(ctx, tg, performance.GetMetrics, cdp.Empty{})
+		if err != nil {
+			return err
+		}
+		for _, m := range res.Metrics {
+			if m.Name == "ThreadTime" {
+				v = m.Value
+				return nil
+			}
+		}
+		return fmt.Errorf("no ThreadTime among the page's metrics")
+	}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
+
+// benchList is the comma-separated list in env, or def.
+func benchList(env, def string) []string {
+	v := os.Getenv(env)
+	if v == "" {
+		v = def
+	}
+	return strings.Split(v, ",")
+}
+
+// benchWants reports whether name is in the list in env (all when unset).
+func benchWants(env, name string) bool {
+	v := os.Getenv(env)
+	if v == "" {
+		return true
+	}
+	for _, x := range strings.Split(v, ",") {
+		if x == name {
+			return true
+		}
+	}
+	return false
 }
