@@ -390,7 +390,14 @@ func (n *Narrator) onSession(e core.Event) {
 	case "expired":
 		n.say(e.At, e.Node, "session.expired", e.Node, sessionID(e.Client))
 	case "refused":
-		n.say(e.At, e.Node, "session.refused", e.Node, sessionID(e.Client), e.Reason)
+		key := "session.refused"
+		switch {
+		case strings.HasPrefix(e.Reason, "client has seen zxid"):
+			key = "session.behind"
+		case e.Reason == "session expired" || e.Reason == "wrong password":
+			key = "session.gone"
+		}
+		n.say(e.At, e.Node, key, e.Node, sessionID(e.Client))
 	}
 }
 
