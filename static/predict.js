@@ -21,6 +21,7 @@ const TEXT = {
     watching: 'Your answer is in. The playground below plays to the moment that answers it…',
     held: 'Paused before the key moment: answer the prediction above first (or press Play to watch anyway).',
     yours: 'your answer',
+    answer: (l) => `Answer: ${l}.`,
   },
   zh: {
     pick: '选出你的答案：',
@@ -29,6 +30,7 @@ const TEXT = {
     watching: '已记下你的答案。下面的演练场正播放到揭晓答案的那一刻……',
     held: '已停在关键时刻之前：请先回答上面的预测（也可以直接按“播放”观看）。',
     yours: '你的答案',
+    answer: (l) => `答案：${l}。`,
   },
 };
 
@@ -140,6 +142,20 @@ export class Prediction {
       setTimeout(wait, 50);
     };
     wait();
+  }
+
+  // revealToRoom shows the answer and why without a pick (the presenter
+  // view: the room answered aloud).
+  revealToRoom() {
+    if (this.answered) return;
+    this.answered = true;
+    for (const b of this.buttons) {
+      b.disabled = true;
+      b.classList.toggle('is-right', +b.dataset.choice === this.answer);
+    }
+    this.box.dataset.result = 'shown';
+    this.verdict.textContent = T.answer(letter(this.answer - 1));
+    this.reveal.open = true;
   }
 
   // show marks the right choice and says whether choice was it, and why.
