@@ -75,9 +75,13 @@ func (p *peer) send(m core.Message, id uint64) {
 	}
 	p.lastOut = at
 	if len(p.queue) >= t.cfg.QueueMax {
-		old := p.queue[0]
-		p.queue = p.queue[1:]
-		p.drop(old.m, old.id, "queue full")
+		// A hole in a FIFO link is what ZAB cannot take (a follower that
+		// misses one PROPOSAL of a DIFF stops with "non-continuous
+		// proposal"): the connection breaks instead, as a TCP connection
+		// does, and both cores are told.
+		p.drop(m, id, "queue full")
+		p.breakLocked("queue full", true)
+		return
 	}
 	p.queue = append(p.queue, outMsg{m: m, id: id, at: at})
 	t.event(core.Event{Kind: core.EvSend, Node: m.From, Peer: m.To, Msg: m.Type, ID: id, Arrive: t.cfg.Clock() + at.Sub(now).Milliseconds(), Text: core.Describe(m)})

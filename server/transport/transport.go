@@ -37,7 +37,11 @@ type Config struct {
 	// (default 10ms and 500ms; it doubles after each failure).
 	BackoffMin, BackoffMax time.Duration
 	// QueueMax bounds the messages waiting for one peer's connection
-	// (default 1024); past it the oldest is dropped.
+	// (default 262,144: a leader's sync of a follower 100,000 txns behind
+	// queues a PROPOSAL and a COMMIT for each at once, as ZooKeeper's
+	// LearnerHandler does); past it the connection breaks, so the link never
+	// has a hole. A learner that stops reading is dropped by its leader
+	// within syncLimit anyway, which empties the queue.
 	QueueMax int
 	// DialTimeout bounds a dial plus its handshake (default 2s).
 	DialTimeout time.Duration
@@ -122,7 +126,7 @@ func New(cfg Config) (*Transport, error) {
 	def(&cfg.DialTimeout, 2*time.Second)
 	def(&cfg.HandshakeTimeout, 5*time.Second)
 	if cfg.QueueMax <= 0 {
-		cfg.QueueMax = 1024
+		cfg.QueueMax = 1 << 18
 	}
 	if cfg.MaxHandshakes <= 0 {
 		cfg.MaxHandshakes = 64

@@ -297,6 +297,30 @@ func TestCutAndLossBreakTheConnection(t *testing.T) {
 	assert.Error(t, m.tr[2].SetFaults(9, In, Faults{}))
 }
 
+// TestQueueFullBreaksTheConnection: past QueueMax messages waiting for a
+// peer the connection breaks; the far end gets a prefix of what was sent,
+// never a stream with a hole (it used to drop the oldest and go on).
+func TestQueueFullBreaksTheConnection(t *testing.T) {
+	m := newMeshWith(t, 2, func(_ core.NodeID, cfg *Config) { cfg.QueueMax = 8 })
+	m.waitConnected(1, 2)
+	require.NoError(t, m.tr[1].SetFaults(2, Out, Faults{DelayMs: 300})) // hold them in the queue
+	for i := uint32(1); i <= 20; i++ {
+		m.tr[1].Send(ping(1, 2, i))
+	}
+	assert.True(t, recv(t, m.tr[1]).Lost, "the sender's core is told")
+	assert.GreaterOrEqual(t, m.dropped("queue full"), 1)
+	next := uint32(1)
+	for {
+		in := recv(t, m.tr[2])
+		if in.Lost {
+			break
+		}
+		require.Equal(t, ping(1, 2, next), in.Msg, "in order, no hole")
+		next++
+	}
+	assert.LessOrEqual(t, next, uint32(9))
+}
+
 func TestCloseConnTellsOnlyTheFarEnd(t *testing.T) {
 	m := newMesh(t, 2)
 	m.waitConnected(1, 2)
