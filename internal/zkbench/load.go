@@ -344,6 +344,20 @@ func failover(c *cluster, stop bool) (time.Duration, error) {
 	} else {
 		c.kill(lead)
 	}
+	// When another server first says it leads (srvr), for the log: the
+	// election's part of the failover.
+	elected := make(chan time.Duration, 1)
+	go func() {
+		for time.Since(t0) < 60*time.Second {
+			for i := range c.n {
+				if i != lead && c.mode(i) == "leader" {
+					elected <- time.Since(t0)
+					return
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
 	var d time.Duration
 	timeout := time.After(120 * time.Second)
 wait:
@@ -360,6 +374,11 @@ wait:
 		}
 	}
 	close(quit)
+	select {
+	case e := <-elected:
+		log.Printf("%s: a new leader said so %v after the signal; the first write %v after it", c.kind, e, d)
+	case <-time.After(time.Second):
+	}
 	if stop {
 		c.signal(lead, syscall.SIGCONT)
 	} else if err := c.start(lead); err != nil {
