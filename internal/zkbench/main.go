@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -77,6 +78,7 @@ func main() {
 			fatal("go build: %v", err)
 		}
 	}
+	loadStart := loadAvg()
 	res := map[string]*result{}
 	for _, kind := range []string{"zookeeper", "zabplay"} {
 		if *only != "" && *only != kind {
@@ -105,6 +107,16 @@ func main() {
 		res[kind] = r
 	}
 	printTable(res, *tick)
+	fmt.Printf("\nload average (1 min) at the start %s, at the end %s, on %d cores\n", loadStart, loadAvg(), runtime.NumCPU())
+}
+
+// loadAvg is /proc/loadavg's 1-minute figure: what else was running.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
 }
 
 func tailLogs(c *cluster) {
