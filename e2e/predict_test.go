@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -52,5 +54,33 @@ func TestPredictionAnswer(t *testing.T) {
 	marks := eval[string](idx, `document.querySelector('li[data-slug="roles-votes-zxid"] [data-lesson-progress]').textContent`)
 	if marks != "✓ visited · predictions 2/2 · ✓ 1 right" {
 		t.Errorf("lesson 2's progress marks = %q", marks)
+	}
+}
+
+// TestTeachingScreens takes the screenshots of the predictions, the class bar
+// and the presenter view at 390, 1280 and 1920 px in both languages
+// (e2e/artifacts/teach-*.png), to look at: a prediction answered right, the
+// lesson page around it, and the presenter view of the same lesson.
+func TestTeachingScreens(t *testing.T) {
+	base := startSite(t)
+	for _, sc := range []struct{ w, h int }{{390, 844}, {1280, 800}, {1920, 1080}} {
+		for _, lang := range []string{"", "/zh"} {
+			name := fmt.Sprintf("%d%s", sc.w, strings.ReplaceAll(lang, "/", "-"))
+			t.Run(name, func(t *testing.T) {
+				b := newBrowser(t, sc.w, sc.h)
+				p := newPage(t, b, base+lang+"/lessons/roles-votes-zxid", sc.w, sc.h)
+				p.wait("the widget to mount", widgetJS(1)+`?.__zw?.sim`, 30*time.Second)
+				p.click("choice B", `//aside[@data-predict="roles-votes-zxid-1"]//button[@data-choice="2"]`)
+				p.wait("the verdict", `document.querySelector('aside[data-predict="roles-votes-zxid-1"]').dataset.result === 'right'`, 60*time.Second)
+				p.shot("teach-lesson-" + name)
+				overflow := eval[int](p, `document.documentElement.scrollWidth - document.documentElement.clientWidth`)
+				if overflow > 0 {
+					t.Errorf("the page scrolls sideways by %d px", overflow)
+				}
+				q := newPage(t, b, base+lang+"/lessons/synchronization?present", sc.w, sc.h)
+				q.wait("the widget to mount", widgetJS(1)+`?.__zw?.sim`, 30*time.Second)
+				q.shot("teach-present-" + name)
+			})
+		}
 	}
 }

@@ -14,7 +14,7 @@ import {RingView} from './pg-ring.js';
 import {Lanes} from './pg-lanes.js';
 import {SpaceTime, EventLog, KEEP} from './pg-spacetime.js';
 import {Task} from './pg-task.js';
-import {buildTransport, buildActions, buildLegend, buildPanel, buildMode, jsonish, serverTable, valueOK, freezeText, showBugs, bugRow, SPEEDS, DEFAULT_SPEED, L} from './pg-controls.js';
+import {buildTransport, buildActions, buildLegend, buildPanel, buildMode, jsonish, serverTable, valueOK, quoteValue, freezeText, showBugs, bugRow, SPEEDS, DEFAULT_SPEED, L} from './pg-controls.js';
 import {readShare, writeShare} from './pg-share.js';
 import {Captions, ScriptView, lang, T as NT} from './pg-narrate.js';
 
@@ -673,7 +673,7 @@ class Widget {
     // Through the selected server when one is up (a follower forwards the
     // write to the leader as a REQUEST), otherwise through the leader.
     const via = st && st.servers.find((sv) => sv.id === this.focus && this.selected.has(sv.id) && sv.up !== false);
-    this.act(`${exists ? 'set' : 'create'} ${path} ${value} via ${via ? via.name : 'leader'}`);
+    this.act(`${exists ? 'set' : 'create'} ${path} ${quoteValue(value)} via ${via ? via.name : 'leader'}`);
     const m = /^(.*?)(\d+)$/.exec(value);
     this.ac.value.value = m ? m[1] + (+m[2] + 1) : value;
     this.valueSeq++;

@@ -99,15 +99,17 @@ class Presenter {
     this.status = h('p', {class: 'pres-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'pres-status'});
     const exit = h('a', {class: 'pres-exit', href: location.pathname, title: T.exitTitle, 'data-testid': 'pres-exit'}, '✕ ' + T.exit);
     this.answerBtn = button(T.answer, 'pres-answer', () => this.revealAnswer());
+    this.prevSceneBtn = button('◀◀ ' + T.prevScene, 'pres-prev-scene', () => this.show(this.i - 1));
+    this.nextSceneBtn = button(T.nextScene + ' ▶▶', 'pres-next-scene', () => this.show(this.i + 1));
     this.bar = h('header', {class: 'pres-bar', 'data-testid': 'pres-bar'},
       h('div', {class: 'pres-heads'}, h('p', {class: 'pres-lesson'}, lessonTitle, ' · ', this.count, ' · ', exit), this.title),
       h('div', {class: 'pres-controls'},
-        button('◀◀ ' + T.prevScene, 'pres-prev-scene', () => this.show(this.i - 1)),
+        this.prevSceneBtn,
         button('◀ ' + T.prevStep, 'pres-prev', () => this.prevStep()),
         button(T.nextStep + ' ▶', 'pres-next', () => this.nextStep(), 'pres-primary'),
         button(T.toMoment + ' ▶▶', 'pres-moment', () => this.toMoment(), 'pres-primary'),
         this.answerBtn,
-        button(T.nextScene + ' ▶▶', 'pres-next-scene', () => this.show(this.i + 1))),
+        this.nextSceneBtn),
       h('p', {class: 'pres-keys'}, T.keys),
       this.status);
     this.article.prepend(this.bar);
@@ -129,11 +131,19 @@ class Presenter {
     this.count.textContent = T.scenario(i + 1, this.slides.length);
     this.title.textContent = s.title;
     this.answerBtn.hidden = !s.prediction;
+    this.prevSceneBtn.disabled = i === 0;
+    this.nextSceneBtn.disabled = i === this.slides.length - 1;
     this.say(s.prediction && !s.prediction.answered ? T.roomAsk : '');
     document.documentElement.dataset.presSlide = String(i + 1);
     scrollTo({top: 0});
     whenMounted(s.el, (w) => {
       this.widget = w;
+      if (!s.seen) {
+        // The presenter drives: a scenario waits at its start for the first key.
+        s.seen = true;
+        if (w.playing) w.setPlaying(false);
+        if (w.vt > 0) w.seek(0);
+      }
       // The widget the keys drive (playground.js picks the one that has the focus).
       s.el.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}));
     });
