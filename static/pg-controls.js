@@ -38,7 +38,7 @@ export const TEXT = {
     replayed: (name) => `Playing the interleaving that triggers ${name}. Watch for the alarm.`,
     bugsOn: (n) => `Bug switches · ${n} on`,
     bugBadge: (names) => `⚠ Bug switched on: ${names.join(', ')}. This run is not ZooKeeper 3.9's: the checker watches for what the bug breaks.`,
-    badValue: (v) => `“${v}” has a space or #: a value is one word here (the scenario language splits on spaces). Nothing was written; try ${v.replace(/[\s#]+/g, '_')}.`,
+    badValue: (v) => `“${v}” holds a control character (a tab, a line break): nothing was written.`,
     freezeLeader: 'Freeze leader', freezeTitle: 'Pause the leader for 3 s: its connections stay open, only its silence shows (heartbeats stop)',
     freezeTitleLive: 'Pause the leader until you resume it: its connections stay open, only its silence shows',
     // The server detail panel (serverTable).
@@ -79,7 +79,7 @@ export const TEXT = {
     replayed: (name) => `正在播放触发 ${name} 的事件交错。留意报警。`,
     bugsOn: (n) => `Bug 开关 · 已打开 ${n} 个`,
     bugBadge: (names) => `⚠ 已打开 Bug：${names.join('、')}。这次运行不是 ZooKeeper 3.9 的行为：检查器在盯着这个 Bug 会破坏的性质。`,
-    badValue: (v) => `“${v}”含有空格或 #：这里的值只能是一个词（场景语言按空格分词）。什么都没有写入；可以试试 ${v.replace(/[\s#]+/g, '_')}。`,
+    badValue: (v) => `“${v}”含有控制字符（制表符、换行等）：什么都没有写入。`,
     freezeLeader: '冻结 Leader', freezeTitle: '让 Leader 暂停 3 秒：连接保持打开，只有它的沉默会暴露它（心跳停止）',
     freezeTitleLive: '让 Leader 一直暂停，直到你恢复它：连接保持打开，只有它的沉默会暴露它',
     down: '宕机', paused: '已暂停', running: '运行中', anObserver: '（Observer）', established: '，已确立',
@@ -98,11 +98,22 @@ export const TEXT = {
 
 export const L = pick(TEXT);
 
-// valueOK checks the write form's value (one word, no #): marks the box
-// invalid and focuses it when not, so nothing is rewritten behind the
-// learner's back.
+// KEYWORDS are the scenario language's words that may follow a value.
+const KEYWORDS = new Set(['async', 'via', 'version', 'ephemeral', 'sequential', 'on', 'within', 'for', 'timeout']);
+
+// quoteValue writes a value as a word of the scenario language, as
+// core/script's QuoteValue does: quoted (JSON's quoting is Go's for these)
+// when it is empty, holds a space, '#', a quote or a backslash, or is a
+// keyword; bare otherwise. "你好 世界" stays whole.
+export function quoteValue(v) {
+  return v === '' || KEYWORDS.has(v) || /[\s#"\\]/.test(v) ? JSON.stringify(v) : v;
+}
+
+// valueOK checks the write form's value (no control characters; spaces, #
+// and quotes are fine, quoteValue quotes them): marks the box invalid and
+// focuses it when not, so nothing is rewritten behind the learner's back.
 export function valueOK(ac, value) {
-  const ok = !/[\s#]/.test(value);
+  const ok = !/[\u0000-\u001f\u007f]/.test(value);
   ac.value.setAttribute('aria-invalid', ok ? 'false' : 'true');
   if (!ok) ac.value.focus();
   return ok;

@@ -549,7 +549,7 @@ func RequestText(req ztree.Request, via core.NodeID, async bool) string {
 	b.WriteString(req.Op.ShortName())
 	switch req.Op {
 	case ztree.OpCreate, ztree.OpSetData:
-		fmt.Fprintf(&b, " %s %s", req.Path, req.Data)
+		fmt.Fprintf(&b, " %s %s", req.Path, QuoteValue(req.Data))
 	case ztree.OpDelete, ztree.OpGetData:
 		fmt.Fprintf(&b, " %s", req.Path)
 	}

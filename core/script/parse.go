@@ -14,15 +14,14 @@ import (
 func Parse(file, src string) ([]Stmt, error) {
 	var out []Stmt
 	for i, raw := range strings.Split(src, "\n") {
-		line := raw
-		if k := strings.Index(line, "#"); k >= 0 {
-			line = line[:k]
+		line, words, err := splitStatement(raw)
+		if err != nil {
+			return nil, &ParseError{File: file, Line: i + 1, Text: strings.TrimSpace(raw), Msg: err.Error()}
 		}
-		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
-		st, err := parseLine(strings.Fields(line))
+		st, err := parseLine(words)
 		if err != nil {
 			return nil, &ParseError{File: file, Line: i + 1, Text: strings.TrimSpace(raw), Msg: err.Error()}
 		}
@@ -46,10 +45,10 @@ func Parse(file, src string) ([]Stmt, error) {
 // malformed statement is an *Error of kind ErrSyntax; a verb not allowed,
 // ErrNotHere (where names the place in the message: "a live ensemble").
 func ParseStatement(text string, allowed VerbSet, where string) (Stmt, error) {
-	if k := strings.Index(text, "#"); k >= 0 {
-		text = text[:k]
+	line, f, err := splitStatement(text)
+	if err != nil {
+		return Stmt{}, errorf(ErrSyntax, "%v", err)
 	}
-	f := strings.Fields(text)
 	if len(f) == 0 {
 		return Stmt{}, errorf(ErrSyntax, "empty action: want %v", allowed)
 	}
@@ -57,7 +56,7 @@ func ParseStatement(text string, allowed VerbSet, where string) (Stmt, error) {
 		return Stmt{}, errorf(ErrSyntax, "unknown verb %q (want %v)", f[0], allowed)
 	}
 	st, err := parseLine(f)
-	st.Text = strings.Join(f, " ")
+	st.Text = line
 	if err != nil {
 		return st, &Error{Kind: ErrSyntax, Verb: st.Verb, Msg: err.Error()}
 	}
@@ -65,6 +64,75 @@ func ParseStatement(text string, allowed VerbSet, where string) (Stmt, error) {
 		return st, &Error{Kind: ErrNotHere, Verb: st.Verb, Msg: fmt.Sprintf("%q is not an action of %s: want %v", st.Verb.String(), where, allowed)}
 	}
 	return st, nil
+}
+
+// splitStatement cuts a statement's comment (an unquoted '#' starts one) and
+// splits the rest into words at spaces. A word may be a double-quoted string
+// in Go's syntax ("你好 世界", "a#b", "\"x\""), for a value with spaces, '#'
+// or quotes; it stays quoted in words (so it is never taken for a keyword
+// such as async) and Value unquotes it. line is the statement without its
+// comment, trimmed.
+func splitStatement(raw string) (line string, words []string, err error) {
+	rest := raw
+	end := len(raw)
+	for {
+		rest = strings.TrimLeft(rest, " \t\r")
+		if rest == "" || rest[0] == '#' {
+			end = len(raw) - len(rest)
+			break
+		}
+		if rest[0] == '"' {
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil || strings.HasPrefix(q, "`") {
+				return "", nil, fmt.Errorf("unterminated or malformed quoted value %s (quote it as in Go: \"a b\", with \\\" for a quote)", rest)
+			}
+			if len(rest) > len(q) && rest[len(q)] != ' ' && rest[len(q)] != '\t' && rest[len(q)] != '\r' && rest[len(q)] != '#' {
+				return "", nil, fmt.Errorf("want a space after the quoted value %s", q)
+			}
+			words = append(words, q)
+			rest = rest[len(q):]
+			continue
+		}
+		k := strings.IndexAny(rest, " \t\r")
+		if k < 0 {
+			k = len(rest)
+		}
+		w := rest[:k]
+		if j := strings.IndexByte(w, '#'); j >= 0 {
+			w, k = w[:j], j
+		}
+		if strings.ContainsRune(w, '"') {
+			return "", nil, fmt.Errorf("a quote inside the word %s: quote the whole value (\"a b\")", w)
+		}
+		if w != "" {
+			words = append(words, w)
+		}
+		rest = rest[k:]
+	}
+	return strings.TrimSpace(raw[:end]), words, nil
+}
+
+// Value is a word as a value: a quoted word unquoted, any other as it is.
+func Value(w string) string {
+	if strings.HasPrefix(w, "\"") {
+		if v, err := strconv.Unquote(w); err == nil {
+			return v
+		}
+	}
+	return w
+}
+
+// keywords are the words a statement's tail may hold after a value.
+var keywords = map[string]bool{"async": true, "via": true, "version": true, "ephemeral": true, "sequential": true,
+	"on": true, "within": true, "for": true, "timeout": true}
+
+// QuoteValue writes a value as a statement word: quoted (Go syntax) when it
+// is empty, holds a space, a '#' or a quote, or is a keyword; bare otherwise.
+func QuoteValue(v string) string {
+	if v == "" || keywords[v] || strings.ContainsAny(v, " \t\r\n#\"\\") || !strconv.CanBackquote(v) {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 // ParseDuration reads "250ms", "2s", "1.5s" or "2m" into milliseconds.
@@ -481,7 +549,7 @@ func parseClient(st Stmt, args []string) (Stmt, error) {
 		return st, fmt.Errorf("path %q must start with /", st.Req.Path)
 	}
 	if len(args) == 2 {
-		st.Req.Data = args[1]
+		st.Req.Data = Value(args[1])
 	}
 	return st, nil
 }
@@ -565,7 +633,7 @@ func parseExpect(st Stmt, args []string) (Stmt, error) {
 			if len(rest) < 2 {
 				return st, usage
 			}
-			cmp, st.Want, rest = rest[0], rest[1:2], rest[2:]
+			cmp, st.Want, rest = rest[0], []string{Value(rest[1])}, rest[2:]
 		}
 		if len(rest) != 2 || rest[0] != "on" {
 			return st, fmt.Errorf("want: expect data PATH == VALUE on all|SERVER")

@@ -170,6 +170,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add("ensemble voters=3\ncut s1->s2\npartition a b | rest\nexpect data /a == x on all\n")
 	f.Add("ensemble\ndelay s1-s2 5ms\npause s1\nresume s1\n")
+	f.Add("ensemble\ncreate /a \"你好 世界\" via s2\nset /a \"x # y\" async # note\nexpect data /a == \"x # y\" on all\n")
 	f.Add("ensemble\nclient c1 connect s2 timeout 4s\ncreate /e x via c1 ephemeral sequential\nwatch children / via c1\n" +
 		"expect watch c1 fired NodeChildrenChanged /\nclose c1\nexpect session c1 expired\n")
 	f.Fuzz(func(t *testing.T, src string) {
@@ -186,4 +187,38 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestQuotedValues: a value with spaces, '#' or quotes is written quoted, in
+// Go's syntax, and comes back whole; a quoted keyword stays a value; a
+// request's text quotes what needs it, so actions round-trip (the playground
+// once turned "你好 世界" into 你好_世界).
+func TestQuotedValues(t *testing.T) {
+	for _, tc := range []struct{ line, data string }{
+		{`create /a "你好 世界"`, "你好 世界"},
+		{`set /a "x # not a comment" via s2  # a comment`, "x # not a comment"},
+		{`create /a "say \"hi\""`, `say "hi"`},
+		{`create /a "async"`, "async"},
+		{`create /a ""`, ""},
+		{`create /a plain`, "plain"},
+	} {
+		st, err := ParseStatement(tc.line, All, "a test")
+		require.NoError(t, err, tc.line)
+		assert.Equal(t, tc.data, st.Req.Data, tc.line)
+		assert.False(t, st.Async, "%s: a quoted async is the value", tc.line)
+		again, err := ParseStatement(RequestText(st.Req, 2, false), All, "a test")
+		require.NoError(t, err, RequestText(st.Req, 2, false))
+		assert.Equal(t, tc.data, again.Req.Data, "round trip of %s", tc.line)
+	}
+	st, err := ParseStatement(`expect data /a == "你好 世界" on all`, All, "a test")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"你好 世界"}, st.Want)
+	for _, bad := range []string{`create /a "open`, `create /a "x"y`, `create /a x"y"`} {
+		_, err := ParseStatement(bad, All, "a test")
+		assert.Error(t, err, bad)
+	}
+	_, err = Parse("q.txt", "ensemble voters=3\ncreate /a \"unterminated\n")
+	var pe *ParseError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 2, pe.Line)
 }
