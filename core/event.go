@@ -41,8 +41,8 @@ import (
 //	partition, heal, cut            driver  Text; a partition's Groups (every server on exactly one side)
 //	violation    checker     Text (property: explanation)
 //	session      core        Node, Client (the session), Text: "expired" (the leader's tracker let it lapse and
-//	             proposes closeSession), "connected" (a server answered a client's Connect: Peer is 0, Seq is the
-//	             negotiated timeout), "refused" (a Connect refused: the session is expired or the password wrong,
+//	             proposes closeSession), "connected" (a server answered a client's Connect: Seq is the negotiated
+//	             timeout in ms), "refused" (a Connect refused: the session is expired or the password wrong,
 //	             or Reason says the server is behind the client or not serving)
 //	watch        core        Node, Client, Text (kind: data or child), Reply.Path: a watch set; with Reply.Watch set,
 //	             a watch fired (the notification sent)

@@ -230,7 +230,7 @@ func (n *Node) finishConnect(session int64, connID uint64, valid bool) {
 		return
 	}
 	c.pending = false
-	n.sessionEvent(session, "connected", "")
+	n.emit(Event{Kind: EvSession, Client: session, Text: "connected", Seq: uint64(c.timeout)})
 	n.replyConnect(Connect{Conn: connID}, session, c.timeout, ztree.OK)
 }
 
