@@ -134,23 +134,31 @@ func seqCreates(c *cluster, n int) (p50, p99 time.Duration, err error) {
 	return percentile(lat, 0.5), percentile(lat, 0.99), nil
 }
 
+// rate is a throughput run: operations per second and their latency.
+type rate struct {
+	perSec   float64
+	p50, p99 time.Duration
+}
+
 // throughput runs n clients for d, each setting (or getting) its own znode
-// of 100 B in a loop, and returns the operations per second.
-func throughput(c *cluster, n int, d time.Duration, write bool) (float64, error) {
+// of 100 B in a loop, and returns the operations per second and their
+// latency percentiles.
+func throughput(c *cluster, n int, d time.Duration, write bool) (rate, error) {
 	cs, err := clients(c, n)
 	if err != nil {
-		return 0, err
+		return rate{}, err
 	}
 	defer closeAll(cs)
 	data := make([]byte, 100)
 	for i, conn := range cs {
 		p := fmt.Sprintf("/bench/c%d", i)
 		if _, err := conn.Create(p, data, 0, acl); err != nil && !errors.Is(err, zk.ErrNodeExists) {
-			return 0, err
+			return rate{}, err
 		}
 	}
 	var ops atomic.Int64
 	var firstErr atomic.Value
+	lats := make([][]time.Duration, len(cs))
 	stop := time.Now().Add(d)
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -161,6 +169,7 @@ func throughput(c *cluster, n int, d time.Duration, write bool) (float64, error)
 			p := fmt.Sprintf("/bench/c%d", i)
 			for time.Now().Before(stop) {
 				var err error
+				t := time.Now()
 				if write {
 					_, err = conn.Set(p, data, -1)
 				} else {
@@ -170,15 +179,20 @@ func throughput(c *cluster, n int, d time.Duration, write bool) (float64, error)
 					firstErr.CompareAndSwap(nil, err)
 					return
 				}
+				lats[i] = append(lats[i], time.Since(t))
 				ops.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
 	if e := firstErr.Load(); e != nil {
-		return 0, e.(error)
+		return rate{}, e.(error)
 	}
-	return float64(ops.Load()) / time.Since(start).Seconds(), nil
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	return rate{perSec: float64(ops.Load()) / time.Since(start).Seconds(), p50: percentile(all, 0.5), p99: percentile(all, 0.99)}, nil
 }
 
 // fill creates n znodes of 100 B with 64 clients.

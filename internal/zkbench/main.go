@@ -23,8 +23,8 @@ import (
 
 type result struct {
 	seqP50, seqP99     time.Duration
-	writes             map[int]float64 // clients -> setData/s
-	reads32            float64
+	writes             map[int]rate // clients -> setData
+	reads32            rate
 	failKill, failStop time.Duration
 	catchUp            time.Duration
 	rssIdle, rss100k   float64 // MB, mean over the servers
@@ -131,7 +131,7 @@ func tailLogs(c *cluster) {
 }
 
 func run(c *cluster, dur time.Duration, znodes, behind int) (*result, error) {
-	r := &result{writes: map[int]float64{}}
+	r := &result{writes: map[int]rate{}}
 	log.Printf("%s: starting 3 servers", c.kind)
 	if err := c.startAll(); err != nil {
 		return nil, err
@@ -158,12 +158,13 @@ func run(c *cluster, dur time.Duration, znodes, behind int) (*result, error) {
 		if r.writes[n], err = throughput(c, n, dur, true); err != nil {
 			return nil, err
 		}
-		log.Printf("%s: setData with %d clients: %.0f/s", c.kind, n, r.writes[n])
+		w := r.writes[n]
+		log.Printf("%s: setData with %d clients: %.0f/s, p50 %v, p99 %v", c.kind, n, w.perSec, w.p50, w.p99)
 	}
 	if r.reads32, err = throughput(c, 32, dur, false); err != nil {
 		return nil, err
 	}
-	log.Printf("%s: getData with 32 clients: %.0f/s", c.kind, r.reads32)
+	log.Printf("%s: getData with 32 clients: %.0f/s, p50 %v, p99 %v", c.kind, r.reads32.perSec, r.reads32.p50, r.reads32.p99)
 
 	if err := fill(c, znodes); err != nil {
 		return nil, err
@@ -235,9 +236,12 @@ func printTable(res map[string]*result, tick int) {
 		if n == 32 {
 			t = "≥ 2×"
 		}
-		higher(fmt.Sprintf("setData, %d clients", n), zk.writes[n], zb.writes[n], "/s", t)
+		a, b := zk.writes[n], zb.writes[n]
+		higher(fmt.Sprintf("setData, %d clients", n), a.perSec, b.perSec, "/s", t)
+		lower(fmt.Sprintf("setData, %d clients, p50", n), a.p50, b.p50, "lower")
+		lower(fmt.Sprintf("setData, %d clients, p99", n), a.p99, b.p99, "lower")
 	}
-	higher("getData, 32 clients", zk.reads32, zb.reads32, "/s", "")
+	higher("getData, 32 clients", zk.reads32.perSec, zb.reads32.perSec, "/s", "")
 	lower("failover after kill -9 of the leader", zk.failKill, zb.failKill, "< 0.2 s")
 	lower("failover after SIGSTOP of the leader", zk.failStop, zb.failStop, "")
 	lower("catch-up of a follower 10,000 txns behind (from its restart)", zk.catchUp, zb.catchUp, "")
