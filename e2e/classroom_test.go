@@ -11,6 +11,7 @@ import (
 
 	"github.com/zabplay/zabplay/lessons"
 	"github.com/zabplay/zabplay/server/classroom"
+	"github.com/zabplay/zabplay/server/ensemble"
 	"github.com/zabplay/zabplay/server/site"
 	"github.com/zabplay/zabplay/static"
 )
@@ -101,4 +102,58 @@ func TestClassroomFollow(t *testing.T) {
 	// Back to the teacher: the restart arrives.
 	student.click("Back to the teacher", `//button[@data-testid="class-rejoin"]`)
 	student.wait("the teacher's restart on the student's screen", widgetJS(1)+`.querySelector('[data-node="`+leader+`"]').dataset.role !== 'down'`, 5*time.Second)
+}
+
+// TestClassroomFollowLive: a teacher shares a lesson's widget, then switches
+// it to Live; the follower watches the same real servers (no token: it
+// cannot act on them) and sees the teacher's kill-leader.
+func TestClassroomFollowLive(t *testing.T) {
+	fsys := os.DirFS(filepath.Join("..", "static"))
+	if !static.HasWasmIn(fsys) {
+		t.Fatalf("static/zab.wasm or static/wasm_exec.js is missing: run go tool -modfile=tools/go.mod task wasm")
+	}
+	ls, err := lessons.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ensemble.New(ensemble.Options{Root: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	hub := classroom.New(classroom.Options{})
+	t.Cleanup(hub.Close)
+	mux := http.NewServeMux()
+	mux.Handle("/api/rooms", hub.Handler())
+	mux.Handle("/api/rooms/", hub.Handler())
+	mux.Handle("/api/", site.SecurityHeaders(m.Handler()))
+	mux.Handle("/", site.Handler(site.Options{Static: fsys, Lessons: ls}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	base := srv.URL
+
+	tb := newBrowser(t, 1280, 900)
+	teacher := newPage(t, tb, base+"/lessons/leader-dies", 1280, 900)
+	teacher.wait("the widget to mount", widgetJS(1)+`?.__zw?.sim`, 30*time.Second)
+	teacher.click("Share with the class", `(//button[@data-testid="class-share"])[1]`)
+	teacher.wait("a class code", `!!document.querySelector('[data-testid="class-link"]')`, 10*time.Second)
+	link := eval[string](teacher, `document.querySelector('[data-testid="class-link"]').href`)
+	teacher.click("Live", button(1, "Live"))
+	teacher.wait("live mode", widgetJS(1)+`.dataset.mode === 'live'`, 30*time.Second)
+
+	sb := newBrowser(t, 1280, 900)
+	student := newPage(t, sb, link, 1280, 900)
+	student.wait("the student watching the live servers", widgetJS(1)+`?.dataset.mode === 'live'`, 30*time.Second)
+	if ids := m.IDs(); len(ids) != 1 {
+		t.Fatalf("%d ensembles running (%v), want the teacher's only", len(ids), ids)
+	}
+	teacher.wait("a leader", leaderJS(1)+` && `+widgetJS(1)+`.querySelector('[data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
+	student.wait("the same leader for the student", leaderJS(1), 10*time.Second)
+	leader := eval[string](teacher, widgetJS(1)+`.querySelector('[data-role="leading"]').dataset.node`)
+	teacher.click("Kill leader", button(1, "Kill leader"))
+	student.wait("the leader down on the student's screen", widgetJS(1)+`.querySelector('[data-node="`+leader+`"]').dataset.role === 'down'`, 10*time.Second)
+	student.shot("classroom-student-live")
+	if ids := m.IDs(); len(ids) != 1 {
+		t.Errorf("%d ensembles running, want 1: the follower must not start its own", len(ids))
+	}
 }

@@ -46,6 +46,7 @@ const TEXT = {
     noServer: 'Shared classes need a zabplay serve behind the page (this site has none).',
     noWidget: 'This page has no such playground to follow.',
     lost: 'Connection to the class lost; reconnecting…',
+    gone: 'the server no longer has it',
     failed: (why) => `Could not share: ${why}`,
     runFailed: (why) => `The teacher's run could not be rebuilt here: ${why}`,
   },
@@ -82,6 +83,7 @@ const TEXT = {
     noServer: '共享课堂需要页面背后运行 zabplay serve（本站没有）。',
     noWidget: '这个页面上没有要跟随的那个演练场。',
     lost: '与课堂的连接断开了，正在重连……',
+    gone: '服务器上已经没有这个课堂了',
     failed: (why) => `无法共享：${why}`,
     runFailed: (why) => `无法在这里重建老师的运行：${why}`,
   },
@@ -123,6 +125,11 @@ function inMyLang(p) {
 
 // ---- The adapter: what this module reads from and does to a widget. ----
 
+// isLive: the widget shows a live ensemble (real time).
+function isLive(w) {
+  return w.caps ? !!w.caps.realTime : w.mode === 'live';
+}
+
 // widgetRun is the widget's run as a room relays it.
 function widgetRun(w) {
   const st = w.state;
@@ -141,7 +148,7 @@ function widgetClock(w) {
 // the teacher's config and actions, replayed to the teacher's time), the way
 // the widget itself loads a shared link.
 function loadRun(w, run, clock) {
-  if (w.mode === 'live') w.goSim();
+  if (isLive(w)) w.goSim();
   const cfg = {...run.config, actions: run.actions.slice(), lang: lang()};
   // start() builds the run from config(): this one, once (a later start, a
   // bug's "Watch it happen", reads the widget's own again).
@@ -168,7 +175,7 @@ function loadRun(w, run, clock) {
 // running on (cheap), back by a seek (a replay), and the same play state
 // and speed.
 function setClock(w, clock, exact) {
-  if (w.mode === 'live' || !w.sim) return;
+  if (isLive(w) || !w.sim) return;
   if (+w.speed !== clock.speed && clock.speed > 0) {
     w.speed = clock.speed;
     if (w.tr && w.tr.speed) w.tr.speed.value = String(clock.speed);
@@ -200,7 +207,7 @@ async function watchLive(w, id) {
     if (!live.destroyed) { live.destroyed = true; live.stop(); }
     return Promise.resolve();
   };
-  if (w.mode === 'live') w.goSim();
+  if (isLive(w)) w.goSim();
   w.saved = {sim: w.sim, vt: w.vt, maxT: w.maxT, playing: w.playing};
   w.sim = live;
   w.mode = 'live';
@@ -220,6 +227,16 @@ async function watchLive(w, id) {
   w.liveFrame(res);
   w.task?.rebase(res.state);
   w.kick();
+}
+
+// roomGone reports whether the server says the room does not exist (404).
+async function roomGone(code) {
+  try {
+    const r = await fetch(`${API}/${encodeURIComponent(code)}`);
+    return r.status === 404;
+  } catch {
+    return false;
+  }
 }
 
 // ---- Teacher ----
@@ -264,14 +281,21 @@ class Teacher {
     ws.onmessage = (e) => {
       let m;
       try { m = JSON.parse(e.data); } catch { return; }
-      if (m.type === 'ready') { this.ready = true; this.look(); }
+      if (m.type === 'ready') { this.ready = true; this.fails = 0; this.look(); }
       if (m.type === 'followers') this.bar.showCount(m.n);
-      if (m.type === 'closed') { this.stop(false); this.bar.say(T.closed(m.reason)); }
+      if (m.type === 'closed') { this.stop(false); this.bar.stoppedBy(T.closed(m.reason)); }
       if (m.type === 'error') console.warn('classroom:', m.error); // eslint-disable-line no-console
     };
-    ws.onclose = () => {
+    ws.onclose = async () => {
       this.ready = false;
-      if (!this.stopped) setTimeout(() => this.connect(), 1000);
+      if (this.stopped) return;
+      this.fails = (this.fails || 0) + 1;
+      if (this.fails >= 3 && await roomGone(this.code)) {
+        this.stop(false);
+        this.bar.stoppedBy(T.closed(T.gone));
+        return;
+      }
+      setTimeout(() => this.connect(), Math.min(10000, 1000 * this.fails));
     };
   }
 
@@ -284,7 +308,7 @@ class Teacher {
     const w = this.w;
     if (!this.ready || !w.state) return;
     const now = performance.now();
-    if (w.mode === 'live') {
+    if (isLive(w)) {
       const id = w.sim && w.sim.id;
       if (id && (!this.sent || this.sent.live !== id)) {
         this.send({type: 'live', ensemble: id});
@@ -355,6 +379,10 @@ class Follower {
 
   start() {
     this.bar.say(T.joining(this.code));
+    // The class sees what the teacher shows: the widget on the screen, and
+    // no prediction holding it (predict.js).
+    this.w.__zwHeld = this.w.__zwHeld || 'following';
+    this.bar.el.scrollIntoView({block: 'start'});
     this.connect();
     this.timer = setInterval(() => this.keep(), TICK_MS);
     this.guard = (e) => this.touched(e);
@@ -374,10 +402,17 @@ class Follower {
       try { m = JSON.parse(e.data); } catch { return; }
       this.take(m);
     };
-    ws.onclose = () => {
+    ws.onclose = async () => {
       if (this.stopped) return;
       this.bar.say(T.lost);
       const wait = Math.min(10000, 500 * 2 ** this.attempt++);
+      // A websocket does not say why it failed: after a few tries, ask
+      // whether the room is still there.
+      if (this.attempt >= 3 && await roomGone(this.code)) {
+        this.stop();
+        this.bar.left(T.closed(T.gone));
+        return;
+      }
       setTimeout(() => this.connect(), wait);
     };
   }
@@ -450,6 +485,7 @@ class Follower {
       setClock(w, this.clock(), false);
     }
     this.bar.say(r.teacher === false ? T.teacherAway : T.followingCode(this.code));
+    if (!w.root.dataset.following && w.say) w.say('');
     w.root.dataset.following = this.code;
   }
 
@@ -576,6 +612,14 @@ class Bar {
       this.say(T.stopped);
     });
     addEventListener('pagehide', () => { if (this.teacher) this.teacher.stop(true); });
+  }
+
+  // stoppedBy ends sharing that the server ended.
+  stoppedBy(msg) {
+    this.teacher = null;
+    this.count = null;
+    this.idle();
+    this.say(msg);
   }
 
   showCount(n) {
