@@ -117,6 +117,13 @@ class Widget {
     r.classList.add('zab-widget', 'zw-ready');
     r.querySelector('.zab-widget-fallback')?.remove();
     this.mb = buildMode(this.uid);
+    if (r.dataset.liveOff) {
+      // No live servers behind this site (the Workers edition): the Live
+      // switch stays off and says why, in the page's language.
+      this.mb.live.disabled = true;
+      this.mb.live.title = r.dataset.liveOff;
+      this.mb.el.append(h('p', {class: 'zw-hint zw-live-off', 'data-testid': 'live-off'}, r.dataset.liveOff));
+    }
     this.tr = buildTransport(this.uid);
     this.ac = buildActions(this.uid);
     this.ring = new RingView({onServer: (id) => this.clickServer(id), onPacket: (p) => this.showPacket(p)});

@@ -62,6 +62,11 @@ type Text struct {
 	Glossary  string
 	Footer    string
 	SkipLink  string
+	// FooterSimOnly replaces Footer on a site without live servers (the
+	// Workers edition, Site.SimOnly); LiveOff is what each widget says
+	// there, beside its disabled Live switch.
+	FooterSimOnly string
+	LiveOff       string
 
 	// Home page.
 	HeroTitle   string
@@ -135,6 +140,11 @@ var en = Text{
 	Glossary:  "Glossary",
 	Footer:    "zabplay simulates ZAB as ZooKeeper 3.9 implements it: a deterministic core, run in your browser, or on real servers in Live mode.",
 	SkipLink:  "Skip to the content",
+
+	FooterSimOnly: "zabplay simulates ZAB as ZooKeeper 3.9 implements it: a deterministic core, run in your browser. " +
+		"This is the simulated edition: Live mode, on real servers, needs a machine running zabplay serve.",
+	LiveOff: "Live mode is off on this site: it needs real servers, which a machine running zabplay serve starts. " +
+		"Everything else runs here, in your browser.",
 
 	HeroTitle: "See ZooKeeper's ZAB protocol at work",
 	HeroLead: "zabplay is a playground for ZAB, the protocol ZooKeeper uses to keep its servers in agreement. " +
@@ -225,6 +235,10 @@ var zh = Text{
 	Glossary:  "术语表",
 	Footer:    "zabplay 按 ZooKeeper 3.9 的实现模拟 ZAB：一个确定性的核心，直接运行在你的浏览器里；Live 模式下则运行在真实的服务器上。",
 	SkipLink:  "跳到正文",
+
+	FooterSimOnly: "zabplay 按 ZooKeeper 3.9 的实现模拟 ZAB：一个确定性的核心，直接运行在你的浏览器里。" +
+		"这是纯模拟版：Live 模式需要真实的服务器，要在一台运行 zabplay serve 的机器上才能使用。",
+	LiveOff: "本站未开启 Live 模式：它需要真实的服务器，由运行 zabplay serve 的机器启动。其余一切都在你的浏览器里运行。",
 
 	HeroTitle: "看 ZooKeeper 的 ZAB 协议如何工作",
 	HeroLead: "zabplay 是 ZAB 的演练场。ZAB 是 ZooKeeper 用来让各台服务器保持一致的协议。" +

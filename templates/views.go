@@ -8,6 +8,11 @@ type Site struct {
 	WasmBuilt bool
 	// Lang is the page's language (the zero value is English).
 	Lang Lang
+	// SimOnly says no live servers stand behind the site (the Workers
+	// edition, cloudflare/): the footer says Live mode needs zabplay serve,
+	// and every widget carries data-live-off with the same news for its
+	// Live switch (static/README.md).
+	SimOnly bool
 }
 
 // T is the page chrome in the page's language.

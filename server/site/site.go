@@ -29,6 +29,10 @@ type Options struct {
 	Static    fs.FS            // the assets under /static/; nil: static.FS
 	Lessons   []lessons.Lesson // English, sorted by order; nil: lessons.All()
 	LessonsZh []lessons.Lesson // Chinese, sorted by order; nil: lessons.In(lessons.Zh)
+	// SimOnly says no live ensembles stand behind the site (the Workers
+	// edition, cloudflare/): pages say where Live mode would be that it
+	// needs `zabplay serve` (templates.Site.SimOnly).
+	SimOnly bool
 }
 
 // Handler returns the site: GET (and HEAD) /, /playground, /lessons,
@@ -42,11 +46,32 @@ type Options struct {
 // not parse, as template.Must does: `go test ./lessons` catches that before a
 // release.
 func Handler(opts Options) http.Handler {
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	if opts.Static == nil {
 		opts.Static = static.FS
+	}
+	h := newHandler(opts, static.HasWasmIn(opts.Static))
+	h.assets = &assets{fsys: opts.Static, notFound: h.notFound}
+	return h.routes()
+}
+
+// Pages returns the site without its assets, for a host that serves /static/
+// itself (the Workers edition: Workers static assets). It is Handler in
+// every other way. opts.Static is ignored: a /static/ path that reaches it
+// is not found (the host had no such file), and the widgets load the
+// simulator, which the host's build put beside the other assets. It refers
+// neither to static.FS nor to the asset server, so a binary built on it
+// carries no asset (the wasm alone is 4 MB) and no brotli encoder.
+func Pages(opts Options) http.Handler {
+	h := newHandler(opts, true)
+	h.assets = http.HandlerFunc(h.notFound)
+	return h.routes()
+}
+
+// newHandler is what Handler and Pages share; wasm says whether the widgets
+// can load the simulator. The caller sets h.assets, then calls h.routes.
+func newHandler(opts Options, wasm bool) *handler {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	course := map[templates.Lang][]lessons.Lesson{templates.En: opts.Lessons, templates.Zh: opts.LessonsZh}
 	glossary := map[templates.Lang]string{}
@@ -64,13 +89,17 @@ func Handler(opts Options) http.Handler {
 		}
 		glossary[lang] = g.HTML
 	}
-	h := &handler{
+	return &handler{
 		log:      opts.Log,
-		wasm:     static.HasWasmIn(opts.Static),
+		wasm:     wasm,
+		simOnly:  opts.SimOnly,
 		lessons:  course,
 		glossary: glossary,
 	}
-	h.assets = &assets{fsys: opts.Static, notFound: h.notFound}
+}
+
+// routes is the site's mux behind its middleware.
+func (h *handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.root)
 	mux.HandleFunc("GET /zh", func(w http.ResponseWriter, r *http.Request) {
@@ -95,14 +124,15 @@ func Handler(opts Options) http.Handler {
 type handler struct {
 	log      *slog.Logger
 	wasm     bool
+	simOnly  bool
 	lessons  map[templates.Lang][]lessons.Lesson
 	glossary map[templates.Lang]string // rendered HTML
-	assets   *assets
+	assets   http.Handler              // /static/...
 }
 
 // site is what a page in lang needs to know.
 func (h *handler) site(lang templates.Lang) templates.Site {
-	return templates.Site{WasmBuilt: h.wasm, Lang: lang}
+	return templates.Site{WasmBuilt: h.wasm, Lang: lang, SimOnly: h.simOnly}
 }
 
 // langOf is the language of a request's path: Chinese under /zh/.

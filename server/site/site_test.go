@@ -519,3 +519,48 @@ func TestZeroOptionsServeEmbedded(t *testing.T) {
 	assert.Equal(t, 200, resp.StatusCode, "static/site.css is embedded")
 	assert.Equal(t, 404, do(t, h, "GET", "/static/static.go").StatusCode)
 }
+
+// TestSimOnly: with Options.SimOnly (the Workers edition) every page of both
+// languages is the page `serve` renders but for the news that Live mode is
+// off: the footer's sentence and each widget's data-live-off. Pages, which
+// that edition mounts, answers the same pages and leaves /static/ to its host.
+func TestSimOnly(t *testing.T) {
+	ls, err := lessons.All()
+	require.NoError(t, err)
+	live := Handler(Options{Static: testFS(true), Lessons: ls})
+	simOnly := Handler(Options{Static: testFS(true), Lessons: ls, SimOnly: true})
+	pages := Pages(Options{Lessons: ls, SimOnly: true})
+	paths := []string{"/", "/zh/", "/playground", "/zh/playground", "/lessons", "/zh/lessons", "/glossary", "/zh/glossary", "/nope"}
+	for _, l := range ls {
+		paths = append(paths, "/lessons/"+l.Slug, "/zh/lessons/"+l.Slug)
+	}
+	for _, path := range paths {
+		a, b := do(t, live, "GET", path), do(t, simOnly, "GET", path)
+		require.Equal(t, a.StatusCode, b.StatusCode, path)
+		liveHTML, simHTML := body(t, a), body(t, b)
+		assert.Equal(t, simHTML, body(t, do(t, pages, "GET", path)), "%s: Pages and Handler differ", path)
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(simHTML))
+		require.NoError(t, err)
+		tx := templates.En.T()
+		if strings.HasPrefix(path, "/zh/") {
+			tx = templates.Zh.T()
+		}
+		assert.Equal(t, tx.FooterSimOnly, strings.TrimSpace(doc.Find(`footer [data-testid="live-off"]`).Text()), path)
+		doc.Find("[data-widget]").Each(func(_ int, w *goquery.Selection) {
+			v, ok := w.Attr("data-live-off")
+			assert.True(t, ok && v == tx.LiveOff, "%s: a widget without data-live-off", path)
+		})
+		// Take the news out again: what is left is serve's page.
+		doc.Find("[data-widget]").RemoveAttr("data-live-off")
+		doc.Find(`footer [data-testid="live-off"]`).RemoveAttr("data-testid").SetText(tx.Footer)
+		liveDoc, err := goquery.NewDocumentFromReader(strings.NewReader(liveHTML))
+		require.NoError(t, err)
+		got, err := doc.Html()
+		require.NoError(t, err)
+		want, err := liveDoc.Html()
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "%s: the sim-only page differs from serve's beyond the Live news", path)
+	}
+	assert.Equal(t, http.StatusNotFound, do(t, pages, "GET", "/static/site.css").StatusCode)
+	assert.NotEmpty(t, do(t, pages, "GET", "/static/site.css").Header.Get("Content-Security-Policy"))
+}
