@@ -12,6 +12,7 @@ require (
 	github.com/coder/websocket v1.8.15
 	github.com/go-zookeeper/zk v1.0.4
 	github.com/stretchr/testify v1.12.1
+	github.com/syumai/workers v0.33.0
 	github.com/yuin/goldmark v1.8.7
 )
 
@@ -36,4 +37,7 @@ require (
 	golang.org/x/tools v0.51.0 // indirect
 )
 
-tool github.com/a-h/templ/cmd/templ
+tool (
+	github.com/a-h/templ/cmd/templ
+	github.com/syumai/workers/cmd/workers-assets-gen
+)
