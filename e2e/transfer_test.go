@@ -18,7 +18,9 @@ func TestPageTransfer(t *testing.T) {
 	for _, path := range []string{"/lessons/leader-dies", "/playground"} {
 		b := newBrowser(t, 1280, 1000) // a fresh profile: nothing cached
 		p := newPage(t, b, base+path, 1280, 1000)
-		p.wait("a running simulator", `document.querySelector('[data-widget][data-sim-time]') && Number(document.querySelector('[data-widget]').dataset.simTime) > 0`, 60*time.Second)
+		// A running simulator: its time moving, or (a widget a prediction
+		// holds at its start, static/predict.js) its simulator made.
+		p.wait("a running simulator", `document.querySelector('[data-widget][data-sim-time]') && (Number(document.querySelector('[data-widget]').dataset.simTime) > 0 || !!document.querySelector('[data-widget]').__zw?.sim)`, 60*time.Second)
 		type entry struct {
 			Name     string  `json:"name"`
 			Transfer float64 `json:"transfer"`
