@@ -142,9 +142,9 @@ var en = Text{
 	SkipLink:  "Skip to the content",
 
 	FooterSimOnly: "zabplay simulates ZAB as ZooKeeper 3.9 implements it: a deterministic core, run in your browser. " +
-		"This is the simulated edition: Live mode, on real servers, needs a machine running zabplay serve.",
-	LiveOff: "Live mode is off on this site: it needs real servers, which a machine running zabplay serve starts. " +
-		"Everything else runs here, in your browser.",
+		"This is the simulated edition: Live mode, on real servers, and shared class sessions need a machine running zabplay serve.",
+	LiveOff: "Live mode and shared class sessions are off on this site: they need a machine running zabplay serve, " +
+		"which starts real servers and relays a class. Everything else runs here, in your browser.",
 
 	HeroTitle: "See ZooKeeper's ZAB protocol at work",
 	HeroLead: "zabplay is a playground for ZAB, the protocol ZooKeeper uses to keep its servers in agreement. " +
@@ -237,8 +237,9 @@ var zh = Text{
 	SkipLink:  "跳到正文",
 
 	FooterSimOnly: "zabplay 按 ZooKeeper 3.9 的实现模拟 ZAB：一个确定性的核心，直接运行在你的浏览器里。" +
-		"这是纯模拟版：Live 模式需要真实的服务器，要在一台运行 zabplay serve 的机器上才能使用。",
-	LiveOff: "本站未开启 Live 模式：它需要真实的服务器，由运行 zabplay serve 的机器启动。其余一切都在你的浏览器里运行。",
+		"这是纯模拟版：Live 模式（真实的服务器）和课堂共享都需要一台运行 zabplay serve 的机器。",
+	LiveOff: "本站未开启 Live 模式和课堂共享：它们需要一台运行 zabplay serve 的机器来启动真实的服务器、转发课堂。" +
+		"其余一切都在你的浏览器里运行。",
 
 	HeroTitle: "看 ZooKeeper 的 ZAB 协议如何工作",
 	HeroLead: "zabplay 是 ZAB 的演练场。ZAB 是 ZooKeeper 用来让各台服务器保持一致的协议。" +
