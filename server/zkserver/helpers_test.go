@@ -20,7 +20,7 @@ const testTickMs = 100
 // cluster is a live ensemble in this process, each server with its client
 // port on loopback.
 type cluster struct {
-	t      *testing.T
+	t      testing.TB
 	addrs  map[core.NodeID]string
 	stores map[core.NodeID]*node.MemStore
 	nodes  map[core.NodeID]*node.Node
@@ -29,9 +29,9 @@ type cluster struct {
 	tune   func(*Config)          // adjusts each client port's config
 }
 
-func newCluster(t *testing.T, n int) *cluster { return newClusterWith(t, n, nil) }
+func newCluster(t testing.TB, n int) *cluster { return newClusterWith(t, n, nil) }
 
-func newClusterWith(t *testing.T, n int, tune func(*Config)) *cluster {
+func newClusterWith(t testing.TB, n int, tune func(*Config)) *cluster {
 	c := &cluster{t: t, tune: tune, addrs: map[core.NodeID]string{}, stores: map[core.NodeID]*node.MemStore{},
 		nodes: map[core.NodeID]*node.Node{}, ports: map[core.NodeID]*Server{}, client: map[core.NodeID]string{}}
 	lns := map[core.NodeID]net.Listener{}
@@ -151,7 +151,7 @@ func (c *cluster) connect(servers []string) (*zk.Conn, <-chan zk.Event) {
 	return conn, ev
 }
 
-type quietLogger struct{ t *testing.T }
+type quietLogger struct{ t testing.TB }
 
 func (l quietLogger) Printf(f string, a ...any) {
 	if testing.Verbose() {
