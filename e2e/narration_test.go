@@ -58,6 +58,10 @@ func TestNarrationScript(t *testing.T) {
 	if rows != lines {
 		t.Fatalf("script rows %d, scenario lines %d", rows, lines)
 	}
+	// A prediction before it holds the widget at its start (static/predict.js): play.
+	if eval[string](p, w+`.dataset.playing`) != "true" {
+		eval[bool](p, w+`.querySelector('.zw-play').click(), true`)
+	}
 	p.wait("the running line", w+`.querySelector('.zw-script-now') != null`, 30*time.Second)
 	p.wait("an expect that held", w+`.querySelector('.zw-script-list li[data-expect="passed"]') != null || `+w+`.querySelectorAll('[data-expect]').length === 0`, 60*time.Second)
 	p.shot("narration-lesson-1280")

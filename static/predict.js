@@ -99,7 +99,8 @@ export class Prediction {
 
   // hold keeps the widget at the start until the prediction is answered.
   hold(w) {
-    if (this.answered || w.__zwHeld) return;
+    // Not a moment someone shared (a link's t), nor a followed class (classroom.js).
+    if (this.answered || w.__zwHeld || (w.shared && w.shared.t != null)) return;
     w.__zwHeld = this;
     if (w.playing) w.setPlaying(false);
     if (w.vt > 0) w.seek(0);
