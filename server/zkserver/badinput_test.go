@@ -187,6 +187,8 @@ func TestFourLetterWords(t *testing.T) {
 	conn, _ := c.connect([]string{c.client[lead]})
 	_, err := conn.Create("/w", []byte("x"), 0, zk.WorldACL(zk.PermAll))
 	require.NoError(t, err)
+	_, _, _, err = conn.GetW("/w") // one data watch, at the leader
+	require.NoError(t, err)
 	ask := func(addr, word string) string {
 		nc, err := net.Dial("tcp", addr)
 		require.NoError(t, err)
@@ -221,9 +223,11 @@ func TestFourLetterWords(t *testing.T) {
 		assert.Contains(t, conf, "serverId="+id.String()[1:]+"\n")
 		assert.Contains(t, ask(addr, "wchs"), "Total watches:")
 		if id == lead {
+			assert.Contains(t, mntr, "zk_watch_count\t1\n")
+			assert.Contains(t, ask(addr, "wchs"), "Total watches:1\n")
 			assert.Contains(t, mntr, "zk_synced_followers\t2\n")
 			cons := ask(addr, "cons")
-			assert.Regexp(t, `sid=0x[0-9a-f]+,lop=CREA`, cons)
+			assert.Regexp(t, `sid=0x[0-9a-f]+,lop=GETD`, cons)
 		}
 		assert.Equal(t, zkwire.NotWhitelisted("dump"), ask(addr, "dump"))
 	}

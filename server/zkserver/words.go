@@ -81,8 +81,11 @@ func (s *Server) Stats() *zkwire.ServerStats {
 		for id := range t.Sessions() {
 			st.EphemeralsCount += int64(len(t.Ephemerals(id)))
 		}
-		// NB: the core exports no watch counts yet: zk_watch_count and wchs
-		// print 0.
+		// The watches set at this server, data and child (core.Status);
+		// NB: the core does not count the connections and paths holding
+		// them, so wchs prints 0 for those.
+		st.WatchCount = int64(n.Status().Watches)
+		st.Watches = st.WatchCount
 		if ns.Role == core.Leading {
 			for _, l := range n.Status().Timers.Learners {
 				st.Learners++
