@@ -502,7 +502,7 @@ class Follower {
     } else {
       if (!t || !t.closest || !t.closest('button, input, select, .zw-node, .zw-pkt')) return;
       if (t.closest('.zw-detail, .zw-alarm, .zw-legend, details summary')) return;
-      if (t.closest('.zw-node') && e.type === 'click') return; // looking at a server is not acting
+      if (t.closest('.zw-node, .zw-pkt') && e.type === 'click') return; // looking at a server or a packet is not acting
     }
     this.detach();
   }

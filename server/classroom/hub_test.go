@@ -364,3 +364,31 @@ func TestFollowerQueue(t *testing.T) {
 		t.Errorf("after 5 pushes into 2: stale %v, queued %d", f.staleNow(), len(f.q))
 	}
 }
+
+// TestIdleRoomCloses: a room whose teacher is away for Idle is closed, and
+// its followers are told why; the code is then unknown.
+func TestIdleRoomCloses(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, base := testHub(t, Options{Idle: 200 * time.Millisecond})
+	code, token := openRoom(t, base)
+	tc := teach(t, ctx, base, code, token)
+	f := dial(t, ctx, base+"/api/rooms/"+code+"/follow")
+	readMsg(t, ctx, f)
+	time.Sleep(400 * time.Millisecond) // a connected teacher keeps the room
+	write(t, ctx, tc, `{"type":"reset","config":{"voters":3},"actions":[],"clock":{"t":0,"speed":1}}`)
+	waitStarted(t, ctx, f)
+	tc.Close(websocket.StatusNormalClosure, "")
+	m := skipTo(t, ctx, f, "closed")
+	if !strings.Contains(m["reason"].(string), "teacher was away") {
+		t.Errorf("closed: %v", m)
+	}
+	resp, err := http.Get(base + "/api/rooms/" + code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET the closed room: %d, want 404", resp.StatusCode)
+	}
+}
