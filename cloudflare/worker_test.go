@@ -308,7 +308,7 @@ func TestWorkerLessonKillLeader(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			kill := `(//section[@data-widget])[1]//button[normalize-space(.)="Kill leader" or @aria-label="Kill leader"]`
+			kill := `(//section[@data-widget])[1]//button[@aria-keyshortcuts="K"]` // "Kill leader" in either language
 			wait("Kill leader to be enabled", `!document.evaluate(`+strconv.Quote(kill)+`, document, null, 9, null).singleNodeValue.disabled`, 10*time.Second)
 			if err := chromedp.Do(ctx, chromedp.ScrollIntoView(kill), chromedp.Click(kill)); err != nil {
 				t.Fatalf("click Kill leader: %v", err)
