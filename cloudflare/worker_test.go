@@ -81,7 +81,10 @@ func runWrangler() (string, error) {
 		"--persist-to", state, "--log-level", "warn")
 	cmd.Env = append(os.Environ(), "CI=true", "WRANGLER_SEND_METRICS=false", "NO_COLOR=1")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // wrangler starts workerd: stop both
+	// wrangler starts workerd: stop both (the group). If the test binary dies
+	// without its cleanup (a -timeout), SIGTERM tells wrangler to stop
+	// workerd too, instead of both living on (seen: two orphaned pairs, 3 GB).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		return "", err
 	}
