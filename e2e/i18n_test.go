@@ -1,6 +1,10 @@
 package e2e
 
 import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,4 +45,54 @@ func TestChineseLessonPage(t *testing.T) {
 		t.Errorf("lesson 2's progress marks = %q", marks)
 	}
 	idx.shot("lessons-zh-progress")
+}
+
+// TestStringTables: every module of static/ that exports a string table
+// ({en: {...}, zh: {...}}, i18n.js) has the same keys in both languages, so no
+// UI string is left untranslated; and the widget's own buttons on a Chinese
+// page are in Chinese.
+func TestStringTables(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 900)
+	p := newPage(t, b, base+"/zh/playground", 1280, 900)
+	entries, err := os.ReadDir("../static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mods []string
+	for _, e := range entries {
+		if n := e.Name(); strings.HasSuffix(n, ".js") && n != "wasm_exec.js" {
+			mods = append(mods, n)
+		}
+	}
+	list, _ := json.Marshal(mods)
+	eval[bool](p, `(window.__tables = null, (async () => {
+	  const out = {tables: [], bad: []};
+	  for (const m of `+string(list)+`) {
+	    const x = await import('/static/' + m);
+	    for (const [name, v] of Object.entries(x)) {
+	      if (!v || typeof v !== 'object' || Array.isArray(v) || !('en' in v) || !('zh' in v)) continue;
+	      out.tables.push(m + ' ' + name);
+	      const en = Object.keys(v.en).sort().join(), zh = Object.keys(v.zh).sort().join();
+	      if (en !== zh) out.bad.push(m + ' ' + name + ': en has ' + en + ', zh has ' + zh);
+	    }
+	  }
+	  window.__tables = out;
+	})(), true)`)
+	p.wait("the modules' tables", `window.__tables !== null`, 20*time.Second)
+	tables := eval[[]string](p, `window.__tables.tables`)
+	for _, want := range []string{"pg-controls.js TEXT", "pg-controls.js FIELDS", "pg-narrate.js TEXT", "pg-task.js TEXT"} {
+		if !slices.Contains(tables, want) {
+			t.Errorf("no string table %q among %v", want, tables)
+		}
+	}
+	for _, bad := range eval[[]string](p, `window.__tables.bad`) {
+		t.Errorf("untranslated: %s", bad)
+	}
+	p.wait("the widget", widgetJS(1)+`?.dataset.simTime != null`, 30*time.Second)
+	for _, label := range []string{"杀掉 Leader", "恢复网络", "单步", "写入"} {
+		if !eval[bool](p, `document.evaluate(`+jsString(button(1, label))+`, document, null, 9, null).singleNodeValue !== null`) {
+			t.Errorf("no %q button on the Chinese playground", label)
+		}
+	}
 }

@@ -10,7 +10,7 @@ import {lang, pick} from './i18n.js';
 export {lang};
 
 // T is every user-visible string of this module (one table per language).
-const TEXT = {
+export const TEXT = {
   en: {
     captions: 'What just happened',
     none: 'Press n (or Step) to go one narrated step at a time.',

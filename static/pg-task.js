@@ -3,12 +3,21 @@
 // previous step was met. Met steps stay met (scrubbing back does not undo them).
 
 import {h} from './pg-util.js';
+import {pick} from './i18n.js';
 
-// T is every user-visible string of this module (one place, to translate).
-const T = {
-  task: 'Task', notDone: ' (not done)', done: ' (done)', complete: 'Task complete', completeMark: '✓ Task complete',
-  next: (label, next) => `Done: ${label}. Next: ${next}`,
+// TEXT is every user-visible string of this module, per language (i18n.js);
+// T is the page's.
+export const TEXT = {
+  en: {
+    task: 'Task', notDone: ' (not done)', done: ' (done)', complete: 'Task complete', completeMark: '✓ Task complete',
+    next: (label, next) => `Done: ${label}. Next: ${next}`,
+  },
+  zh: {
+    task: '任务', notDone: '（未完成）', done: '（已完成）', complete: '任务完成', completeMark: '✓ 任务完成',
+    next: (label, next) => `已完成：${label}。下一步：${next}`,
+  },
 };
+const T = pick(TEXT);
 
 export class Task {
   constructor(task, {announce}) {
