@@ -62,12 +62,13 @@ func TestClassroomFollow(t *testing.T) {
 	teacher.wait("the teacher told of one student", `document.querySelector('[data-testid="class-count"]').textContent.startsWith('1 ')`, 10*time.Second)
 	teacher.click("the widget (to make it the active one)", `(//section[@data-widget])[1]//span[contains(@class,"zw-timebox")]`)
 	faster(teacher, 3)
-	teacher.wait("a leader", leaderJS(1), 60*time.Second)
+	teacher.wait("a leader in broadcast", widgetJS(1)+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
 	student.wait("the same leader on the student's screen", leaderJS(1), 10*time.Second)
 
 	// The moment of the click, and the moment the student's ring shows the
 	// leader down, on one machine's clock.
 	teacher.click("Pause", button(1, "Pause"))
+	teacher.wait("Kill leader enabled (an established leader)", `!document.evaluate(`+jsString(button(1, "Kill leader"))+`, document, null, 9, null).singleNodeValue.disabled`, 10*time.Second)
 	leader := eval[string](teacher, widgetJS(1)+`.querySelector('[data-node][data-role="leading"]').dataset.node`)
 	student.wait("the student paused where the teacher is", widgetJS(1)+`.dataset.playing === 'false'`, 5*time.Second)
 	eval[bool](student, `(() => { const w = `+widgetJS(1)+`; const tick = () => {
@@ -77,10 +78,25 @@ func TestClassroomFollow(t *testing.T) {
 	eval[bool](teacher, `(() => { document.querySelector('[data-widget] .zw-actions button').closest('[data-widget]').addEventListener('click', (e) => {
 		if (e.target.closest('button')?.textContent.trim() === 'Kill leader') window.__killAt = Date.now(); }, true); return true; })()`)
 	teacher.click("Kill leader", button(1, "Kill leader"))
+	defer func() {
+		if t.Failed() {
+			t.Logf("teacher's actions %s, playing %s, kill button disabled %v; student's actions %s", eval[string](teacher, `JSON.stringify(`+widgetJS(1)+`.__zw.state.actions)`),
+				eval[string](teacher, widgetJS(1)+`.dataset.playing`), eval[bool](teacher, `document.evaluate(`+jsString(button(1, "Kill leader"))+`, document, null, 9, null).singleNodeValue.disabled`),
+				eval[string](student, `JSON.stringify(`+widgetJS(1)+`.__zw.state.actions)`))
+			t.Logf("student's class bar: %q; teacher's: %q", eval[string](student, `document.querySelector('[data-testid="class-status"]').textContent`),
+				eval[string](teacher, `document.querySelector('[data-testid="class-status"]').textContent`))
+		}
+	}()
 	student.wait("the killed leader down on the student's screen", `window.__seenAt > 0`, 5*time.Second)
 	killAt := eval[float64](teacher, `window.__killAt`)
 	seenAt := eval[float64](student, `window.__seenAt`)
 	lag := time.Duration(seenAt-killAt) * time.Millisecond
+	// Where the time went (classroom.js's performance marks, on the machine's clock).
+	mark := `((n) => { const m = performance.getEntriesByName(n).at(-1); return m ? performance.timeOrigin + m.startTime : 0; })`
+	sentAt := eval[float64](teacher, mark+`('classroom:sent-act')`)
+	gotAt := eval[float64](student, mark+`('classroom:got-act')`)
+	loadedAt := eval[float64](student, mark+`('classroom:loaded')`)
+	t.Logf("click → act sent %.0f ms → received %.0f ms → run rebuilt %.0f ms → drawn %.0f ms", sentAt-killAt, gotAt-sentAt, loadedAt-gotAt, seenAt-loadedAt)
 	t.Logf("teacher's kill-leader click → the student's ring shows %s down: %v", leader, lag)
 	if lag > time.Second {
 		t.Errorf("the student saw the kill-leader %v after the click, want within a second", lag)

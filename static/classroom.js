@@ -157,6 +157,11 @@ function loadRun(w, run, clock) {
     this.shared = {t: Math.floor(clock.t), bugs: cfg.bugs || [], actions: cfg.actions};
     return cfg;
   };
+  // A run this page's simulator refuses (an action it cannot parse) leaves
+  // the widget as it was, with an error in the class bar.
+  const probe = w.api.create(cfg);
+  if (!probe || probe.error) throw new Error((probe && probe.error) || 'no simulator');
+  probe.destroy();
   try {
     w.sim.destroy();
   } catch { /* already gone */ }
@@ -267,6 +272,17 @@ class Teacher {
     this.link = new URL(inMyLang(body.follow.split('?')[0]) + '?follow=' + body.code, location.href).href;
     this.connect();
     this.timer = setInterval(() => this.look(), TICK_MS);
+    // An action goes out as soon as the widget has taken it, not at the next tick.
+    const w = this.w;
+    const act = w.act;
+    if (typeof act === 'function' && !Object.hasOwn(w, 'act')) {
+      w.act = async function classroomAct(...args) {
+        const res = await act.apply(this, args);
+        queueMicrotask(() => { if (w.__zwTeacher) w.__zwTeacher.look(); });
+        return res;
+      };
+    }
+    w.__zwTeacher = this;
     return true;
   }
 
@@ -336,6 +352,7 @@ class Teacher {
     if (k < a.length || k < b.length) {
       // Going back and acting cuts the list: "act" at index k replaces the rest.
       for (let i = k; i < a.length; i++) this.send({type: 'act', index: i, action: a[i]});
+      performance.mark('classroom:sent-act');
       if (k === a.length) this.send({type: 'reset', config: run.config, actions: a, clock});
       s.actions = a;
       s.clock = clock;
@@ -355,6 +372,7 @@ class Teacher {
   // stop ends sharing; with close, the room is closed for its followers too.
   stop(close = true) {
     this.stopped = true;
+    if (this.w.__zwTeacher === this) this.w.__zwTeacher = null;
     clearInterval(this.timer);
     if (this.ws) { this.ws.onclose = null; this.ws.close(); }
     if (close && this.code) {
@@ -426,6 +444,7 @@ class Follower {
         break;
       case 'act':
         if (!this.room) return;
+        performance.mark('classroom:got-act');
         this.room.actions = this.room.actions.slice(0, m.index).concat([m.action]);
         this.room.clock = {...this.room.clock, t: Math.max(this.room.clock.t, m.action.t)};
         this.room.at = now;
@@ -475,8 +494,12 @@ class Follower {
       this.applying = true;
       try {
         loadRun(w, r, this.clock());
+        performance.mark('classroom:loaded');
+        this.failed = '';
       } catch (err) {
-        this.bar.say(T.runFailed(err.message));
+        // Said until the next run comes (clock messages do not hide it).
+        this.failed = T.runFailed(err.message);
+        this.bar.say(this.failed);
         return;
       } finally {
         this.applying = false;
@@ -484,7 +507,7 @@ class Follower {
     } else if (!r.live) {
       setClock(w, this.clock(), false);
     }
-    this.bar.say(r.teacher === false ? T.teacherAway : T.followingCode(this.code));
+    this.bar.say(this.failed || (r.teacher === false ? T.teacherAway : T.followingCode(this.code)));
     if (!w.root.dataset.following && w.say) w.say('');
     w.root.dataset.following = this.code;
   }

@@ -254,8 +254,10 @@ func TestBadInput(t *testing.T) {
 		{`{"type":"reset","config":{"voters":30},"clock":{"t":0,"speed":1}}`, "at most 13 servers"},
 		{`{"type":"reset","config":{"voters":3,"bugs":["<script>"]},"clock":{"t":0,"speed":1}}`, "want a name"},
 		{`{"type":"reset","config":{"voters":3},"clock":{"t":-5,"speed":1}}`, "clock t"},
-		{`{"type":"reset","config":{"voters":3},"actions":[{"step":9,"t":1,"text":"a"},{"step":2,"t":2,"text":"b"}],"clock":{"t":0,"speed":1}}`, "before the one before"},
+		{`{"type":"reset","config":{"voters":3},"actions":[{"step":9,"t":1,"text":"heal"},{"step":2,"t":2,"text":"heal"}],"clock":{"t":0,"speed":1}}`, "before the one before"},
 		{`{"type":"live","ensemble":"../../etc"}`, "want e- and 32 hex"},
+		{`{"type":"act","index":0,"action":{"step":1,"t":1,"text":"rm -rf /"}}`, `unknown verb "rm"`},
+		{`{"type":"act","index":0,"action":{"step":1,"t":1,"text":"expect leader == s1"}}`, "expect"},
 		{`{"type":"auth","token":"x"}`, "comes once"},
 		{`{"type":"clock","clock":{"t":1,"speed":1},"extra":1}`, "unknown field"},
 	} {

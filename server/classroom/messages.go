@@ -10,7 +10,12 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/zabplay/zabplay/core/script"
 )
+
+// playerActions are the statements a follower's Player accepts as actions.
+var playerActions = script.Actions.With(script.Faults)
 
 // Bounds of what a teacher may put in a room: a room's state stays small
 // whatever a client sends.
@@ -185,6 +190,11 @@ func (a *Action) check() error {
 		return errors.New("action text: one line of UTF-8")
 	case a.T < 0:
 		return fmt.Errorf("action time %d: want 0 or more", a.T)
+	}
+	// The statement a follower's Player will replay (core/sim/player takes
+	// the live ensembles' actions and the random faults switch).
+	if _, err := script.ParseStatement(a.Text, playerActions, "a class room"); err != nil {
+		return fmt.Errorf("action %q: %v", clip(a.Text, 60), err)
 	}
 	return nil
 }
