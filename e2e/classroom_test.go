@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/zabplay/zabplay/lessons"
 	"github.com/zabplay/zabplay/server/classroom"
 	"github.com/zabplay/zabplay/server/ensemble"
@@ -118,6 +120,17 @@ func TestClassroomFollow(t *testing.T) {
 	// Back to the teacher: the restart arrives.
 	student.click("Back to the teacher", `//button[@data-testid="class-rejoin"]`)
 	student.wait("the teacher's restart on the student's screen", widgetJS(1)+`.querySelector('[data-node="`+leader+`"]').dataset.role !== 'down'`, 5*time.Second)
+
+	// The teacher reloads the page: it goes on teaching the same room, and
+	// the student follows the reloaded run.
+	if err := chromedp.Do(teacher.ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	teacher.wait("the same class code after a reload", `document.querySelector('[data-testid="class-code"]')?.textContent === `+jsString(code), 30*time.Second)
+	student.wait("the student still following", widgetJS(1)+`.dataset.following === `+jsString(code), 10*time.Second)
+	if st := eval[string](student, `document.querySelector('[data-testid="class-status"]').textContent`); strings.Contains(st, "closed") {
+		t.Errorf("after the teacher's reload the student reads %q", st)
+	}
 }
 
 // TestClassroomFollowLive: a teacher shares a lesson's widget, then switches

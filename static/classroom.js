@@ -234,6 +234,20 @@ async function watchLive(w, id) {
   w.kick();
 }
 
+const TEACHING = 'zabplay-teaching-v1';
+
+function keepTeaching(v) {
+  try { sessionStorage.setItem(TEACHING, JSON.stringify(v)); } catch { /* no storage: a reload ends sharing */ }
+}
+
+function forgetTeaching() {
+  try { sessionStorage.removeItem(TEACHING); } catch { /* nothing kept */ }
+}
+
+function teaching() {
+  try { return JSON.parse(sessionStorage.getItem(TEACHING) || 'null'); } catch { return null; }
+}
+
 // roomGone reports whether the server says the room does not exist (404).
 async function roomGone(code) {
   try {
@@ -254,21 +268,32 @@ class Teacher {
     this.sent = null; // {configKey, actions, clock, live}
   }
 
-  async open() {
-    this.bar.say(T.opening);
-    let resp, body;
-    try {
-      resp = await fetch(API, {method: 'POST', headers: {'Content-Type': 'application/json'},
-        body: JSON.stringify({page: location.pathname, widget: this.index})});
-      body = await resp.json().catch(() => null);
-    } catch {
-      this.bar.say(T.failed(T.noServer));
-      return false;
+  // open opens a class room, or (resume: what a reload of this tab kept)
+  // takes the one it had up again.
+  async open(resume) {
+    let body = resume;
+    if (resume) {
+      if (await roomGone(resume.code)) { forgetTeaching(); return false; }
+    } else {
+      this.bar.say(T.opening);
+      let resp;
+      try {
+        resp = await fetch(API, {method: 'POST', headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify({page: location.pathname, widget: this.index})});
+        body = await resp.json().catch(() => null);
+      } catch {
+        this.bar.say(T.failed(T.noServer));
+        return false;
+      }
+      if (resp.status === 404 || resp.status === 405 || resp.status === 501) { this.bar.say(T.failed(T.noServer)); return false; }
+      if (!resp.ok || !body || !body.code) { this.bar.say(T.failed((body && body.error) || 'HTTP ' + resp.status)); return false; }
     }
-    if (resp.status === 404 || resp.status === 405 || resp.status === 501) { this.bar.say(T.failed(T.noServer)); return false; }
-    if (!resp.ok || !body || !body.code) { this.bar.say(T.failed((body && body.error) || 'HTTP ' + resp.status)); return false; }
     this.code = body.code;
-    this.token = body.token; // in memory only
+    // The token lives in this tab only (sessionStorage): a reload of the
+    // teacher's page goes on teaching the same room; closing the tab ends it
+    // for this page (the room closes when its teacher was away --room-idle).
+    this.token = body.token;
+    keepTeaching({path: location.pathname, widget: this.index, code: body.code, token: body.token, follow: body.follow});
     this.link = new URL(inMyLang(body.follow.split('?')[0]) + '?follow=' + body.code, location.href).href;
     this.connect();
     this.timer = setInterval(() => this.look(), TICK_MS);
@@ -375,6 +400,7 @@ class Teacher {
     if (this.w.__zwTeacher === this) this.w.__zwTeacher = null;
     clearInterval(this.timer);
     if (this.ws) { this.ws.onclose = null; this.ws.close(); }
+    if (close) forgetTeaching();
     if (close && this.code) {
       fetch(`${API}/${encodeURIComponent(this.code)}`, {method: 'DELETE', keepalive: true,
         headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + this.token}}).catch(() => {});
@@ -602,13 +628,13 @@ class Bar {
     this.el.classList.remove('is-sharing', 'is-following');
   }
 
-  async share() {
+  async share(resume) {
     const w = this.widget();
     if (!w || this.teacher) return;
     this.toggleForm(false);
     const t = new Teacher(this, w, this.index);
     this.shareBtn.disabled = true;
-    const ok = await t.open();
+    const ok = await t.open(resume);
     this.shareBtn.disabled = false;
     if (!ok) return;
     this.teacher = t;
@@ -634,7 +660,8 @@ class Bar {
       this.idle();
       this.say(T.stopped);
     });
-    addEventListener('pagehide', () => { if (this.teacher) this.teacher.stop(true); });
+    // Leaving the page (or reloading it) keeps the room: a reload takes it up again.
+    addEventListener('pagehide', () => { if (this.teacher) this.teacher.stop(false); });
   }
 
   // stoppedBy ends sharing that the server ended.
@@ -745,6 +772,13 @@ function attach() {
     // has no class rooms either.
     if (!bars.has(el) && !el.dataset.liveOff) bars.set(el, new Bar(el, i));
   });
+  const kept = teaching();
+  if (kept && kept.path === location.pathname && els[kept.widget] && bars.has(els[kept.widget])) {
+    const bar = bars.get(els[kept.widget]);
+    const resume = () => { if (!bar.widget()) { setTimeout(resume, 100); return; } bar.share(kept); };
+    resume();
+    return;
+  }
   const code = new URLSearchParams(location.search).get('follow');
   if (!code) return;
   const waitFor = () => {
