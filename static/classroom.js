@@ -66,11 +66,11 @@ const TEXT = {
     following: (n) => `${n} 名学生正在跟随`,
     opening: '正在开设课堂……',
     joining: (c) => `正在加入 ${c}……`,
-    followingCode: (c) => `正在跟随课堂 ${c}：你看到的是老师的运行。`,
+    followingCode: (c) => `正在跟随课堂 ${c}：你看到的就是老师屏幕上的运行。`,
     waiting: (c) => `正在跟随课堂 ${c}：等待老师……`,
     teacherAway: '老师的页面暂时离开了，运行停在原处。',
     liveFollow: '老师切换到了 Live 模式：你看到的是同一组真实的服务器。',
-    detach: '脱离',
+    detach: '脱离跟随',
     detachTitle: '在你自己的副本上自由探索；老师那边照常进行',
     detached: (c) => `已脱离 ${c}：这是你自己的副本，你做的一切只留在你的屏幕上。`,
     rejoin: '回到老师这边',
@@ -85,7 +85,7 @@ const TEXT = {
     lost: '与课堂的连接断开了，正在重连……',
     gone: '服务器上已经没有这个课堂了',
     failed: (why) => `无法共享：${why}`,
-    runFailed: (why) => `无法在这里重建老师的运行：${why}`,
+    runFailed: (why) => `无法在这里重现老师的运行：${why}`,
   },
 };
 
