@@ -12,7 +12,7 @@
 // few members it needs, all in one place (widgetRun, loadRun, keepClock,
 // watchLive).
 
-const TEXT = {
+export const TEXT = {
   en: {
     share: 'Share with the class',
     shareTitle: 'Let students follow this playground on their screens, through a code or a link',

@@ -13,7 +13,7 @@
 
 import {recordAnswer, answerOf} from './progress.js';
 
-const TEXT = {
+export const TEXT = {
   en: {
     pick: 'Pick your answer:',
     right: (l) => `Right: ${l}.`,

@@ -17,7 +17,7 @@
 
 import {predictions, moments, whenMounted} from './predict.js';
 
-const TEXT = {
+export const TEXT = {
   en: {
     present: 'Present this lesson',
     presentTitle: 'A projector view: one scenario at a time, in large type, driven from the keyboard',
