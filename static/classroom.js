@@ -47,6 +47,7 @@ export const TEXT = {
     noWidget: 'This page has no such playground to follow.',
     lost: 'Connection to the class lost; reconnecting…',
     gone: 'the server no longer has it',
+    tooMany: (n) => `This run has more than ${n} actions: your class sees it up to the ${n}th. Start a fresh run to share more.`,
     failed: (why) => `Could not share: ${why}`,
     runFailed: (why) => `The teacher's run could not be rebuilt here: ${why}`,
   },
@@ -84,6 +85,7 @@ export const TEXT = {
     noWidget: '这个页面上没有要跟随的那个演练场。',
     lost: '与课堂的连接断开了，正在重连……',
     gone: '服务器上已经没有这个课堂了',
+    tooMany: (n) => `这次运行的操作超过了 ${n} 个：学生只能看到前 ${n} 个。重新开始一次运行才能继续共享。`,
     failed: (why) => `无法共享：${why}`,
     runFailed: (why) => `无法在这里重现老师的运行：${why}`,
   },
@@ -96,6 +98,7 @@ export function lang() {
 const T = TEXT[lang()];
 const API = '/api/rooms';
 const TICK_MS = 100; // how often the teacher's page looks at its widget
+const MAX_ACTIONS = 2000; // server/classroom's MaxActions
 const CLOCK_EVERY_MS = 250; // the time position while playing
 const CODE = /^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}-?[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}$/;
 
@@ -358,11 +361,16 @@ class Teacher {
       return;
     }
     const run = widgetRun(w);
+    if (run.actions.length > MAX_ACTIONS) {
+      // The room holds the first MAX_ACTIONS; the class sees the run up to there.
+      if (!this.overflow) { this.overflow = true; this.bar.say(T.tooMany(MAX_ACTIONS)); }
+      run.actions = run.actions.slice(0, MAX_ACTIONS);
+    }
     const clock = widgetClock(w);
     const key = JSON.stringify(run.config);
     const s = this.sent;
-    if (!s || s.configKey !== key || run.actions.length > 2000) {
-      this.send({type: 'reset', config: run.config, actions: run.actions.slice(0, 2000), clock});
+    if (!s || s.configKey !== key) {
+      this.send({type: 'reset', config: run.config, actions: run.actions, clock});
       this.sent = {configKey: key, actions: run.actions, clock, at: now, live: ''};
       return;
     }

@@ -24,8 +24,8 @@ const (
 	MaxActionText  = 256      // bytes of one action's text
 	MaxScenario    = 16 << 10 // bytes of a scenario's text
 	MaxBugs        = 16
-	MaxServers     = 13 // voters + observers, as the simulator allows
-	MaxMessage     = 256 << 10
+	MaxServers     = 13      // voters + observers, as the simulator allows
+	MaxMessage     = 1 << 20 // a reset of MaxActions actions of MaxActionText bytes fits
 	maxEnsembleID  = 64
 	maxPath        = 200
 	maxSpeed       = 1000
