@@ -131,6 +131,19 @@ func TestClassroomFollow(t *testing.T) {
 	if st := eval[string](student, `document.querySelector('[data-testid="class-status"]').textContent`); strings.Contains(st, "closed") {
 		t.Errorf("after the teacher's reload the student reads %q", st)
 	}
+
+	// Another student types the code, in lower case without its dash, on
+	// the Chinese playground.
+	zh := newPage(t, sb, base+"/zh/playground", 1280, 900)
+	zh.wait("the class bar", `!!document.querySelector('[data-testid="class-follow"]') && `+widgetJS(1)+`?.__zw?.sim`, 30*time.Second)
+	zh.click("跟随课堂", `//button[@data-testid="class-follow"]`)
+	if err := chromedp.Do(zh.ctx, chromedp.SendKeys(`//input[@data-testid="class-code-input"]`, strings.ToLower(strings.ReplaceAll(code, "-", ""))+"\r")); err != nil {
+		t.Fatal(err)
+	}
+	zh.wait("following by the typed code", widgetJS(1)+`.dataset.following === `+jsString(code), 30*time.Second)
+	if st := eval[string](zh, `document.querySelector('[data-testid="class-status"]').textContent`); !strings.Contains(st, "正在跟随课堂 "+code) {
+		t.Errorf("the Chinese class bar reads %q", st)
+	}
 }
 
 // TestClassroomFollowLive: a teacher shares a lesson's widget, then switches
