@@ -58,6 +58,8 @@ export const TEXT = {
   },
 };
 
+const MAX_PLAY_MS = 8000; // the longest "play to the next key moment" plays before it jumps
+
 const lang = (document.documentElement.lang || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en';
 const T = TEXT[lang];
 
@@ -197,8 +199,15 @@ class Presenter {
     if (w.__zwHeld) w.__zwHeld = null;
     w.setPlaying(true);
     const slide = this.slide;
+    const t0 = performance.now();
     this.playing = setInterval(() => {
       if (!w.sim || this.slide !== slide) { this.stopPlaying(); return; }
+      if (performance.now() - t0 > MAX_PLAY_MS && w.vt < target) {
+        // A moment far away at this speed: jump there (a replay) rather than keep the room waiting.
+        w.setPlaying(false);
+        w.maxT = Math.max(w.maxT, target);
+        w.seek(target);
+      }
       if (w.vt >= target || (w.state && w.state.t >= target)) {
         this.stopPlaying();
         w.setPlaying(false);
