@@ -105,7 +105,10 @@ export class Prediction {
     if (w.playing) w.setPlaying(false);
     if (w.vt > 0) w.seek(0);
     this.held = w;
-    setTimeout(() => { if (!this.answered && w.say) w.say(T.held); }, 50);
+    // (In the presenter view the room answers aloud: its bar says so.)
+    setTimeout(() => {
+      if (!this.answered && w.say && !document.documentElement.classList.contains('is-presenting')) w.say(T.held);
+    }, 50);
   }
 
   pick(choice) {
