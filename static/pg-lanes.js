@@ -58,7 +58,16 @@ export class Lanes {
     if (this.rows.size !== servers.length || servers.some((sv) => !this.rows.has(sv.id))) {
       this.el.textContent = '';
       this.rows.clear();
+      this.key = '';
     }
+    // Most frames change nothing here (only time moved): skip them. A
+    // struck-out entry fades with time, so while one shows, draw.
+    const key = laneKey(servers, lastVote, selected);
+    if (key === this.key && !(this.trunc && [...this.trunc.values()].some((m) => m.size)) && !(this.lastT != null && (state.t || 0) < this.lastT)) {
+      this.lastT = state.t || 0;
+      return;
+    }
+    this.key = key;
     this.columns(state, servers);
     for (const sv of servers) {
       const r = this.row(sv);
@@ -185,6 +194,20 @@ export class Lanes {
     }
     attr(r.log, 'aria-label', `log: ${shown} entries shown, ${nc} committed, ${shown - nc - nt} not committed` + (nt ? `, ${nt} truncated` : ''));
   }
+}
+
+// laneKey is what the rows show, as one string: equal keys, equal rows.
+function laneKey(servers, lastVote, selected) {
+  let k = [...selected].join(',');
+  for (const sv of servers) {
+    const log = sv.log || [];
+    const v = sv.vote || {};
+    const ev = lastVote.get(sv.id);
+    k += `|${sv.id}:${sv.up}:${sv.paused}:${sv.role}:${sv.phase}:${sv.observer}:${sv.leader}:${sv.established}:${sv.currentEpoch}:${sv.acceptedEpoch}` +
+      `:${sv.lastZxid}:${sv.committed}:${sv.lastLogged}:${sv.lastSync || ''}:${v.leader}/${v.zxid}/${v.peerEpoch}/${v.round}:${ev ? ev.t + (ev.text || '') : ''}` +
+      `:${log.length}:${log.length ? log[0].zxid + '/' + log[log.length - 1].zxid + '/' + log[log.length - 1].committed : ''}`;
+  }
+  return k;
 }
 
 function voteText(sv, role, ev) {

@@ -1,11 +1,15 @@
 // pg-spacetime.js: the space-time (Lamport) diagram. One lane per server,
 // virtual time on the x axis, an arrow per message from send to delivery
 // (or to the drop, or still in flight). A cursor marks the current time;
-// clicking seeks. Only the last KEEP ms of events are kept, so it stays fast.
+// clicking seeks. Only the last KEEP ms of events are kept, so it stays fast,
+// and it is redrawn only when what it shows changed: new events, the cursor
+// moved a pixel, a filter, its size (read from a ResizeObserver, never from
+// the layout in a frame).
 
 import {h, msgInfo, FAMILIES, fmtMs} from './pg-util.js';
 
 export const KEEP = 10000;
+const MIN_MS = 40; // wall ms between two draws while the diagram only scrolls
 // Sizes at the smallest; draw() scales them with the diagram's width (fs).
 const BASE_FS = 11;
 const PHASE_COLOR = {election: '#E69F00', discovery: '#56B4E9', sync: '#009E73', broadcast: '#0072B2', down: '#8c8c8c'};
@@ -13,10 +17,14 @@ const ZOOMS = [[200, '0.2 s'], [500, '0.5 s'], [1000, '1 s'], [2000, '2 s'], [50
 
 // EventLog keeps recent events and indexes messages by id.
 export class EventLog {
-  constructor() { this.reset(null, 0); }
+  constructor() {
+    this.version = 0; // changes whenever what the diagram draws changed
+    this.reset(null, 0);
+  }
 
   // reset starts over from a state (after create/seek/setBug).
   reset(state, t) {
+    this.version++;
     this.events = [];
     this.msgs = new Map(); // id -> {id, from, to, msg, t, end, how, text}
     this.marks = []; // {t, node, kind, label, text}
@@ -29,6 +37,7 @@ export class EventLog {
   }
 
   add(events) {
+    if (events.length) this.version++;
     for (const e of events) {
       this.events.push(e);
       switch (e.kind) {
@@ -70,12 +79,18 @@ export class EventLog {
       while (i < this.events.length && this.events[i].t < lo) i++;
       this.events.splice(0, i);
     }
-    if (this.msgs.size > 1500) for (const [id, m] of this.msgs) if ((m.end ?? m.arrive) < lo) this.msgs.delete(id);
-    if (this.marks.length > 500) this.marks = this.marks.filter((m) => m.t >= lo);
+    if (this.msgs.size > 1500) {
+      for (const [id, m] of this.msgs) if ((m.end ?? m.arrive) < lo) { this.msgs.delete(id); this.version++; }
+    }
+    if (this.marks.length > 500) {
+      const n = this.marks.length;
+      this.marks = this.marks.filter((m) => m.t >= lo);
+      if (this.marks.length !== n) this.version++;
+    }
     for (const a of this.phases.values()) {
       let k = 0;
       while (k + 1 < a.length && a[k + 1].t < lo) k++;
-      if (k > 0) a.splice(0, k);
+      if (k > 0) { a.splice(0, k); this.version++; }
     }
   }
 }
@@ -106,10 +121,12 @@ export class SpaceTime {
         h('span', {role: 'group', 'aria-label': 'Show servers'}, this.serverBoxes)),
       h('div', {class: 'zw-st-wrap'}, this.canvas));
     this.canvas.addEventListener('click', (e) => this.click(e));
-    this.ro = new ResizeObserver(() => { this.dirty = true; });
+    this.cssW = 0; // the diagram's width, measured by the observer
+    this.ro = new ResizeObserver(() => { this.cssW = this.el.clientWidth; this.dirty = true; });
     this.ro.observe(this.el);
     this.servers = [];
     this.dirty = true;
+    this.drawnAt = 0;
   }
 
   setServers(servers) {
@@ -157,14 +174,37 @@ export class SpaceTime {
     return best;
   }
 
+  // labelWidth measures a message label once per font size.
+  labelWidth(g, fs, label) {
+    const k = fs + ':' + label;
+    let w = this.widths?.get(k);
+    if (w == null) {
+      if (!this.widths) this.widths = new Map();
+      w = g.measureText(label).width;
+      this.widths.set(k, w);
+    }
+    return w;
+  }
+
   // draw renders the diagram at display time vt; maxT is the furthest time reached.
-  draw(log, vt, maxT, colors) {
+  // force: draw now even if the last draw was a moment ago (the run stopped).
+  draw(log, vt, maxT, colors, force) {
     const cv = this.canvas;
     const lanes = this.lanes();
-    const cssW = Math.max(200, this.el.clientWidth || 600);
+    const cssW = Math.max(200, this.cssW || 600);
     // Text grows with the diagram: 11 px at 600 px wide, up to 17 px.
     const fs = Math.round(Math.max(BASE_FS, Math.min(17, cssW / 60)));
     const GUTTER = Math.round(fs * 3.8), LANE = Math.round(fs * 2.7), AXIS = Math.round(fs * 1.9);
+    // Nothing it shows changed (not a pixel of the cursor): keep the canvas.
+    const px = (cssW - GUTTER) / this.span;
+    const key = `${cssW}|${lanes.length}|${log.version}|${Math.round(vt * px)}|${Math.round(Math.min(maxT, vt + this.span) * px)}|${colors.ink}${colors.bg}`;
+    if (!this.dirty && key === this.drawnKey) return;
+    // While it only scrolls, 25 times a second is smooth enough and leaves
+    // a slow CPU the time to animate the ring at every frame.
+    const wall = performance.now();
+    if (!this.dirty && !force && wall - this.drawnAt < MIN_MS) return;
+    this.drawnAt = wall;
+    this.drawnKey = key;
     this.gutter = GUTTER;
     if (cv.dataset.fontPx !== String(fs)) cv.dataset.fontPx = fs; // for tests: the diagram's text size
     const cssH = AXIS + LANE * Math.max(1, lanes.length) + 8;
@@ -247,7 +287,7 @@ export class SpaceTime {
       if (info.label && len > 34) {
         const mx = (x1 + x2) / 2, my = (y1 + yy2) / 2;
         g.fillStyle = colors.bg;
-        const w = g.measureText(info.label).width + 4;
+        const w = this.labelWidth(g, fs, info.label) + 4;
         g.fillRect(mx - w / 2, my - fs * 0.55, w, fs * 1.1);
         g.fillStyle = colors.ink;
         g.textAlign = 'center';

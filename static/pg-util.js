@@ -48,7 +48,12 @@ export function text(el, value) {
   el.textContent = v;
 }
 
-// toggle sets or clears a class only when it changed.
+// prop sets a DOM property (disabled, checked) only when it changed.
+export function prop(el, name, value) {
+  if (el[name] !== value) el[name] = value;
+}
+
+// cls sets or clears a class only when it changed.
 export function cls(el, name, on) {
   on = !!on;
   const c = el.__c || (el.__c = Object.create(null));
