@@ -4,7 +4,8 @@
 // the contract). Time is wall-clock: state.t is the ms since the ensemble
 // started, so there is no seek, step, speed or bug switch here.
 //
-// Surface the widget uses (the subset of Sim that makes sense in real time):
+// Surface the widget uses (the subset of Sim that makes sense in real time,
+// and caps, LIVE_CAPS, which says so):
 //   frame(toMs) -> {events, state, reset?, notice?, closed?}  (toMs is ignored)
 //   act(text)   -> Promise<{events: [], state, reply} | {error}>
 //   exportTrace(), destroy()
@@ -62,9 +63,16 @@ async function readJSON(resp) {
   }
 }
 
+// LIVE_CAPS: what a live ensemble can do (sim.js CAPS says what each means):
+// real time only, no seek, step, speed, bug switches, random faults or shared
+// moment; a pause lasts until resumed; the link delay can change.
+export const LIVE_CAPS = Object.freeze({seek: false, step: false, pause: false, speed: false, bugs: false, faults: false,
+  share: false, script: false, timedPause: false, narrated: false, realTime: true, linkDelay: true});
+
 /** One live ensemble, seen through its websocket. */
 export class LiveSim {
   constructor(base, id, token, state) {
+    this.caps = LIVE_CAPS;
     this.live = true;
     this.id = id;
     // token is the capability the create answered: acting and DELETE send it

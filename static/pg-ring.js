@@ -24,6 +24,7 @@ const SYNC_MODES = new Set(['DIFF', 'TRUNC', 'SNAP', 'TRUNC+DIFF']);
 // R holds the ring's user-visible strings (one place, to translate).
 export const R = {
   aria: 'Ensemble: servers on a ring with their timers, packets in flight',
+  starting: 'starting…',
   heard: (limit, ms) => `${limit} ${ms} ms`,
   heardTitle: (limit, ms, total) => `Time left before this server gives up on its silent leader (${limit}: ${total} ms without a word). A PING or any packet from the leader fills it again.`,
   finalize: (ms) => `finalize ${ms} ms`,
@@ -132,6 +133,7 @@ export class RingView {
       const a = -Math.PI / 2 + (i * 2 * Math.PI) / n;
       const x = C + R0 * Math.cos(a), y = C + R0 * Math.sin(a);
       const node = this.makeNode(sv, x, y, a);
+      if (!this.svg.__a?.['data-starting']) attr(node.g, 'data-node', node.name);
       this.nodes.set(sv.id, node);
       this.gNodes.append(node.g);
     });
@@ -140,7 +142,7 @@ export class RingView {
   makeNode(sv, x, y, a) {
     const r = this.r;
     const name = sv.name || 's' + sv.id;
-    const g = s('g', {class: 'zw-node', 'data-node': name, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
+    const g = s('g', {class: 'zw-node', transform: `translate(${x.toFixed(1)},${y.toFixed(1)})`,
       tabindex: 0, role: 'button'});
     const sel = s('circle', {class: 'zw-node-sel', r: r + 12});
     const body = sv.observer
@@ -190,10 +192,27 @@ export class RingView {
     return l;
   }
 
+  // placeholder draws the servers before the simulator runs: on their ring,
+  // linked, marked as starting, without data-node (nothing runs yet).
+  placeholder(servers) {
+    attr(this.svg, 'data-starting', 'true');
+    this.layout(servers);
+    for (const sv of servers) {
+      const n = this.nodes.get(sv.id);
+      text(n.role, R.starting);
+      attr(n.g, 'aria-label', `${n.name}: ${R.starting}`);
+      for (const p of servers) if (p.id > sv.id) this.linkEl(sv.id, p.id);
+    }
+  }
+
   // update draws one frame: state from the simulator, vt the display time.
   update(state, vt, {reduced, selected, focus, hidePing}) {
     const servers = state.servers || [];
     if (servers.length !== this.n || servers.some((sv) => !this.nodes.has(sv.id))) this.layout(servers);
+    if (this.svg.__a?.['data-starting']) {
+      attr(this.svg, 'data-starting', null);
+      for (const n of this.nodes.values()) attr(n.g, 'data-node', n.name);
+    }
     const cfg = state.config || {};
     const tickMs = cfg.tickMs || 100, syncLimit = cfg.syncLimit || 5, initLimit = cfg.initLimit || 10;
     // The leader's view decides what the learners' callouts say.
@@ -377,7 +396,13 @@ export class RingView {
       attr(n.g, 'data-sync', c.mode);
       // Size the box to its text, then put it beside the server, away from
       // the ring's centre (where the packets come from).
-      const w = Math.max(co.mode.getComputedTextLength?.() || 40, co.cmp.getComputedTextLength?.() || 80) + 18;
+      // Measured once per text and size (a measure forces a layout).
+      const wkey = `${c.mode}|${c.cmp}|${this.scale}`;
+      if (co.wkey !== wkey) {
+        co.wkey = wkey;
+        co.w = Math.max(co.mode.getComputedTextLength?.() || 40, co.cmp.getComputedTextLength?.() || 80) + 18;
+      }
+      const w = co.w;
       const hgt = co.hgt;
       attr(co.box, 'x', (-w / 2).toFixed(1));
       attr(co.box, 'width', w.toFixed(1));

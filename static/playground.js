@@ -7,9 +7,12 @@
 //
 // Every widget has a "Simulated | Live" switch. Live mode swaps the Sim for a
 // LiveSim (live.js): real servers on the machine serving the page, in real
-// time, drawn by the same renderer with the same DOM contract.
+// time, drawn by the same renderer with the same DOM contract. The widget
+// asks its source what it can do (its caps: seek, step, pause, speed, bugs,
+// realTime, ...; sim.js CAPS) and shows the controls that fit; only the
+// switch itself knows which mode it is in.
 
-import {h, attr, text, zxid, fmtMs, PROPERTIES, throttle, replyText, noteRequest, typing} from './pg-util.js';
+import {h, attr, text, cls, prop, zxid, fmtMs, PROPERTIES, throttle, replyText, noteRequest, typing} from './pg-util.js';
 import {RingView} from './pg-ring.js';
 import {Lanes} from './pg-lanes.js';
 import {SpaceTime, EventLog, KEEP} from './pg-spacetime.js';
@@ -17,6 +20,7 @@ import {Task} from './pg-task.js';
 import {buildTransport, buildActions, buildLegend, buildPanel, buildMode, jsonish, serverTable, valueOK, quoteValue, freezeText, showBugs, bugRow, SPEEDS, DEFAULT_SPEED, L} from './pg-controls.js';
 import {readShare, writeShare} from './pg-share.js';
 import {Captions, ScriptView, lang, T as NT} from './pg-narrate.js';
+import {loadSim, CAPS} from './sim.js';
 
 // T is every user-visible string of this module (one place, to translate).
 const T = {
@@ -46,6 +50,7 @@ const T = {
   checkerSaw: 'What the checker saw: ',
   alarmHint: (t) => `At ${t}. The run is paused. Scrub back to watch it happen, turn the bug switch off, or export the trace.`,
   noLoad: (m) => 'The simulator could not load (' + m + '). Build it with: go tool -modfile=tools/go.mod task wasm',
+  loading: 'Starting the simulator…',
   starting: 'Starting live servers on this machine…',
   liveOn: (n, ms) => `Live: ${n} real servers started, ${ms} ms per link. The clock shows wall-clock time.`,
   liveZk: (addr) => ` A real ZooKeeper client works too: zkCli.sh -server ${addr}`,
@@ -56,21 +61,27 @@ const T = {
 
 const widgets = [];
 const SLOWMO = 0.02; // virtual ms per wall ms while messages fly (slow motion)
+// SIM_BUDGET_MS is the wall time the simulator may take in one frame: the
+// drawing needs the rest of a 60 Hz frame (16.7 ms), even 4× slower.
+const SIM_BUDGET_MS = 6;
 let lastActive = null;
 let uidSeq = 0;
 const reducedMQ = matchMedia('(prefers-reduced-motion: reduce)');
 const darkMQ = matchMedia('(prefers-color-scheme: dark)');
 
-async function loadApi() {
-  const mod = await import('./sim.js');
-  // sim.js loads zab.wasm and wasm_exec.js from the folder this module is in.
-  return mod.loadSim(new URL('./', import.meta.url).href);
+performance.mark('zabplay:modules');
+function loadApi() {
+  // sim.js loads zab.wasm and wasm_exec.js from the folder this module is in
+  // (it began compiling the wasm when it was evaluated, before this module).
+  return loadSim(new URL('./', import.meta.url).href);
 }
 
 class Widget {
-  constructor(root, api) {
+  // A widget is built and shows its servers ("starting") at once; attach
+  // gives it the simulator when the wasm is ready.
+  constructor(root) {
     this.root = root;
-    this.api = api;
+    this.api = null;
     this.uid = 'zw' + ++uidSeq;
     this.playing = true;
     this.speed = DEFAULT_SPEED;
@@ -89,8 +100,34 @@ class Widget {
     this.valueSeq = 1;
     this.share = root.dataset.share === 'true';
     this.mode = 'sim'; // or 'live' (this.sim is then a LiveSim; the Sim waits in this.saved)
+    this.sim = null; // the run's source: a Sim, or a LiveSim; this.caps says what it can do
     this.build();
+    this.placeholder();
+  }
+
+  // attach starts the simulation once the wasm is ready.
+  attach(api) {
+    this.api = api;
+    attr(this.root, 'aria-busy', null);
+    this.say('');
     this.start();
+  }
+
+  // placeholder draws the servers the widget will run, marked as starting,
+  // while the wasm downloads and compiles: never a blank box. They carry no
+  // data-node (the DOM contract is for servers of a running ensemble).
+  placeholder() {
+    const d = this.root.dataset;
+    const num = (re, def) => { const m = re.exec(d.scenario || ''); return m ? +m[1] : def; };
+    const shared = this.share ? readShare(location.search) : null;
+    const voters = d.scenario ? num(/\bvoters=(\d+)/, 3) : shared?.voters || +(d.voters || 3);
+    const observers = d.scenario ? num(/\bobservers=(\d+)/, 0) : shared?.observers ?? +(d.observers || 0);
+    const servers = [];
+    for (let i = 1; i <= Math.min(13, voters + observers); i++) servers.push({id: i, name: 's' + i, observer: i > voters});
+    this.ring.placeholder(servers);
+    attr(this.root, 'aria-busy', 'true');
+    this.say(T.loading);
+    this.syncControls(); // nothing to kill or freeze yet
   }
 
   config() {
@@ -175,7 +212,7 @@ class Widget {
     on(a.exportBtn, 'click', () => this.exportTrace());
     on(this.mb.sim, 'click', () => this.goSim());
     on(this.mb.live, 'click', () => this.goLive());
-    on(this.mb.delay, 'change', () => { if (this.mode === 'live') this.act(`delay ${+this.mb.delay.value}ms`); });
+    on(this.mb.delay, 'change', () => { if (this.caps.linkDelay) this.act(`delay ${+this.mb.delay.value}ms`); });
     if (this.share) {
       a.share.hidden = false;
       on(a.share, 'click', () => this.copyLink());
@@ -189,7 +226,7 @@ class Widget {
       if (this.visible) this.kick();
     });
     this.io.observe(this.root);
-    this.writeURL = throttle(() => this.updateURL(), 800);
+    this.writeURL = throttle(() => this.updateURL(), 2000); // replaceState is slow on a slow CPU
     this.syncMode();
   }
 
@@ -226,7 +263,7 @@ class Widget {
   // leaves the page.
   destroy() {
     this.io.disconnect();
-    this.sim.destroy();
+    this.sim?.destroy();
     if (this.saved) this.saved.sim.destroy();
     this.sim = null;
     this.saved = null;
@@ -273,7 +310,7 @@ class Widget {
     if (!this.root.isConnected) { this.destroy(); return; }
     const dt = Math.min(100, Math.max(0, now - this.lastWall));
     this.lastWall = now;
-    if (this.mode === 'live') {
+    if (this.caps.realTime) {
       this.liveFrame(this.sim.frame(0));
     } else if (this.pendingSeek != null) {
       const t = this.pendingSeek;
@@ -281,10 +318,10 @@ class Widget {
       this.apply(this.sim.seek(t, KEEP), true);
     } else if (this.playing) {
       // Advance by speed × wall time, but never more than the simulator can
-      // run in ~10 ms (cost per virtual ms is measured): at 100× with 9
-      // servers the wasm, not the frame rate, gives way.
+      // run in SIM_BUDGET_MS (cost per virtual ms is measured): at 100× with
+      // 9 servers, or on a slow CPU, the wasm, not the frame rate, gives way.
       let adv = dt * this.effectiveSpeed();
-      const cap = this.costPerMs > 0 ? 10 / this.costPerMs : Infinity;
+      const cap = this.costPerMs > 0 ? SIM_BUDGET_MS / this.costPerMs : Infinity;
       this.limited = adv > cap && adv > 1;
       if (this.limited) adv = Math.max(1, cap);
       this.vt += adv;
@@ -318,7 +355,7 @@ class Widget {
       return;
     }
     if (res.notice) this.say(res.notice);
-    if (this.narr && res.events?.length) res = {...res, captions: this.narr.narrate(res.events)};
+    if (this.narr && !this.caps.narrated && res.events?.length) res = {...res, captions: this.narr.narrate(res.events)};
     if (res.reset) {
       this.log.reset(res.state, res.state.t);
       this.lastVote.clear();
@@ -398,26 +435,37 @@ class Widget {
     this.say(msg || T.liveOff);
   }
 
-  // syncMode shows the controls of the mode: live mode has no transport but
-  // the clock, no bug switches, no random faults and no share link.
+  // syncMode shows the switch's state and the controls the source can use:
+  // a live ensemble has no transport but the clock, no bug switches, no
+  // random faults and no share link.
   syncMode() {
     const live = this.mode === 'live';
+    const c = this.caps;
     const m = this.mb;
     attr(this.root, 'data-mode', live ? 'live' : 'sim');
     attr(m.sim, 'aria-pressed', live ? 'false' : 'true');
     attr(m.live, 'aria-pressed', live ? 'true' : 'false');
     m.bar.hidden = !live;
     const {play, step, speedBox, slowmoBox, scrubBox, timeLabel} = this.tr;
-    for (const el of [play, step, speedBox, slowmoBox, scrubBox, this.ac.faults, this.ac.bugs]) el.hidden = live;
-    this.ac.share.hidden = live || !this.share;
-    text(timeLabel, live ? L.wallTime : L.virtualTime);
-    timeLabel.className = live ? 'zw-time-label' : 'zw-sr'; // visible in live mode: this clock is real
-    attr(timeLabel.parentNode, 'title', live ? L.wallTimeTitle : null);
-    text(this.ac.help.querySelector('p'), live ? L.keysHelpLive : L.keysHelp);
+    play.hidden = !c.pause;
+    step.hidden = !c.step;
+    speedBox.hidden = slowmoBox.hidden = !c.speed;
+    scrubBox.hidden = !c.seek;
+    this.ac.faults.hidden = !c.faults;
+    this.ac.bugs.hidden = !c.bugs;
+    this.ac.share.hidden = !c.share || !this.share;
+    text(timeLabel, c.realTime ? L.wallTime : L.virtualTime);
+    timeLabel.className = c.realTime ? 'zw-time-label' : 'zw-sr'; // visible in real time: this clock is real
+    attr(timeLabel.parentNode, 'title', c.realTime ? L.wallTimeTitle : null);
+    text(this.ac.help.querySelector('p'), c.realTime ? L.keysHelpLive : L.keysHelp);
     this.ac.bugs.open = false;
     this.ac.selBox.__key = '';
     this.dirty = true;
   }
+
+  // caps: what the run's source can do (sim.js CAPS); the simulator's while
+  // the wasm loads.
+  get caps() { return this.sim?.caps || CAPS; }
 
   // effectiveSpeed is the chosen speed, except that with slow motion on (and a
   // speed of at most 1×) time slows to SLOWMO while a message other than a
@@ -496,21 +544,27 @@ class Widget {
     this.ring.update(st, Math.min(this.vt, st.t + 0.999), {reduced, selected: this.selected, focus: this.focus, hidePing: !this.st.fam.has('ping')});
     this.lanes.update(st, this.lastVote, this.selected);
     this.st.setServers(st.servers || []);
-    this.st.draw(this.log, st.t, this.maxT, this.colors());
+    this.st.draw(this.log, st.t, this.maxT, this.colors(), !this.playing);
     if (this.script) {
       // A live ensemble does not replay the lesson's script.
-      this.script.el.hidden = this.mode === 'live';
+      this.script.el.hidden = !this.caps.script;
       this.script.update(st.t);
     }
     text(this.tr.time, fmtMs(st.t));
-    attr(this.tr.time, 'title', this.mode === 'sim' && this.limited && this.playing ? T.limited : null);
-    const sim = this.mode === 'sim';
-    this.tr.time.classList.toggle('is-limited', !!(sim && this.limited && this.playing));
-    this.tr.time.classList.toggle('is-slow', !!(sim && this.slowing && this.playing && !this.limited));
+    const sim = !this.caps.realTime;
+    attr(this.tr.time, 'title', sim && this.limited && this.playing ? T.limited : null);
+    cls(this.tr.time, 'is-limited', sim && this.limited && this.playing);
+    cls(this.tr.time, 'is-slow', sim && this.slowing && this.playing && !this.limited);
+    // The scrubber follows the run four times a second while it plays (a
+    // range input's every move costs a layout); at once otherwise.
     const sc = this.tr.scrub;
-    attr(sc, 'max', Math.max(1, Math.floor(this.maxT)));
-    if (document.activeElement !== sc || this.playing) sc.value = Math.floor(st.t);
-    attr(sc, 'aria-valuetext', fmtMs(st.t));
+    const wall = performance.now();
+    if (!this.playing || !(wall - (this.scrubAt || 0) < 250)) {
+      this.scrubAt = wall;
+      attr(sc, 'max', Math.max(1, Math.floor(this.maxT)));
+      if ((document.activeElement !== sc || this.playing) && sc.valueAsNumber !== Math.floor(st.t)) sc.value = Math.floor(st.t);
+      attr(sc, 'aria-valuetext', fmtMs(st.t));
+    }
     this.syncControls();
     if (this.detailServer && !this.detail.el.hidden) this.refreshDetail();
   }
@@ -521,11 +575,11 @@ class Widget {
     attr(this.tr.play, 'aria-pressed', null);
     const a = this.ac;
     const hasLeader = !!(st && st.leader && st.servers.some((sv) => sv.id === st.leader && sv.up !== false && sv.role === 'leading'));
-    a.killLeader.disabled = !hasLeader;
-    a.freezeLeader.disabled = !freezeText(st, this.mode === 'live');
+    prop(a.killLeader, 'disabled', !hasLeader);
+    prop(a.freezeLeader, 'disabled', !freezeText(st, !this.caps.timedPause));
     attr(a.faults, 'aria-pressed', st && st.faults ? 'true' : 'false');
     const n = st ? st.servers.length : 0;
-    a.partition.disabled = !(this.selected.size >= 1 && this.selected.size < n);
+    prop(a.partition, 'disabled', !(this.selected.size >= 1 && this.selected.size < n));
     this.drawSelection();
   }
 
@@ -533,7 +587,7 @@ class Widget {
     const st = this.state;
     const box = this.ac.selBox;
     const sv = st && st.servers.find((x) => x.id === this.focus && this.selected.has(x.id));
-    const key = sv ? `${this.mode}:${sv.id}:${sv.up}:${sv.paused}:${[...this.selected].join(',')}` : 'none:' + [...this.selected].join(',');
+    const key = sv ? `${this.caps.timedPause}:${sv.id}:${sv.up}:${sv.paused}:${[...this.selected].join(',')}` : 'none:' + [...this.selected].join(',');
     if (box.__key === key) return;
     box.__key = key;
     box.textContent = '';
@@ -547,7 +601,7 @@ class Widget {
     };
     if (sv.up !== false) {
       box.append(btn(T.kill(sv.name), () => this.act(`crash ${sv.name}`), ' zw-danger'));
-      if (this.mode === 'live') {
+      if (!this.caps.timedPause) {
         // Live servers stay paused until resumed (the API has no "for 3s").
         const p = sv.paused ? btn(T.resume(sv.name), () => this.act(`resume ${sv.name}`), ' zw-primary')
           : btn(T.pause(sv.name), () => this.act(`pause ${sv.name}`));
@@ -580,7 +634,7 @@ class Widget {
 
   // Actions.
   setPlaying(on) {
-    if (this.mode === 'live') on = true; // real time does not stop
+    if (!this.caps.pause) on = true; // real time does not stop
     this.playing = on;
     if (on) this.lastWall = performance.now();
     this.dirty = true;
@@ -590,7 +644,7 @@ class Widget {
   }
 
   setSpeed(x) {
-    if (this.mode === 'live') { this.say(T.realTimeOnly); return; }
+    if (!this.caps.speed) { this.say(T.realTimeOnly); return; }
     this.speed = x;
     this.tr.speed.value = String(x);
     this.say(T.speed(x));
@@ -603,7 +657,8 @@ class Widget {
   }
 
   step() {
-    if (this.mode === 'live') { this.say(T.realTimeOnly); return; }
+    if (!this.sim) return;
+    if (!this.caps.step) { this.say(T.realTimeOnly); return; }
     this.setPlaying(false);
     const res = this.sim.step();
     if (res.error) { this.say(res.error); return; }
@@ -618,7 +673,7 @@ class Widget {
   }
 
   seek(t) {
-    if (this.mode === 'live') { this.say(T.realTimeOnly); return; }
+    if (!this.caps.seek) { this.say(T.realTimeOnly); return; }
     t = Math.max(0, Math.min(Math.floor(t), Math.floor(this.maxT)));
     this.pendingSeek = t;
     this.vt = t;
@@ -640,7 +695,8 @@ class Widget {
     if (drv !== this.sim) return; // the mode changed meanwhile
     if (res.error) { this.say(T.actFailed(text, res.error)); return; }
     this.say(T.acted(fmtMs(res.state.t), text));
-    if (this.mode === 'live') {
+    if (drv.caps.realTime) {
+      // Real time: the action does not move the clock or cut a timeline.
       this.ingest(res);
       if (res.reply) this.say(replyText({t: res.state.t, node: 0, reply: res.reply}));
       this.kick();
@@ -656,7 +712,7 @@ class Widget {
 
   // freezeLeader pauses the leader (pg-controls.js freezeText).
   freezeLeader() {
-    const t = freezeText(this.state, this.mode === 'live');
+    const t = freezeText(this.state, !this.caps.timedPause);
     if (t) this.act(t);
   }
 
@@ -689,7 +745,7 @@ class Widget {
   // replayBug plays the interleaving that triggers a bug (its scenario,
   // with its switch on) in this widget, from the start.
   replayBug(b) {
-    if (this.mode === 'live' || !b.scenario) return;
+    if (!this.caps.bugs || !b.scenario || !this.sim) return;
     if (this.share) {
       // The address described the free run; this one is the bug's script.
       history.replaceState(history.state, '', location.pathname);
@@ -707,7 +763,7 @@ class Widget {
   }
 
   setBug(name, on) {
-    if (this.mode === 'live') return;
+    if (!this.caps.bugs || !this.sim) return;
     const res = this.sim.setBug(name, on);
     if (res.error) { this.say(res.error); return; }
     this.say(T.bugSwitched(name, on));
@@ -719,6 +775,7 @@ class Widget {
   }
 
   exportTrace() {
+    if (!this.sim) return;
     const tr = this.sim.exportTrace();
     const blob = new Blob([JSON.stringify(tr, null, 1)], {type: 'application/json'});
     const a = h('a', {href: URL.createObjectURL(blob), download: `zabplay-trace-t${Math.floor(this.state?.t || 0)}.json`});
@@ -730,7 +787,7 @@ class Widget {
   }
 
   updateURL() {
-    if (!this.share || !this.state || this.mode === 'live') return;
+    if (!this.share || !this.state || !this.caps.share) return;
     const url = writeShare(location.href, this.cfg, this.state);
     if (url !== location.href) history.replaceState(history.state, '', url);
   }
@@ -835,7 +892,9 @@ class Widget {
   key(e) {
     const k = e.key;
     if (k === 'Escape') { this.closePanels(); return true; }
-    if (this.mode === 'live' && [' ', 'Spacebar', 'n', 'N', '[', ']'].includes(k)) { this.say(T.realTimeOnly); return true; }
+    if (!this.sim) { this.say(T.loading); return false; }
+    const c = this.caps;
+    if ((!c.pause && (k === ' ' || k === 'Spacebar')) || (!c.step && (k === 'n' || k === 'N')) || (!c.speed && (k === '[' || k === ']'))) { this.say(T.realTimeOnly); return true; }
     if (k === ' ' || k === 'Spacebar') { this.setPlaying(!this.playing); return true; }
     if (k === 'n' || k === 'N') { this.step(); return true; }
     if (k === 'k' || k === 'K') { this.act('crash leader'); return true; }
@@ -875,22 +934,14 @@ function onKey(e) {
 export async function mount(root = document) {
   const els = [...root.querySelectorAll('[data-widget]')].filter((el) => !el.__zw);
   if (!els.length) return [];
-  let api;
-  try {
-    api = await loadApi();
-  } catch (err) {
-    for (const el of els) {
-      const fb = el.querySelector('.zab-widget-fallback');
-      const msg = T.noLoad(err.message);
-      if (fb) fb.textContent = msg; else el.append(h('p', {class: 'zw-error'}, msg));
-    }
-    return [];
-  }
+  const loading = loadApi();
   const made = [];
+  const missing = [];
   for (const el of els) {
-    el.__zw = true;
-    const w = new Widget(el, api);
-    el.__zw = w; // for debugging from the console
+    // A site built without the wasm says how to build it: no widget then.
+    if (el.querySelector('[data-testid="wasm-missing"]')) { missing.push(el); continue; }
+    el.__zw = true; // the Widget itself once it runs (attach below)
+    const w = new Widget(el);
     widgets.push(w);
     made.push(w);
   }
@@ -903,8 +954,29 @@ export async function mount(root = document) {
     // server's idle reaper is the fallback.
     addEventListener('pagehide', () => widgets.forEach((w) => { if (w.mode === 'live') w.goSim(); }));
   }
+  let api;
+  try {
+    api = await loading;
+  } catch (err) {
+    const msg = T.noLoad(err.message);
+    for (const el of missing) {
+      const fb = el.querySelector('.zab-widget-fallback');
+      if (fb) fb.textContent = msg;
+    }
+    for (const w of made) { attr(w.root, 'aria-busy', null); w.fail(msg); }
+    return made;
+  }
+  for (const w of made) {
+    if (!w.root.isConnected) continue;
+    w.attach(api);
+    // predict.js, present.js and classroom.js find a running widget here.
+    w.root.__zw = w;
+  }
   return made;
 }
 
+// The wasm starts downloading and compiling now, while the page's widgets
+// are built (the layout preloads it too).
+if (document.querySelector('[data-widget]')) loadApi().catch(() => {});
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => mount());
 else mount();

@@ -5,36 +5,61 @@
 
 let loading = null;
 
-/** Loads the wasm once; resolves to {create(config), bugs()}. */
-export function loadSim(base = '/static/') {
-  if (!loading) loading = boot(base);
-  return loading;
+// The page's layout loads this module early (async, in the head), so the
+// wasm starts compiling as its bytes arrive, while the rest of the page and
+// its modules load: compile needs no Go runtime, only instantiate does.
+const HERE = new URL('./', import.meta.url).href;
+const compiled = new Map(); // base -> Promise<WebAssembly.Module>
+const scripts = new Map(); // base -> Promise (wasm_exec.js loaded)
+
+function compile(base) {
+  if (!compiled.has(base)) {
+    const url = base + 'zab.wasm';
+    compiled.set(base, WebAssembly.compileStreaming(fetch(url)).catch(async () => {
+      // A server without application/wasm: compile from an ArrayBuffer.
+      const resp = await fetch(url);
+      if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status}`);
+      return WebAssembly.compile(await resp.arrayBuffer());
+    }));
+  }
+  return compiled.get(base);
 }
 
-async function boot(base) {
-  if (!globalThis.Go) {
-    await new Promise((resolve, reject) => {
+function goLoader(base) {
+  if (globalThis.Go) return Promise.resolve();
+  if (!scripts.has(base)) {
+    scripts.set(base, new Promise((resolve, reject) => {
       const s = document.createElement('script');
       s.src = base + 'wasm_exec.js';
       s.onload = resolve;
       s.onerror = () => reject(new Error('could not load ' + s.src));
       document.head.appendChild(s);
-    });
+    }));
   }
+  return scripts.get(base);
+}
+
+if (typeof document !== 'undefined') {
+  compile(HERE).catch(() => {}); // loadSim reports the error
+  goLoader(HERE).catch(() => {});
+}
+
+/** Loads the wasm once; resolves to {create(config), bugs()}. */
+export function loadSim(base = HERE) {
+  if (!loading) loading = boot(base);
+  return loading;
+}
+
+async function boot(base) {
+  performance.mark('zabplay:wasm-start');
+  const [mod] = await Promise.all([compile(base), goLoader(base)]);
+  performance.mark('zabplay:wasm-compiled');
   const go = new globalThis.Go();
   const ready = new Promise((resolve) => { globalThis.zabplayReady = resolve; });
-  const url = base + 'zab.wasm';
-  let result;
-  try {
-    result = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
-  } catch (e) {
-    // A server without application/wasm: fall back to an ArrayBuffer.
-    const resp = await fetch(url);
-    if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status}`);
-    result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
-  }
-  go.run(result.instance); // never resolves: the Go program serves calls
+  const instance = await WebAssembly.instantiate(mod, go.importObject);
+  go.run(instance); // never resolves: the Go program serves calls
   await ready;
+  performance.mark('zabplay:wasm-ready');
   const api = globalThis.zabplay;
   return {
     create(config) {
@@ -59,9 +84,27 @@ async function boot(base) {
   };
 }
 
+/**
+ * CAPS says what a source of the widget's run can do, so the widget shows the
+ * controls that fit without asking which kind of source it has. The
+ * simulator can do everything; a live ensemble (live.js LIVE_CAPS) runs in
+ * real time only.
+ *   seek: go back and forth in time (scrubber, the space-time diagram, a shared moment)
+ *   step: run to the next narrated event; pause: stop the clock; speed: run faster or slower
+ *   bugs: historical bug switches; faults: random faults; share: the address holds the run
+ *   script: a lesson's scenario replays here, line by line
+ *   timedPause: "pause sN for 3s" (otherwise a pause lasts until "resume sN")
+ *   narrated: frames bring their captions (otherwise the widget narrates the events)
+ *   realTime: the clock is the wall clock; actions answer later (await them)
+ *   linkDelay: the link delay can be set while it runs
+ */
+export const CAPS = Object.freeze({seek: true, step: true, pause: true, speed: true, bugs: true, faults: true,
+  share: true, script: true, timedPause: true, narrated: true, realTime: false, linkDelay: false});
+
 /** One simulated ensemble. */
 export class Sim {
   constructor(api, id, first) {
+    this.caps = CAPS;
     this.api = api;
     this.id = id;
     this.first = first; // {id, events, captions, script, state} from create
