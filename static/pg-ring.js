@@ -12,6 +12,7 @@
 // sent on one link are queued along it like a train, never on one spot; with
 // reduced motion they wait at their sender's end, in order, with an arrow.
 
+import {pick} from './i18n.js';
 import {s, attr, text, cls, msgInfo, shapePath, zxid, zx} from './pg-util.js';
 
 const SIZE = 500, C = SIZE / 2;
@@ -21,39 +22,75 @@ const CALLOUT_MS = 2500; // how long (virtual ms) a sync decision stays up after
 // The modes a callout explains (an empty DIFF, the common case, says nothing new).
 const SYNC_MODES = new Set(['DIFF', 'TRUNC', 'SNAP', 'TRUNC+DIFF']);
 
-// R holds the ring's user-visible strings (one place, to translate).
-export const R = {
-  aria: 'Ensemble: servers on a ring with their timers, packets in flight',
-  starting: 'starting…',
-  heard: (limit, ms) => `${limit} ${ms} ms`,
-  heardTitle: (limit, ms, total) => `Time left before this server gives up on its silent leader (${limit}: ${total} ms without a word). A PING or any packet from the leader fills it again.`,
-  finalize: (ms) => `finalize ${ms} ms`,
-  finalizeTitle: 'A quorum agrees on this vote; the server waits finalizeWait (200 ms) for a better vote before it decides.',
-  init: (ms, what) => `initLimit ${ms} ms · ${what}`,
-  initWhat: {epoch: 'epochs', ackepoch: 'ACKEPOCHs', newleader: 'NEWLEADER acks'},
-  initTitle: 'A new leader must hear a quorum within initLimit, or it steps down.',
-  hears: (k, n, q) => `hears ${k}/${n} · needs ${q}`,
-  hearsTitle: (k, n, q) => `The leader still hears ${k} of ${n} voters (itself included) within syncLimit; it needs ${q}. Below that it steps down at its next tick.`,
-  acked: (z, k, n) => `${z}: ${k}/${n} acked`,
-  ackedTitle: 'Proposals waiting for a quorum of ACKs (the leader counts its own once it is on its disk).',
-  zxidKey: 'zxid = epoch·counter · e·0: epoch e has begun, no txn in it yet',
-  more: (k) => `+${k}`,
-  frozen: (ms) => `frozen · clock ${ms} ms behind`,
-  frozenTitle: 'Paused: its clock stopped, so its timers stand still while everyone else\'s run. Its connections stay open; only its silence shows. When it resumes, it finds out how much time passed.',
-  fell: 'stepped down: no quorum',
-  fellPaused: 'woke up, stepped down: no quorum',
-  fellTitle: 'A leader steps down when fewer than a quorum of voters answered within syncLimit (or a new leader needs a quorum within initLimit).',
-  epochStart: (e) => `${e}·0 means epoch ${e} has begun and holds no transaction yet; the last transaction this server really has is shown after it.`,
-  sync: {
-    'DIFF': (l, lo, hi) => `${l} within ${lo}…${hi}`,
-    'EMPTY-DIFF': (l) => `${l}: same as leader`,
-    'TRUNC': (l, lo, hi) => `${l} > ${hi}`,
-    'TRUNC+DIFF': (l, lo, hi) => `${l} > ${hi}`,
-    'SNAP': (l, lo) => `${l} < ${lo}`,
+// RING is every user-visible string of the ring, per language (i18n.js); R
+// is the page's.
+export const RING = {
+  en: {
+    aria: 'Ensemble: servers on a ring with their timers, packets in flight',
+    starting: 'starting…',
+    heard: (limit, ms) => `${limit} ${ms} ms`,
+    heardTitle: (limit, ms, total) => `Time left before this server gives up on its silent leader (${limit}: ${total} ms without a word). A PING or any packet from the leader fills it again.`,
+    finalize: (ms) => `finalize ${ms} ms`,
+    finalizeTitle: 'A quorum agrees on this vote; the server waits finalizeWait (200 ms) for a better vote before it decides.',
+    init: (ms, what) => `initLimit ${ms} ms · ${what}`,
+    initWhat: {epoch: 'epochs', ackepoch: 'ACKEPOCHs', newleader: 'NEWLEADER acks'},
+    initTitle: 'A new leader must hear a quorum within initLimit, or it steps down.',
+    hears: (k, n, q) => `hears ${k}/${n} · needs ${q}`,
+    hearsTitle: (k, n, q) => `The leader still hears ${k} of ${n} voters (itself included) within syncLimit; it needs ${q}. Below that it steps down at its next tick.`,
+    acked: (z, k, n) => `${z}: ${k}/${n} acked`,
+    ackedTitle: 'Proposals waiting for a quorum of ACKs (the leader counts its own once it is on its disk).',
+    zxidKey: 'zxid = epoch·counter · e·0: epoch e has begun, no txn in it yet',
+    more: (k) => `+${k}`,
+    frozen: (ms) => `frozen · clock ${ms} ms behind`,
+    frozenTitle: 'Paused: its clock stopped, so its timers stand still while everyone else\'s run. Its connections stay open; only its silence shows. When it resumes, it finds out how much time passed.',
+    fell: 'stepped down: no quorum',
+    fellPaused: 'woke up, stepped down: no quorum',
+    fellTitle: 'A leader steps down when fewer than a quorum of voters answered within syncLimit (or a new leader needs a quorum within initLimit).',
+    epochStart: (e) => `${e}·0 means epoch ${e} has begun and holds no transaction yet; the last transaction this server really has is shown after it.`,
+    sync: {
+      'DIFF': (l, lo, hi) => `${l} within ${lo}…${hi}`,
+      'EMPTY-DIFF': (l) => `${l}: same as leader`,
+      'TRUNC': (l, lo, hi) => `${l} > ${hi}`,
+      'TRUNC+DIFF': (l, lo, hi) => `${l} > ${hi}`,
+      'SNAP': (l, lo) => `${l} < ${lo}`,
+    },
+    syncTitle: (name, mode, l, lo, hi) => `The leader chose ${mode} for ${name}: ${name}'s last zxid ${l} against the leader's committed log ${lo}…${hi}. ` +
+      'Inside it: DIFF sends what is missing. Past its end: TRUNC cuts the txns no quorum committed. Below its start (and too far for the txn log): SNAP sends the whole tree.',
   },
-  syncTitle: (name, mode, l, lo, hi) => `The leader chose ${mode} for ${name}: ${name}'s last zxid ${l} against the leader's committed log ${lo}…${hi}. ` +
-    'Inside it: DIFF sends what is missing. Past its end: TRUNC cuts the txns no quorum committed. Below its start (and too far for the txn log): SNAP sends the whole tree.',
+  zh: {
+    aria: '集群：环上的服务器及其计时器，以及正在传输的数据包',
+    starting: '启动中…',
+    heard: (limit, ms) => `${limit} ${ms} ms`,
+    heardTitle: (limit, ms, total) => `这台服务器还要等多久才放弃沉默的 Leader（${limit}：${total} ms 收不到任何消息）。Leader 的一个 PING 或任何数据包都会把它重新填满。`,
+    finalize: (ms) => `finalize ${ms} ms`,
+    finalizeTitle: '过半节点同意这张选票；服务器再等 finalizeWait（200 ms），看有没有更好的选票，然后做出决定。',
+    init: (ms, what) => `initLimit ${ms} ms · ${what}`,
+    initWhat: {epoch: 'epoch', ackepoch: 'ACKEPOCH', newleader: 'NEWLEADER 的 ACK'},
+    initTitle: '新 Leader 必须在 initLimit 内收到过半节点的应答，否则退出 Leader 角色。',
+    hears: (k, n, q) => `收到 ${k}/${n} · 需要 ${q}`,
+    hearsTitle: (k, n, q) => `Leader 在 syncLimit 内仍能收到 ${n} 个投票成员中 ${k} 个的消息（含自己）；它需要 ${q} 个。少于这个数，它会在下一个 tick 退出 Leader 角色。`,
+    acked: (z, k, n) => `${z}：${k}/${n} 已 ACK`,
+    ackedTitle: '等待过半 ACK 的提案（Leader 自己的 ACK 在写入它的磁盘之后才算）。',
+    zxidKey: 'zxid = epoch·计数器 · e·0：epoch e 已开始，还没有事务',
+    more: (k) => `+${k}`,
+    frozen: (ms) => `已冻结 · 时钟落后 ${ms} ms`,
+    frozenTitle: '已暂停：它的时钟停了，所以别人的计时器在走，它的却不动。它的连接仍然打开，只有它的沉默会暴露它。恢复之后，它才发现过去了多久。',
+    fell: '退出 Leader 角色：不足过半',
+    fellPaused: '醒来后退出 Leader 角色：不足过半',
+    fellTitle: '在 syncLimit 内回应的投票成员不足过半时，Leader 退出 Leader 角色（新 Leader 则要在 initLimit 内得到过半应答）。',
+    epochStart: (e) => `${e}·0 表示 epoch ${e} 已经开始，还没有任何事务；这台服务器真正拥有的最后一个事务显示在它后面。`,
+    sync: {
+      'DIFF': (l, lo, hi) => `${l} 在 ${lo}…${hi} 之内`,
+      'EMPTY-DIFF': (l) => `${l}：与 Leader 相同`,
+      'TRUNC': (l, lo, hi) => `${l} > ${hi}`,
+      'TRUNC+DIFF': (l, lo, hi) => `${l} > ${hi}`,
+      'SNAP': (l, lo) => `${l} < ${lo}`,
+    },
+    syncTitle: (name, mode, l, lo, hi) => `Leader 为 ${name} 选择了 ${mode}：${name} 的最后一个 zxid ${l}，对比 Leader 的已提交日志 ${lo}…${hi}。` +
+      '在窗口之内：DIFF 补发缺少的事务。超过窗口末尾：TRUNC 截断没有被过半节点提交的事务。早于窗口开头（而且事务日志也太远）：SNAP 发送整棵数据树。',
+  },
 };
+export const R = pick(RING);
 
 export class RingView {
   // onServer(id, event) when a server is activated; onPacket(packet) when a packet is.
