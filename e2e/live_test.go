@@ -182,6 +182,11 @@ func TestLiveLeaderDies(t *testing.T) {
 	p.click("Simulated", button(1, "Simulated"))
 	p.wait("simulated mode", w+`.dataset.mode === 'sim'`, 30*time.Second)
 	waitFor(t, "the live ensemble deleted", 30*time.Second, func() bool { return len(m.IDs()) == 0 })
+	// The lesson's prediction above the widget holds the simulation at its
+	// start until it is answered (predict.js): a learner presses Play.
+	if eval[string](p, w+`.dataset.playing`) != "true" {
+		p.click("Play", button(1, "Play"))
+	}
 	p.wait("the simulation shown again", w+`.querySelector('[data-node][data-role="leading"]') !== null`, 30*time.Second)
 	p.shotWidget(1, "live-back-to-sim")
 }
