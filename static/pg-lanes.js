@@ -9,6 +9,51 @@
 // and when a TRUNC removes it, it is struck out for a moment, then gone.
 
 import {h, attr, text, cls, zxid, epochColor} from './pg-util.js';
+import {pick} from './i18n.js';
+
+// TEXT is every user-visible string of the lanes, per language (i18n.js); T
+// is the page's. Roles and protocol terms stay as ZooKeeper spells them.
+export const TEXT = {
+  en: {
+    aria: 'Servers: phase, vote and log', select: (n) => `Select ${n}`,
+    paused: ' (paused)', observer: ' · observer',
+    phase: {election: 'elect', discovery: 'disc', sync: 'sync', broadcast: 'bcast'},
+    phaseTitle: {election: 'election', discovery: 'discovery', sync: 'sync', broadcast: 'broadcast'},
+    phaseAria: (p) => `phase ${p}`, phaseNone: 'none (down)',
+    epoch: (c) => `epoch ${c}`, accepted: (a) => ` (accepted ${a})`,
+    zxid: (e, c) => `zxid ${e}·${c}`,
+    zxTitle: (hex, committed, logged) => `lastZxid ${hex}; committed ${committed}; last logged ${logged}`,
+    notInLog: (label, name) => `${label}: not in ${name}'s log`,
+    truncated: 'truncated: the leader never committed it (TRUNC)',
+    snapshot: 'committed, now in its snapshot (the log before it was purged)',
+    committed: 'committed',
+    appliedNotCommitted: 'applied here, but the leader does not have it committed: not committed',
+    proposed: 'proposed, not committed',
+    logAria: (shown, nc, notc, nt) => `log: ${shown} entries shown, ${nc} committed, ${notc} not committed` + (nt ? `, ${nt} truncated` : ''),
+    votes: (l, pe, e, c) => `votes s${l} (e${pe}, ${e}·${c}, s${l})`, from: (peer) => `from s${peer}: `,
+    leads: (e) => `leads epoch ${e}`, follows: (l) => `follows s${l}`, syncedBy: (m) => ` · synced by ${m}`,
+  },
+  zh: {
+    aria: '服务器：阶段、选票和日志', select: (n) => `选择 ${n}`,
+    paused: '（已暂停）', observer: ' · Observer',
+    phase: {election: '选举', discovery: '发现', sync: '同步', broadcast: '广播'},
+    phaseTitle: {election: '选举阶段（election）', discovery: '发现阶段（discovery）', sync: '同步阶段（sync）', broadcast: '广播阶段（broadcast）'},
+    phaseAria: (p) => `阶段 ${p}`, phaseNone: '无（宕机）',
+    epoch: (c) => `epoch ${c}`, accepted: (a) => `（accepted ${a}）`,
+    zxid: (e, c) => `zxid ${e}·${c}`,
+    zxTitle: (hex, committed, logged) => `lastZxid ${hex}；已提交 ${committed}；最新日志 ${logged}`,
+    notInLog: (label, name) => `${label}：不在 ${name} 的日志里`,
+    truncated: '已截断：Leader 从未提交它（TRUNC）',
+    snapshot: '已提交，现在在它的快照里（之前的日志已清理）',
+    committed: '已提交',
+    appliedNotCommitted: '在这里已应用，但 Leader 并未提交它：未提交',
+    proposed: '已提议，未提交',
+    logAria: (shown, nc, notc, nt) => `日志：显示 ${shown} 条，${nc} 条已提交，${notc} 条未提交` + (nt ? `，${nt} 条已截断` : ''),
+    votes: (l, pe, e, c) => `投给 s${l}（e${pe}，${e}·${c}，s${l}）`, from: (peer) => `来自 s${peer}：`,
+    leads: (e) => `领导 epoch ${e}`, follows: (l) => `跟随 s${l}`, syncedBy: (m) => ` · 以 ${m} 同步`,
+  },
+};
+const T = pick(TEXT);
 
 const PHASES = ['election', 'discovery', 'sync', 'broadcast'];
 const COLS = 20; // zxid columns shown (the newest), the same for every server
@@ -24,17 +69,17 @@ function inkOn(hex) {
 export class Lanes {
   constructor({onServer}) {
     this.onServer = onServer;
-    this.el = h('div', {class: 'zw-lanes', role: 'list', 'aria-label': 'Servers: phase, vote and log'});
+    this.el = h('div', {class: 'zw-lanes', role: 'list', 'aria-label': T.aria});
     this.rows = new Map();
   }
 
   row(sv) {
     let r = this.rows.get(sv.id);
     if (r) return r;
-    const name = h('button', {type: 'button', class: 'zw-lane-name', 'aria-label': `Select ${sv.name}`}, sv.name);
+    const name = h('button', {type: 'button', class: 'zw-lane-name', 'aria-label': T.select(sv.name)}, sv.name);
     name.addEventListener('click', (e) => this.onServer(sv.id, e));
     const role = h('span', {class: 'zw-lane-role'});
-    const phases = PHASES.map((p) => h('span', {class: 'zw-ph', 'data-ph': p, title: p}, p === 'discovery' ? 'disc' : p === 'broadcast' ? 'bcast' : p === 'election' ? 'elect' : p));
+    const phases = PHASES.map((p) => h('span', {class: 'zw-ph', 'data-ph': p, title: T.phaseTitle[p]}, T.phase[p]));
     const phase = h('span', {class: 'zw-lane-phase', role: 'img'}, phases);
     const epoch = h('span', {class: 'zw-lane-epoch'});
     const zxEl = h('span', {class: 'zw-lane-zxid'});
@@ -76,14 +121,14 @@ export class Lanes {
       cls(r.el, 'is-paused', !!sv.paused);
       cls(r.el, 'is-selected', selected.has(sv.id));
       attr(r.el, 'data-role', role);
-      text(r.role, role + (sv.paused ? ' (paused)' : '') + (sv.observer && role !== 'observing' ? ' · observer' : ''));
+      text(r.role, role + (sv.paused ? T.paused : '') + (sv.observer && role !== 'observing' ? T.observer : ''));
       for (const p of r.phases) cls(p, 'is-on', role !== 'down' && p.dataset.ph === sv.phase);
-      attr(r.phase, 'aria-label', `phase ${role === 'down' ? 'none (down)' : sv.phase}`);
-      text(r.epoch, `epoch ${sv.currentEpoch}` + (sv.acceptedEpoch !== sv.currentEpoch ? ` (accepted ${sv.acceptedEpoch})` : ''));
+      attr(r.phase, 'aria-label', T.phaseAria(role === 'down' ? T.phaseNone : sv.phase));
+      text(r.epoch, T.epoch(sv.currentEpoch) + (sv.acceptedEpoch !== sv.currentEpoch ? T.accepted(sv.acceptedEpoch) : ''));
       attr(r.epoch, 'title', `currentEpoch ${sv.currentEpoch}, acceptedEpoch ${sv.acceptedEpoch}`);
       const z = zxid(sv.lastZxid);
-      text(r.zx, `zxid ${z.epoch}·${z.counter}`);
-      attr(r.zx, 'title', `lastZxid ${z.hex}; committed ${sv.committed || '-'}; last logged ${sv.lastLogged || '-'}`);
+      text(r.zx, T.zxid(z.epoch, z.counter));
+      attr(r.zx, 'title', T.zxTitle(z.hex, sv.committed || '-', sv.lastLogged || '-'));
       text(r.vote, voteText(sv, role, lastVote.get(sv.id)));
       this.drawLog(r, sv);
     }
@@ -173,7 +218,7 @@ export class Lanes {
         attr(el, 'data-zxid', null);
         cls(el, 'is-empty', true); cls(el, 'is-prop', false); cls(el, 'is-trunc', false);
         attr(el, 'style', null);
-        attr(el, 'title', `${label}: not in ${sv.name}'s log`);
+        attr(el, 'title', T.notInLog(label, sv.name));
         continue;
       }
       shown++;
@@ -188,11 +233,11 @@ export class Lanes {
       attr(el, 'data-zxid', z.hex);
       attr(el, 'style', ok ? `background:${color};color:${inkOn(color)}` : `--zw-epoch:${color}`);
       cls(el, 'is-snap', !!x.kept);
-      attr(el, 'title', `${label} (${z.hex}) ${x.text || ''} — ` + (cut ? 'truncated: the leader never committed it (TRUNC)'
-        : x.kept ? 'committed, now in its snapshot (the log before it was purged)'
-        : ok ? 'committed' : x.committed ? 'applied here, but the leader does not have it committed: not committed' : 'proposed, not committed'));
+      attr(el, 'title', `${label} (${z.hex}) ${x.text || ''} — ` + (cut ? T.truncated
+        : x.kept ? T.snapshot
+        : ok ? T.committed : x.committed ? T.appliedNotCommitted : T.proposed));
     }
-    attr(r.log, 'aria-label', `log: ${shown} entries shown, ${nc} committed, ${shown - nc - nt} not committed` + (nt ? `, ${nt} truncated` : ''));
+    attr(r.log, 'aria-label', T.logAria(shown, nc, shown - nc - nt, nt));
   }
 }
 
@@ -215,10 +260,10 @@ function voteText(sv, role, ev) {
   const v = sv.vote;
   if (role === 'looking' && v) {
     const z = zxid(v.zxid);
-    let t = `votes s${v.leader} (e${v.peerEpoch}, ${z.epoch}·${z.counter}, s${v.leader})`;
-    if (ev && ev.text) t += ' — ' + (ev.peer && ev.peer !== sv.id ? `from s${ev.peer}: ` : '') + ev.text;
+    let t = T.votes(v.leader, v.peerEpoch, z.epoch, z.counter);
+    if (ev && ev.text) t += ' — ' + (ev.peer && ev.peer !== sv.id ? T.from(ev.peer) : '') + ev.text;
     return t;
   }
-  if (sv.leader) return role === 'leading' ? `leads epoch ${sv.currentEpoch}` : `follows s${sv.leader}` + (sv.lastSync ? ` · synced by ${sv.lastSync}` : '');
+  if (sv.leader) return role === 'leading' ? T.leads(sv.currentEpoch) : T.follows(sv.leader) + (sv.lastSync ? T.syncedBy(sv.lastSync) : '');
   return '';
 }

@@ -7,6 +7,23 @@
 // the layout in a frame).
 
 import {h, msgInfo, FAMILIES, fmtMs} from './pg-util.js';
+import {pick} from './i18n.js';
+
+// TEXT is every user-visible string of the diagram, per language (i18n.js);
+// T is the page's.
+export const TEXT = {
+  en: {
+    aria: 'Space-time diagram: one lane per server, arrows are messages. Click to seek.',
+    title: 'Space-time', window: 'window ', fams: 'Show message types', servers: 'Show servers',
+    crash: 'crash', restart: 'restart', pause: 'pause', resume: 'resume', established: (e) => `established epoch ${e}`,
+  },
+  zh: {
+    aria: '时空图：每台服务器一条泳道，箭头是消息。点击可跳转到该时刻。',
+    title: '时空图', window: '时间窗 ', fams: '显示的消息类型', servers: '显示的服务器',
+    crash: '宕机', restart: '重启', pause: '暂停', resume: '恢复', established: (e) => `确立 epoch ${e}`,
+  },
+};
+const T = pick(TEXT);
 
 export const KEEP = 10000;
 const MIN_MS = 40; // wall ms between two draws while the diagram only scrolls
@@ -50,11 +67,11 @@ export class EventLog {
           break;
         }
         case 'phase': this.phase(e.node, e.t, e.phase); break;
-        case 'crash': this.phase(e.node, e.t, 'down'); this.marks.push({t: e.t, node: e.node, kind: 'crash', label: '✕', text: 'crash'}); break;
-        case 'restart': this.phase(e.node, e.t, 'election'); this.marks.push({t: e.t, node: e.node, kind: 'restart', label: '↻', text: 'restart'}); break;
-        case 'pause': this.marks.push({t: e.t, node: e.node, kind: 'pause', label: '❚❚', text: 'pause'}); break;
-        case 'resume': this.marks.push({t: e.t, node: e.node, kind: 'pause', label: '▶', text: 'resume'}); break;
-        case 'established': this.marks.push({t: e.t, node: e.node, kind: 'lead', label: '★', text: `established epoch ${e.epoch}`}); break;
+        case 'crash': this.phase(e.node, e.t, 'down'); this.marks.push({t: e.t, node: e.node, kind: 'crash', label: '✕', text: T.crash}); break;
+        case 'restart': this.phase(e.node, e.t, 'election'); this.marks.push({t: e.t, node: e.node, kind: 'restart', label: '↻', text: T.restart}); break;
+        case 'pause': this.marks.push({t: e.t, node: e.node, kind: 'pause', label: '❚❚', text: T.pause}); break;
+        case 'resume': this.marks.push({t: e.t, node: e.node, kind: 'pause', label: '▶', text: T.resume}); break;
+        case 'established': this.marks.push({t: e.t, node: e.node, kind: 'lead', label: '★', text: T.established(e.epoch)}); break;
         case 'role':
           if (e.role === 'looking') this.phase(e.node, e.t, 'election');
           this.marks.push({t: e.t, node: e.node, kind: 'role', label: e.role === 'leading' ? 'L' : e.role === 'following' ? 'F' : e.role === 'observing' ? 'O' : e.role === 'looking' ? '?' : '', text: `${e.role}: ${e.text || ''}`});
@@ -103,7 +120,7 @@ export class SpaceTime {
     this.fam.add('other');
     this.hiddenServers = new Set();
     this.span = 1000;
-    this.canvas = h('canvas', {class: 'zw-st-canvas', role: 'img', 'aria-label': 'Space-time diagram: one lane per server, arrows are messages. Click to seek.'});
+    this.canvas = h('canvas', {class: 'zw-st-canvas', role: 'img', 'aria-label': T.aria});
     const zoom = h('select', {class: 'zw-st-zoom', id: uid + '-zoom'},
       ZOOMS.map(([ms, l]) => h('option', {value: ms, selected: ms === this.span}, l)));
     zoom.addEventListener('change', () => { this.span = +zoom.value; this.dirty = true; });
@@ -115,10 +132,10 @@ export class SpaceTime {
     this.serverBoxes = h('span', {class: 'zw-st-servers'});
     this.el = h('div', {class: 'zw-st'},
       h('div', {class: 'zw-st-bar'},
-        h('span', {class: 'zw-st-title'}, 'Space-time'),
-        h('label', {class: 'zw-chip', for: uid + '-zoom'}, 'window ', zoom),
-        h('span', {class: 'zw-st-fams', role: 'group', 'aria-label': 'Show message types'}, famBoxes),
-        h('span', {role: 'group', 'aria-label': 'Show servers'}, this.serverBoxes)),
+        h('span', {class: 'zw-st-title'}, T.title),
+        h('label', {class: 'zw-chip', for: uid + '-zoom'}, T.window, zoom),
+        h('span', {class: 'zw-st-fams', role: 'group', 'aria-label': T.fams}, famBoxes),
+        h('span', {role: 'group', 'aria-label': T.servers}, this.serverBoxes)),
       h('div', {class: 'zw-st-wrap'}, this.canvas));
     this.canvas.addEventListener('click', (e) => this.click(e));
     this.cssW = 0; // the diagram's width, measured by the observer

@@ -1,6 +1,8 @@
 // pg-util.js: small helpers shared by the playground modules (DOM building,
-// zxid formatting, the message palette). No dependencies, no build step.
+// zxid formatting, the message palette). No build step; its strings come in
+// both languages through i18n.js.
 
+import {pick} from './i18n.js';
 export const SVGNS = 'http://www.w3.org/2000/svg';
 
 // h builds an HTML element: h('button', {type: 'button', class: 'x'}, 'text', child...).
@@ -102,31 +104,77 @@ export const OKABE = {
   blue: '#0072B2', vermillion: '#D55E00', purple: '#CC79A7', grey: '#8c8c8c',
 };
 
+// MSG_DESC says what each message type does, per language (i18n.js).
+export const MSG_DESC = {
+  en: {
+    NOTIFICATION: 'a vote (Fast Leader Election)',
+    FOLLOWERINFO: 'follower tells the leader its accepted epoch',
+    OBSERVERINFO: 'observer registers with the leader',
+    LEADERINFO: 'leader proposes the new epoch',
+    ACKEPOCH: 'learner accepts the epoch, sends its last zxid',
+    DIFF: 'sync: missing txns follow',
+    TRUNC: 'sync: cut your log back first',
+    SNAP: 'sync: a whole snapshot follows',
+    NEWLEADER: 'leader: the initial history is sent, ack it',
+    UPTODATE: 'leader: start serving',
+    PROPOSAL: 'leader proposes a txn',
+    ACK: 'follower logged the txn',
+    COMMIT: 'a quorum acked: apply it',
+    INFORM: 'committed txn for an observer',
+    PING: 'heartbeat',
+    REQUEST: 'a write forwarded to the leader',
+    SYNC: 'reply to a client sync()',
+  },
+  zh: {
+    NOTIFICATION: '一张选票（快速 Leader 选举）',
+    FOLLOWERINFO: 'Follower 告诉 Leader 自己的 acceptedEpoch',
+    OBSERVERINFO: 'Observer 向 Leader 注册',
+    LEADERINFO: 'Leader 提出新的 epoch',
+    ACKEPOCH: 'Learner 接受这个 epoch，并报上自己的最后一个 zxid',
+    DIFF: '同步：随后补发缺少的事务',
+    TRUNC: '同步：先把你的日志截断回去',
+    SNAP: '同步：随后发送整份快照',
+    NEWLEADER: 'Leader：初始历史已发完，请确认',
+    UPTODATE: 'Leader：开始对外服务',
+    PROPOSAL: 'Leader 提议一个事务',
+    ACK: 'Follower 已把事务写入日志',
+    COMMIT: '过半节点已 ACK：应用它',
+    INFORM: '发给 Observer 的已提交事务',
+    PING: '心跳',
+    REQUEST: '转发给 Leader 的写请求',
+    SYNC: '对客户端 sync() 的回复',
+  },
+};
+const DESC = pick(MSG_DESC);
+
 // MSG describes every message type: family (filter group), color, shape, label.
 export const MSG = {
-  NOTIFICATION: {fam: 'election', color: OKABE.orange, shape: 'diamond', label: 'N', ink: '#000', desc: 'a vote (Fast Leader Election)'},
-  FOLLOWERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'triangle', label: 'FI', ink: '#000', desc: 'follower tells the leader its accepted epoch'},
-  OBSERVERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'triangle', label: 'OI', ink: '#000', desc: 'observer registers with the leader'},
-  LEADERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'square', label: 'LI', ink: '#000', desc: 'leader proposes the new epoch'},
-  ACKEPOCH: {fam: 'discovery', color: OKABE.sky, shape: 'circle', label: 'AE', ink: '#000', desc: 'learner accepts the epoch, sends its last zxid'},
-  DIFF: {fam: 'sync', color: OKABE.green, shape: 'square', label: 'D', ink: '#000', desc: 'sync: missing txns follow'},
-  TRUNC: {fam: 'sync', color: OKABE.green, shape: 'triangle', label: 'T', ink: '#000', desc: 'sync: cut your log back first'},
-  SNAP: {fam: 'sync', color: OKABE.green, shape: 'pentagon', label: 'S', ink: '#000', desc: 'sync: a whole snapshot follows'},
-  NEWLEADER: {fam: 'sync', color: OKABE.green, shape: 'diamond', label: 'NL', ink: '#000', desc: 'leader: the initial history is sent, ack it'},
-  UPTODATE: {fam: 'sync', color: OKABE.green, shape: 'circle', label: 'U', ink: '#000', desc: 'leader: start serving'},
-  PROPOSAL: {fam: 'broadcast', color: OKABE.blue, shape: 'square', label: 'P', ink: '#fff', desc: 'leader proposes a txn'},
-  ACK: {fam: 'broadcast', color: OKABE.yellow, shape: 'circle', label: 'A', ink: '#000', desc: 'follower logged the txn'},
-  COMMIT: {fam: 'broadcast', color: OKABE.vermillion, shape: 'diamond', label: 'C', ink: '#000', desc: 'a quorum acked: apply it'},
-  INFORM: {fam: 'broadcast', color: OKABE.vermillion, shape: 'square', label: 'I', ink: '#000', desc: 'committed txn for an observer'},
-  PING: {fam: 'ping', color: OKABE.grey, shape: 'circle', label: '', ink: '#000', desc: 'heartbeat'},
-  REQUEST: {fam: 'client', color: OKABE.purple, shape: 'triangle', label: 'R', ink: '#000', desc: 'a write forwarded to the leader'},
-  SYNC: {fam: 'client', color: OKABE.purple, shape: 'square', label: 'Sy', ink: '#000', desc: 'reply to a client sync()'},
+  NOTIFICATION: {fam: 'election', color: OKABE.orange, shape: 'diamond', label: 'N', ink: '#000', desc: DESC.NOTIFICATION},
+  FOLLOWERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'triangle', label: 'FI', ink: '#000', desc: DESC.FOLLOWERINFO},
+  OBSERVERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'triangle', label: 'OI', ink: '#000', desc: DESC.OBSERVERINFO},
+  LEADERINFO: {fam: 'discovery', color: OKABE.sky, shape: 'square', label: 'LI', ink: '#000', desc: DESC.LEADERINFO},
+  ACKEPOCH: {fam: 'discovery', color: OKABE.sky, shape: 'circle', label: 'AE', ink: '#000', desc: DESC.ACKEPOCH},
+  DIFF: {fam: 'sync', color: OKABE.green, shape: 'square', label: 'D', ink: '#000', desc: DESC.DIFF},
+  TRUNC: {fam: 'sync', color: OKABE.green, shape: 'triangle', label: 'T', ink: '#000', desc: DESC.TRUNC},
+  SNAP: {fam: 'sync', color: OKABE.green, shape: 'pentagon', label: 'S', ink: '#000', desc: DESC.SNAP},
+  NEWLEADER: {fam: 'sync', color: OKABE.green, shape: 'diamond', label: 'NL', ink: '#000', desc: DESC.NEWLEADER},
+  UPTODATE: {fam: 'sync', color: OKABE.green, shape: 'circle', label: 'U', ink: '#000', desc: DESC.UPTODATE},
+  PROPOSAL: {fam: 'broadcast', color: OKABE.blue, shape: 'square', label: 'P', ink: '#fff', desc: DESC.PROPOSAL},
+  ACK: {fam: 'broadcast', color: OKABE.yellow, shape: 'circle', label: 'A', ink: '#000', desc: DESC.ACK},
+  COMMIT: {fam: 'broadcast', color: OKABE.vermillion, shape: 'diamond', label: 'C', ink: '#000', desc: DESC.COMMIT},
+  INFORM: {fam: 'broadcast', color: OKABE.vermillion, shape: 'square', label: 'I', ink: '#000', desc: DESC.INFORM},
+  PING: {fam: 'ping', color: OKABE.grey, shape: 'circle', label: '', ink: '#000', desc: DESC.PING},
+  REQUEST: {fam: 'client', color: OKABE.purple, shape: 'triangle', label: 'R', ink: '#000', desc: DESC.REQUEST},
+  SYNC: {fam: 'client', color: OKABE.purple, shape: 'square', label: 'Sy', ink: '#000', desc: DESC.SYNC},
 };
 
-export const FAMILIES = [
-  ['election', 'Election'], ['discovery', 'Discovery'], ['sync', 'Sync'],
-  ['broadcast', 'Broadcast'], ['client', 'Client'], ['ping', 'PING'],
-];
+// FAMILY_NAMES names the message families, per language (i18n.js).
+export const FAMILY_NAMES = {
+  en: {election: 'Election', discovery: 'Discovery', sync: 'Sync', broadcast: 'Broadcast', client: 'Client', ping: 'PING'},
+  zh: {election: '选举', discovery: '发现', sync: '同步', broadcast: '广播', client: '客户端', ping: 'PING'},
+};
+const FAM = pick(FAMILY_NAMES);
+export const FAMILIES = ['election', 'discovery', 'sync', 'broadcast', 'client', 'ping'].map((f) => [f, FAM[f]]);
 
 export function msgInfo(type) {
   return MSG[type] || {fam: 'other', color: OKABE.grey, shape: 'circle', label: '?', ink: '#000', desc: type};
@@ -156,28 +204,53 @@ export function epochColor(e) {
   return EPOCH_COLORS[((e % EPOCH_COLORS.length) + EPOCH_COLORS.length) % EPOCH_COLORS.length];
 }
 
-// PROPERTIES explains every checked property in plain words.
-export const PROPERTIES = {
-  Integrity: 'A server delivered a transaction that no leader ever broadcast, or delivered one twice. Replicas may only apply what a leader proposed, once.',
-  Agreement: 'Two servers delivered different transactions at the same place in their history. All replicas must apply the same sequence.',
-  TotalOrder: 'Two servers delivered the same transactions in different orders. Every replica must apply them in one order.',
-  GlobalPrimaryOrder: 'Transactions of an older leader (epoch) were delivered after a newer leader\'s. History must follow the order of the leaders.',
-  PrimaryIntegrity: 'A new leader broadcast its own transactions before every transaction committed under earlier leaders was delivered. It must first catch up everyone.',
-  OneLeaderPerEpoch: 'Two servers led the same epoch. Each epoch has at most one leader, otherwise two histories can grow at once.',
-  CommittedNeverLost: 'A transaction that a quorum had committed disappeared (for example a TRUNC or a lost fsync removed it). Once committed, a write must survive every crash.',
-  FIFO: 'A client\'s requests were applied out of the order it sent them. ZooKeeper promises per-client FIFO order.',
-  MonotonicReads: 'A client read older data after it had already seen newer data: time went backwards for that client.',
-  SyncThenRead: 'A read issued after sync() missed a write committed before the sync. sync + read must be up to date.',
-  Linearizable: 'The writes cannot be placed in one order that respects real time: a client saw a result no single copy could give.',
-  LinearizableWrites: 'The writes cannot be placed in one order that respects real time: a client saw a result no single copy could give.',
-  AckDurable: 'A server acknowledged something before it was safely on its disk. An ACK is a promise that survives a crash: a txn must be logged and fsynced first, and an epoch written, before the server says yes.',
-  EpochMonotonic: 'A server\'s acceptedEpoch or currentEpoch went down (or currentEpoch passed acceptedEpoch). Epochs only grow: that is how old leaders are refused.',
-  EpochPromise: 'A server broke its promise to a new epoch: it acked or led an older one, or promised before the promise was on disk.',
-  LeaderMostRecent: 'A leader was elected with an older history than a server of the quorum that elected it. The leader must hold the most recent history of its quorum, or committed writes can be lost.',
-  VoterQuorum: 'A leader acted without a quorum of voters: it was established, or committed a write, before enough voters (itself only once durable) had acknowledged.',
-  DurableLog: 'A server restarted without a transaction its log had already fsynced: the disk lost a write it promised to keep.',
-  NoFatal: 'A server found the leader\'s stream of packets inconsistent (a gap in proposals, a COMMIT for nothing pending), where ZooKeeper would exit.',
+// PROPERTY_TEXT explains every checked property in plain words, per
+// language (i18n.js); PROPERTIES is the page's.
+export const PROPERTY_TEXT = {
+  en: {
+    Integrity: 'A server delivered a transaction that no leader ever broadcast, or delivered one twice. Replicas may only apply what a leader proposed, once.',
+    Agreement: 'Two servers delivered different transactions at the same place in their history. All replicas must apply the same sequence.',
+    TotalOrder: 'Two servers delivered the same transactions in different orders. Every replica must apply them in one order.',
+    GlobalPrimaryOrder: 'Transactions of an older leader (epoch) were delivered after a newer leader\'s. History must follow the order of the leaders.',
+    PrimaryIntegrity: 'A new leader broadcast its own transactions before every transaction committed under earlier leaders was delivered. It must first catch up everyone.',
+    OneLeaderPerEpoch: 'Two servers led the same epoch. Each epoch has at most one leader, otherwise two histories can grow at once.',
+    CommittedNeverLost: 'A transaction that a quorum had committed disappeared (for example a TRUNC or a lost fsync removed it). Once committed, a write must survive every crash.',
+    FIFO: 'A client\'s requests were applied out of the order it sent them. ZooKeeper promises per-client FIFO order.',
+    MonotonicReads: 'A client read older data after it had already seen newer data: time went backwards for that client.',
+    SyncThenRead: 'A read issued after sync() missed a write committed before the sync. sync + read must be up to date.',
+    Linearizable: 'The writes cannot be placed in one order that respects real time: a client saw a result no single copy could give.',
+    LinearizableWrites: 'The writes cannot be placed in one order that respects real time: a client saw a result no single copy could give.',
+    AckDurable: 'A server acknowledged something before it was safely on its disk. An ACK is a promise that survives a crash: a txn must be logged and fsynced first, and an epoch written, before the server says yes.',
+    EpochMonotonic: 'A server\'s acceptedEpoch or currentEpoch went down (or currentEpoch passed acceptedEpoch). Epochs only grow: that is how old leaders are refused.',
+    EpochPromise: 'A server broke its promise to a new epoch: it acked or led an older one, or promised before the promise was on disk.',
+    LeaderMostRecent: 'A leader was elected with an older history than a server of the quorum that elected it. The leader must hold the most recent history of its quorum, or committed writes can be lost.',
+    VoterQuorum: 'A leader acted without a quorum of voters: it was established, or committed a write, before enough voters (itself only once durable) had acknowledged.',
+    DurableLog: 'A server restarted without a transaction its log had already fsynced: the disk lost a write it promised to keep.',
+    NoFatal: 'A server found the leader\'s stream of packets inconsistent (a gap in proposals, a COMMIT for nothing pending), where ZooKeeper would exit.',
+  },
+  zh: {
+    Integrity: '有服务器交付了一个从没有哪个 Leader 广播过的事务，或把同一个事务交付了两次。副本只能应用 Leader 提议过的事务，而且只应用一次。',
+    Agreement: '两台服务器在各自历史的同一位置交付了不同的事务。所有副本必须应用同一个序列。',
+    TotalOrder: '两台服务器以不同的顺序交付了相同的事务。每个副本都必须按同一个顺序应用它们。',
+    GlobalPrimaryOrder: '较早 Leader（epoch）的事务在较新 Leader 的事务之后才被交付。历史必须遵循 Leader 的先后顺序。',
+    PrimaryIntegrity: '新 Leader 在之前各任 Leader 提交的事务全部交付之前，就广播了自己的事务。它必须先让所有人追平。',
+    OneLeaderPerEpoch: '两台服务器领导了同一个 epoch。每个 epoch 至多一个 Leader，否则两份历史会同时增长。',
+    CommittedNeverLost: '一个已被过半节点提交的事务消失了（例如被 TRUNC 或一次丢失的 fsync 删掉）。写一旦提交，就必须挺过每一次宕机。',
+    FIFO: '一个客户端的请求没有按它发送的顺序生效。ZooKeeper 承诺每个客户端的 FIFO 顺序。',
+    MonotonicReads: '一个客户端在已经看到较新数据之后，又读到了较旧的数据：对这个客户端来说，时间倒流了。',
+    SyncThenRead: 'sync() 之后发出的读，漏掉了 sync 之前已提交的写。sync 再读必须是最新的。',
+    Linearizable: '这些写无法排成一个符合真实时间的顺序：某个客户端看到的结果，任何单一副本都给不出。',
+    LinearizableWrites: '这些写无法排成一个符合真实时间的顺序：某个客户端看到的结果，任何单一副本都给不出。',
+    AckDurable: '有服务器在内容安全落盘之前就做了确认。ACK 是一个能挺过宕机的承诺：事务必须先写入日志并 fsync，epoch 必须先写入磁盘，服务器才能说“好”。',
+    EpochMonotonic: '某台服务器的 acceptedEpoch 或 currentEpoch 变小了（或 currentEpoch 超过了 acceptedEpoch）。epoch 只增不减：旧 Leader 正是靠这一点被拒绝的。',
+    EpochPromise: '某台服务器违背了对新 epoch 的承诺：它确认或领导了一个更旧的 epoch，或者在承诺落盘之前就做了承诺。',
+    LeaderMostRecent: '当选的 Leader 的历史，比选它的过半节点中某台服务器的历史还旧。Leader 必须拥有它那个过半集合中最新的历史，否则已提交的写可能丢失。',
+    VoterQuorum: 'Leader 在没有过半投票成员的情况下行动：在足够多的投票成员（它自己只在落盘后才算）确认之前，它就确立了自己，或提交了一次写。',
+    DurableLog: '有服务器重启后缺了一个日志中已经 fsync 过的事务：磁盘丢了一次它承诺保存的写。',
+    NoFatal: '有服务器发现 Leader 发来的数据包流不一致（提案中有缺口，或 COMMIT 对不上任何待提交事务），ZooKeeper 在这种情况下会退出进程。',
+  },
 };
+export const PROPERTIES = pick(PROPERTY_TEXT);
 
 // throttle returns fn wrapped to run at most once per ms (trailing call kept).
 export function throttle(fn, ms) {
