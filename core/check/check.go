@@ -191,8 +191,22 @@ func (c *Checker) established(e core.Event, idx int) {
 		c.flag(OneLeaderPerEpoch, idx, "%v and %v both established epoch %d", prev, e.Node, e.Epoch)
 	}
 	c.leaders[e.Epoch] = e.Node
-	if e.Zxid < c.gMax {
-		c.flag(CommittedNeverLost, c.g[c.gMax].at, "%v established epoch %d with history up to %v, but %v was committed", e.Node, e.Epoch, e.Zxid, c.gMax)
+	// A leader of epoch e must hold every txn committed before e. A txn a
+	// later epoch committed is not its business: a leader whose own
+	// currentEpoch write was slow (a paused server) can count NEWLEADER acks
+	// that came long before and establish an older epoch after the ensemble
+	// moved on; it then has no followers left (campaign seed 18138).
+	need, limit := c.gMax, core.MakeZxid(e.Epoch, 0)
+	if need >= limit {
+		need = 0
+		for z := range c.g {
+			if z < limit && z > need {
+				need = z
+			}
+		}
+	}
+	if e.Zxid < need {
+		c.flag(CommittedNeverLost, c.g[need].at, "%v established epoch %d with history up to %v, but %v was committed", e.Node, e.Epoch, e.Zxid, need)
 	} else if g, ok := c.g[e.Zxid]; ok && g.digest != e.Digest {
 		c.flag(Agreement, g.at, "%v established epoch %d with a history that differs at %v from the committed one", e.Node, e.Epoch, e.Zxid)
 	}

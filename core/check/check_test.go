@@ -143,3 +143,25 @@ func TestSessionGuarantees(t *testing.T) {
 		assert.Empty(t, run(evs))
 	})
 }
+
+// A leader whose own currentEpoch write was slow (a paused server) can count
+// NEWLEADER acks from long before and establish an older epoch after the
+// ensemble moved on: it need not hold what the newer epoch committed (campaign
+// seed 18138 was flagged for it). A newer epoch's leader must.
+func TestEstablishedOlderEpochAfterNewer(t *testing.T) {
+	newer := []core.Event{
+		{Kind: core.EvEstablished, Node: 4, Epoch: 8},
+		{Kind: core.EvPropose, Node: 4, Zxid: z(8, 1), Hash: 81},
+		{Kind: core.EvDeliver, Node: 4, Zxid: z(8, 1), Hash: 81, Digest: 801},
+	}
+	stale := core.Event{Kind: core.EvEstablished, Node: 5, Epoch: 7, Zxid: z(5, 13), Digest: 513}
+	for _, v := range run(append(newer, stale)) {
+		assert.NotEqual(t, CommittedNeverLost, v.Property, "an older epoch's leader flagged: %v", v)
+	}
+	later := core.Event{Kind: core.EvEstablished, Node: 5, Epoch: 9, Zxid: z(5, 13), Digest: 513}
+	var props []string
+	for _, v := range run(append(newer, later)) {
+		props = append(props, v.Property)
+	}
+	assert.Contains(t, props, CommittedNeverLost, "a newer epoch's leader without 8·1")
+}
