@@ -331,7 +331,14 @@ func TestBugReplay(t *testing.T) {
 
 // setSpeed sets widget n's speed selector to x (× virtual time), as a
 // learner picks it.
+//
+// A widget a lesson's prediction holds at its start (predict.js) is then set
+// playing, as a learner who skips the prediction presses Play: a test that
+// sets the speed wants the run to go on.
 func setSpeed(p *page, n int, x float64) {
 	p.t.Helper()
 	eval[bool](p, fmt.Sprintf(`(() => { const s = %s.querySelector('select.zw-speed'); const o = [...s.options].find(o => parseFloat(o.value) === %g); if (!o) return false; s.value = o.value; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`, widgetJS(n), x))
+	if eval[string](p, widgetJS(n)+`.dataset.playing`) != "true" {
+		p.click("Play", fmt.Sprintf(`(//section[@data-widget])[%d]//button[contains(@class,'zw-play')]`, n))
+	}
 }
