@@ -8,12 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
-	"net"
 	"net/http"
-	"net/netip"
-	"net/url"
-	"path"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -66,76 +61,6 @@ func (h *Hub) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-// crossSite refuses a POST or DELETE another site's page could have sent
-// (as server/ensemble does): JSON only, and an Origin, when there is one,
-// of this host or an allowed one.
-func (h *Hub) crossSite(r *http.Request) (int, error) {
-	ct := r.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-		return http.StatusUnsupportedMediaType, fmt.Errorf("Content-Type %q: want application/json", clip(ct, 40))
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return 0, nil
-	}
-	if u, err := url.Parse(origin); err == nil && u.Host != "" {
-		if strings.EqualFold(u.Host, r.Host) {
-			return 0, nil
-		}
-		for _, p := range h.opts.AllowedOrigins {
-			if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
-				return 0, nil
-			}
-		}
-	}
-	return http.StatusForbidden, fmt.Errorf("a page of %q may not open or close class rooms here (same origin or --allowed-origins only)", clip(origin, 80))
-}
-
-// clientOf is who a request counts against for the per-client caps, as
-// server/ensemble counts: the remote address, or behind a trusted proxy the
-// rightmost X-Forwarded-For hop that is not one; an IPv6 client is its /64.
-func (h *Hub) clientOf(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	addr = addr.Unmap()
-	if h.trusted(addr) {
-		var all []string
-		for _, v := range r.Header.Values("X-Forwarded-For") {
-			all = append(all, strings.Split(v, ",")...)
-		}
-		for i := len(all) - 1; i >= 0; i-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(all[i]))
-			if err != nil {
-				break
-			}
-			addr = a.Unmap()
-			if !h.trusted(addr) {
-				break
-			}
-		}
-	}
-	if addr.Is4() {
-		return addr.String()
-	}
-	p, _ := addr.WithZone("").Prefix(64)
-	return p.String()
-}
-
-func (h *Hub) trusted(a netip.Addr) bool {
-	for _, p := range h.opts.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // Created is what POST /api/rooms answers.
@@ -434,3 +359,13 @@ func (h *Hub) serveFollow(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// crossSite refuses a POST or DELETE another site's page could have sent,
+// as server/ensemble does (httpjson.CrossSite).
+func (h *Hub) crossSite(r *http.Request) (int, error) {
+	return httpjson.CrossSite(r, h.opts.AllowedOrigins, "open or close class rooms")
+}
+
+// clientOf is who a request counts against for the per-client caps, as
+// server/ensemble counts (httpjson.ClientOf).
+func (h *Hub) clientOf(r *http.Request) string { return httpjson.ClientOf(r, h.opts.TrustedProxies) }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/zabplay/zabplay/core/script"
+	"github.com/zabplay/zabplay/server/httpjson"
 )
 
 // playerActions are the statements a follower's Player accepts as actions.
@@ -230,10 +231,5 @@ func jsonError(err error) error {
 	return errors.New("malformed JSON")
 }
 
-// clip shortens s to at most n bytes of valid UTF-8, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
-}
+// clip is httpjson.Clip.
+func clip(s string, n int) string { return httpjson.Clip(s, n) }

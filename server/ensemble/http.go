@@ -10,10 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"net/url"
-	"path"
 	"reflect"
 	"strconv"
 	"strings"
@@ -71,33 +68,6 @@ func (m *Manager) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
-}
-
-// crossSite refuses a POST or DELETE that a page of another site could have
-// sent: its Content-Type must be application/json (a form or a "simple"
-// fetch cannot set it without a CORS preflight, which this API never
-// grants), and its Origin, when it has one, this host or an allowed origin.
-func (m *Manager) crossSite(r *http.Request) (int, error) {
-	ct := r.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-		return http.StatusUnsupportedMediaType, fmt.Errorf("Content-Type %q: want application/json", clip(ct, 40))
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return 0, nil // not from a browser page (browsers send Origin on POST and DELETE)
-	}
-	u, err := url.Parse(origin)
-	if err == nil && u.Host != "" {
-		if strings.EqualFold(u.Host, r.Host) {
-			return 0, nil
-		}
-		for _, p := range m.opts.AllowedOrigins {
-			if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
-				return 0, nil
-			}
-		}
-	}
-	return http.StatusForbidden, fmt.Errorf("a page of %q may not change live ensembles here (same origin or --allowed-origins only)", clip(origin, 80))
 }
 
 // authorize checks the request's capability token against e's in constant

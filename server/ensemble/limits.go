@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/zabplay/zabplay/server/httpjson"
 )
 
 // bucket is a token bucket: rate tokens a second, at most burst saved up.
@@ -168,73 +169,6 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// clientOf is who a request counts against for the per-client caps: the
-// remote address, or, when that is a trusted proxy, the rightmost address of
-// X-Forwarded-For that is not one (the hops to its right were added by
-// proxies we trust; anything to its left the client may have written). An
-// IPv6 client is its /64 (one host usually has a whole /64 to pick from).
-func (m *Manager) clientOf(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	addr = addr.Unmap()
-	if m.trusted(addr) {
-		hops := r.Header.Values("X-Forwarded-For")
-		var all []string
-		for _, h := range hops {
-			all = append(all, strings.Split(h, ",")...)
-		}
-		for i := len(all) - 1; i >= 0; i-- {
-			hop := strings.TrimSpace(all[i])
-			a, err := netip.ParseAddr(hop)
-			if err != nil {
-				if ap, err2 := netip.ParseAddrPort(hop); err2 == nil {
-					a, err = ap.Addr(), nil
-				}
-			}
-			if err != nil {
-				break // garbage: the hop to its right is the last we know
-			}
-			addr = a.Unmap()
-			if !m.trusted(addr) {
-				break
-			}
-		}
-	}
-	return clientKey(addr)
-}
-
-func (m *Manager) trusted(a netip.Addr) bool {
-	for _, p := range m.opts.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// clientKey is an IPv4 address, or an IPv6 address's /64.
-func clientKey(a netip.Addr) string {
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.WithZone("").Prefix(64)
-	return p.String()
-}
-
-// clip shortens s to at most n bytes of valid UTF-8, marking the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
-}
-
 // ErrViewers is a websocket refused by a viewer cap.
 var ErrViewers = errors.New("too many viewers")
 
@@ -268,3 +202,17 @@ func (m *Manager) removeViewer(e *Ensemble, client string) {
 	e.lastActive = m.opts.Now()
 	e.mu.Unlock()
 }
+
+// clientOf is who a request counts against (httpjson.ClientOf).
+func (m *Manager) clientOf(r *http.Request) string {
+	return httpjson.ClientOf(r, m.opts.TrustedProxies)
+}
+
+// crossSite refuses a POST or DELETE another site's page could have sent
+// (httpjson.CrossSite).
+func (m *Manager) crossSite(r *http.Request) (int, error) {
+	return httpjson.CrossSite(r, m.opts.AllowedOrigins, "change live ensembles")
+}
+
+// clip is httpjson.Clip.
+func clip(s string, n int) string { return httpjson.Clip(s, n) }

@@ -1,6 +1,7 @@
 // Package httpjson writes the JSON answers of zabplay's HTTP APIs (a node's
-// admin API, the live ensembles' API): a value, or {"error": "..."}, never
-// cached.
+// admin API, the live ensembles' API, the classroom's rooms): a value, or
+// {"error": "..."}, never cached; and guards them the one way (guard.go):
+// CrossSite for requests that change state, ClientOf for per-client caps.
 package httpjson
 
 import (
