@@ -572,7 +572,10 @@ export class RingView {
     // link (the spacing along the link stays).
     placed.sort((x, y) => x.p.id - y.p.id);
     const minD = pr * 2.5;
-    for (let round = 0; round < 3; round++) {
+    // Until nothing moves (a crowded phone ring can need more than a few
+    // rounds: a packet stepped aside can land on a third one).
+    for (let round = 0, moved = true; moved && round < 12; round++) {
+      moved = false;
       for (let j = 1; j < placed.length; j++) {
         const b2 = placed[j];
         for (let i = 0; i < j; i++) {
@@ -581,6 +584,7 @@ export class RingView {
           if (d >= minD) continue;
           // Outward only: never into the lane of the link's other direction.
           const step = minD - d + 1;
+          moved = true;
           b2.off += step;
           b2.x += -b2.uy * step;
           b2.y += b2.ux * step;
