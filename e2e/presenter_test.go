@@ -54,6 +54,10 @@ func TestPresenterView(t *testing.T) {
 			held := status()
 			p.key(kb.ArrowRight) // ArrowRight: one narrated step (its caption in the widget's status)
 			p.wait("a step", `window.__presenter.slide.history.length === 1 && `+widgetJS(1)+`.querySelector('.zw-status').textContent !== `+jsString(held), 10*time.Second)
+			// The caption shows at once; the widget writes its time on its next
+			// frame: read it after two (a CI run read the time before the step).
+			eval[bool](p, `(window.__frames = 0, requestAnimationFrame(() => requestAnimationFrame(() => { window.__frames = 2; })), true)`)
+			p.wait("two frames", `window.__frames === 2`, 10*time.Second)
 			t1 := simT()
 			first := status()
 			p.key(kb.ArrowRight)
