@@ -373,17 +373,24 @@ func (in *Interp) clientRequest(ctx context.Context, st Stmt) (Outcome, error) {
 	if err != nil {
 		return out, errorf(ErrRefused, "%v", err)
 	}
+	return in.answered(st, out, call), nil
+}
+
+// answered records a submitted request's call as the last one (what expect
+// reply reads), and, unless it is async, waits for its reply (bounded) and
+// prints it.
+func (in *Interp) answered(st Stmt, out Outcome, call Call) Outcome {
 	out.Call, out.Servers = call, []core.NodeID{call.Server()}
 	in.mu.Lock()
 	in.last = call
 	in.mu.Unlock()
 	if st.Async {
 		in.printf("%s:%d: sent %s to %v\n", in.File, st.Line, st.Text, call.Server())
-		return out, nil
+		return out
 	}
 	in.t.WaitUntil(requestWaitMs, call.Done)
 	in.printf("%s:%d: %s -> %s\n", in.File, st.Line, st.Text, DescribeReply(call))
-	return out, nil
+	return out
 }
 
 // done tells OnAction about an applied statement.
@@ -585,17 +592,7 @@ func (in *Interp) request(ctx context.Context, st Stmt) (Outcome, error) {
 	if err != nil {
 		return out, err
 	}
-	out.Call, out.Servers = call, []core.NodeID{call.Server()}
-	in.mu.Lock()
-	in.last = call
-	in.mu.Unlock()
-	if st.Async {
-		in.printf("%s:%d: sent %s to %v\n", in.File, st.Line, st.Text, call.Server())
-		return out, nil
-	}
-	in.t.WaitUntil(requestWaitMs, call.Done)
-	in.printf("%s:%d: %s -> %s\n", in.File, st.Line, st.Text, DescribeReply(call))
-	return out, nil
+	return in.answered(st, out, call), nil
 }
 
 // DescribeReply is a call's reply for people.
