@@ -35,32 +35,7 @@ func (h *Hub) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/rooms/{code}", h.serveDelete)
 	mux.HandleFunc("GET /api/rooms/{code}/teach", h.serveTeach)
 	mux.HandleFunc("GET /api/rooms/{code}/follow", h.serveFollow)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pat := mux.Handler(r); pat == "" {
-			var allow []string
-			for _, meth := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
-				r2 := r.Clone(r.Context())
-				r2.Method = meth
-				if _, p := mux.Handler(r2); p != "" {
-					allow = append(allow, meth)
-				}
-			}
-			if len(allow) == 0 {
-				httpjson.Error(w, http.StatusNotFound, fmt.Errorf("no API at %s", clip(r.URL.Path, 80)))
-				return
-			}
-			w.Header().Set("Allow", strings.Join(allow, ", "))
-			httpjson.Error(w, http.StatusMethodNotAllowed, fmt.Errorf("%s is not allowed here: want %s", clip(r.Method, 20), strings.Join(allow, " or ")))
-			return
-		}
-		if r.Method == http.MethodPost || r.Method == http.MethodDelete {
-			if code, err := h.crossSite(r); err != nil {
-				httpjson.Error(w, code, err)
-				return
-			}
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return httpjson.API(mux, h.crossSite)
 }
 
 // Created is what POST /api/rooms answers.

@@ -101,3 +101,38 @@ func Clip(s string, n int) string {
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
 }
+
+// API wraps a JSON API's mux: a path it does not know is a JSON 404, a known
+// path with another method a JSON 405 with Allow (HEAD with GET, as the mux
+// serves it), and a POST or DELETE must pass crossSite first.
+func API(mux *http.ServeMux, crossSite func(*http.Request) (int, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pat := mux.Handler(r); pat == "" {
+			var allow []string
+			for _, meth := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+				r2 := r.Clone(r.Context())
+				r2.Method = meth
+				if _, p := mux.Handler(r2); p != "" {
+					allow = append(allow, meth)
+					if meth == http.MethodGet {
+						allow = append(allow, http.MethodHead)
+					}
+				}
+			}
+			if len(allow) == 0 {
+				Error(w, http.StatusNotFound, fmt.Errorf("no API at %s", Clip(r.URL.Path, 80)))
+				return
+			}
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			Error(w, http.StatusMethodNotAllowed, fmt.Errorf("%s is not allowed here: want %s", Clip(r.Method, 20), strings.Join(allow, " or ")))
+			return
+		}
+		if r.Method == http.MethodPost || r.Method == http.MethodDelete {
+			if code, err := crossSite(r); err != nil {
+				Error(w, code, err)
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
