@@ -76,10 +76,17 @@ func TestSyncPacketsVisible(t *testing.T) {
 			t.Fatalf("no %s message in the widget's log", c.msg)
 		}
 		eval[bool](p, fmt.Sprintf(`(() => { const s = %s.querySelector('.zw-scrub'); s.value = %d; s.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`, w, mid))
-		for i := 0; i < 100 && eval[string](p, w+`.dataset.simTime`) != strconv.Itoa(mid); i++ {
+		// Within a millisecond: the slider's value and the replayed clock can
+		// differ by one (a CI run showed 552 for 553); the packet is in
+		// mid-flight either way.
+		near := func() bool {
+			v, _ := strconv.Atoi(eval[string](p, w+`.dataset.simTime`))
+			return v >= mid-1 && v <= mid+1
+		}
+		for i := 0; i < 100 && !near(); i++ {
 			time.Sleep(100 * time.Millisecond)
 		}
-		if got := eval[string](p, w+`.dataset.simTime`); got != strconv.Itoa(mid) {
+		if got := eval[string](p, w+`.dataset.simTime`); !near() {
 			t.Fatalf("seeking to %d ms: the widget shows %s ms (playing %s, max %s)", mid, got, eval[string](p, w+`.dataset.playing`), eval[string](p, w+`.querySelector('.zw-scrub').max`))
 		}
 		shown := fmt.Sprintf(`[...%s.querySelectorAll('.zw-ring .zw-pkt')].filter((g) => g.style.display !== 'none').map((g) => g.dataset.msg)`, w)
