@@ -122,7 +122,7 @@ func (e *Ensemble) Exec(ctx context.Context, st script.Stmt) (script.Outcome, er
 	if !st.Verb.IsRequest() {
 		return in.ExecContext(ctx, st)
 	}
-	res, err := e.reserve(st.Req)
+	res, err := e.reserve(ctx, st.Req)
 	if err != nil {
 		return script.Outcome{}, err
 	}

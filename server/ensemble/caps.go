@@ -33,10 +33,36 @@ type reservation struct {
 
 // reserve checks a create or setData against the caps and holds its share;
 // a write over a cap is an *ErrAction and reaches no server.
-func (e *Ensemble) reserve(req ztree.Request) (*reservation, error) {
+//
+// A write answered but not yet seen answered here may be counted twice
+// (in the tree and as a reservation), so a write that looks over a cap
+// while others are unanswered waits for them (pendingMax at most) and
+// checks again: concurrent writes up to the cap all pass.
+func (e *Ensemble) reserve(ctx context.Context, req ztree.Request) (*reservation, error) {
 	if req.Op != ztree.OpCreate && req.Op != ztree.OpSetData {
 		return nil, nil
 	}
+	start := time.Now()
+	for {
+		r, unanswered, err := e.tryReserve(req)
+		if err == nil || !unanswered || time.Since(start) > pendingMax {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(statsPause):
+		}
+	}
+}
+
+// pendingMax bounds how long reserve waits for unanswered writes before it
+// refuses a write that looks over a cap.
+const pendingMax = 10 * time.Second
+
+// tryReserve is one check of reserve's; unanswered says whether other
+// writes were unanswered when it found req over a cap.
+func (e *Ensemble) tryReserve(req ztree.Request) (_ *reservation, unanswered bool, _ error) {
 	o := e.opts
 	var count, bytes, old int
 	var applied core.Zxid
@@ -69,19 +95,20 @@ func (e *Ensemble) reserve(req ztree.Request) (*reservation, error) {
 		kept = append(kept, x)
 		pn += x.nodes
 		pb += x.bytes
+		unanswered = unanswered || x.zxid == 0
 	}
 	clear(e.reserved[len(kept):])
 	e.reserved = kept
 	if r.nodes > 0 && count+pn+r.nodes > o.MaxZnodes {
-		return nil, bad("this ensemble holds %d znodes (%d more being written), the most it may hold is %d: delete some first (nothing was written)",
+		return nil, unanswered, bad("this ensemble holds %d znodes (%d more being written), the most it may hold is %d: delete some first (nothing was written)",
 			count, pn, o.MaxZnodes)
 	}
 	if r.bytes > 0 && bytes+pb+r.bytes > o.MaxDataBytes {
-		return nil, bad("this write would bring the ensemble's data to %d bytes, over its cap of %d: delete or shorten some values first (nothing was written)",
+		return nil, unanswered, bad("this write would bring the ensemble's data to %d bytes, over its cap of %d: delete or shorten some values first (nothing was written)",
 			bytes+pb+r.bytes, o.MaxDataBytes)
 	}
 	e.reserved = append(e.reserved, r)
-	return r, nil
+	return r, false, nil
 }
 
 // release ends a write's reservation: at once if it failed, else when the
