@@ -177,6 +177,12 @@ func button(n int, name string) string {
 	return fmt.Sprintf(`(//section[@data-widget])[%d]//button[normalize-space(.)=%q or @aria-label=%q]`, n, name, name)
 }
 
+// actButton is the XPath of the button in widget n (1-based) whose data-act
+// is act: the same button in every language (static/README.md).
+func actButton(n int, act string) string {
+	return fmt.Sprintf(`(//section[@data-widget])[%d]//button[@data-act=%q]`, n, act)
+}
+
 // key sends one key press to the page (as a user typing on the body).
 func (p *page) key(k string) {
 	p.t.Helper()

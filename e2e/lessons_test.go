@@ -45,44 +45,83 @@ type task struct {
 	} `json:"steps"`
 }
 
-// TestLessonTasks opens every lesson and completes each widget's task through
-// the UI, as a learner would: buttons, server clicks and shortcuts.
+// taskLangs are the languages TestLessonTasks runs in: the path prefix of
+// their pages, their <html lang> and what the widget announces when a task is
+// complete (pg-task.js TEXT).
+var taskLangs = []struct{ name, prefix, htmlLang, complete string }{
+	{"en", "", "en", "Task complete"},
+	{"zh", "/zh", "zh-Hans", "任务完成"},
+}
+
+// TestLessonTasks opens every lesson, in English and in Chinese, and
+// completes each widget's task through the UI, as a learner would: buttons,
+// server clicks and shortcuts. Buttons are found by their data-act, so the
+// same steps drive both languages.
 func TestLessonTasks(t *testing.T) {
 	base := startSite(t)
 	b := newBrowser(t, 1280, 1000)
-	for _, slug := range lessonSlugs(t, base) {
-		t.Run(slug, func(t *testing.T) {
-			p := newPage(t, b, base+"/lessons/"+slug, 1280, 1000)
-			p.wait("the widgets to mount", `[...document.querySelectorAll('[data-widget]')].every(w => w.dataset.simTime !== undefined)`, 30*time.Second)
-			raw := eval[[]string](p, `[...document.querySelectorAll('[data-widget]')].map(w => w.dataset.task || '')`)
-			done := 0
-			for i, js := range raw {
-				if js == "" {
-					continue
-				}
-				var tk task
-				if err := json.Unmarshal([]byte(js), &tk); err != nil {
-					t.Fatalf("widget %d: data-task: %v", i+1, err)
-				}
-				completeTask(t, p, i+1, tk)
-				done++
+	slugs := lessonSlugs(t, base)
+	for _, lang := range taskLangs {
+		t.Run(lang.name, func(t *testing.T) {
+			for _, slug := range slugs {
+				t.Run(slug, func(t *testing.T) {
+					p := newPage(t, b, base+lang.prefix+"/lessons/"+slug, 1280, 1000)
+					if got := eval[string](p, `document.documentElement.lang`); got != lang.htmlLang {
+						t.Fatalf("<html lang> = %q, want %q", got, lang.htmlLang)
+					}
+					p.wait("the widgets to mount", `[...document.querySelectorAll('[data-widget]')].every(w => w.dataset.simTime !== undefined)`, 30*time.Second)
+					raw := eval[[]string](p, `[...document.querySelectorAll('[data-widget]')].map(w => w.dataset.task || '')`)
+					done := 0
+					for i, js := range raw {
+						if js == "" {
+							continue
+						}
+						var tk task
+						if err := json.Unmarshal([]byte(js), &tk); err != nil {
+							t.Fatalf("widget %d: data-task: %v", i+1, err)
+						}
+						completeTask(t, p, i+1, tk)
+						done++
+					}
+					if done == 0 {
+						t.Errorf("lesson %s (%s) has no task", slug, lang.name)
+					}
+					p.shot("lesson-" + lang.name + "-" + slug)
+				})
 			}
-			if done == 0 {
-				t.Logf("lesson %s has no task", slug)
-			}
-			p.shot("lesson-" + slug)
 		})
 	}
 }
 
-// completeTask performs each step's action in widget n and waits for its checkmark.
+// taskComplete is what a widget announces when its task is complete, by the
+// page's <html lang> (taskLangs).
+func taskComplete(t *testing.T, p *page) string {
+	t.Helper()
+	lang := eval[string](p, `document.documentElement.lang`)
+	for _, l := range taskLangs {
+		if l.htmlLang == lang {
+			return l.complete
+		}
+	}
+	t.Fatalf("no task-complete text for <html lang=%q>", lang)
+	return ""
+}
+
+// completeTask performs each step's action in widget n and waits for its
+// checkmark. It finds buttons by data-act (actButton), so it works on a page
+// in any language.
 func completeTask(t *testing.T, p *page, n int, tk task) {
 	t.Helper()
 	w := widgetJS(n)
+	enabled := func(act string) string {
+		return `document.evaluate(` + strconv.Quote(actButton(n, act)) + `, document, null, 9, null).singleNodeValue?.disabled === false`
+	}
 	p.click("the widget (to make it the active one)", fmt.Sprintf(`(//section[@data-widget])[%d]//span[contains(@class,"zw-timebox")]`, n))
 	faster(p, 4)
 	if eval[string](p, w+`.dataset.playing`) != "true" {
-		p.click("Play", button(n, "Play"))
+		// A prediction before this widget holds it at its start (predict.js).
+		p.click("Play", actButton(n, "play"))
+		p.wait("widget "+strconv.Itoa(n)+" playing after Play", w+`.dataset.playing === 'true'`, 10*time.Second)
 	}
 	for k, st := range tk.Steps {
 		t.Logf("widget %d step %d: %s (%s)", n, k+1, st.Label, st.Check)
@@ -91,29 +130,32 @@ func completeTask(t *testing.T, p *page, n int, tk task) {
 			// The button is enabled once a leader is established; a click
 			// on it before then does nothing.
 			p.wait("a leader in broadcast", w+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
-			p.wait("Kill leader to be enabled", `!document.evaluate(`+strconv.Quote(button(n, "Kill leader"))+`, document, null, 9, null).singleNodeValue.disabled`, 10*time.Second)
-			p.click("Kill leader", button(n, "Kill leader"))
+			p.wait("Kill leader (data-act=crash leader) to be enabled", enabled("crash leader"), 10*time.Second)
+			p.click("Kill leader", actButton(n, "crash leader"))
 		case "write committed":
 			p.wait("a leader in broadcast", w+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 90*time.Second)
-			p.click("Write", button(n, "Write"))
+			p.click("Write", actButton(n, "write"))
 		case "server restarted":
 			name := eval[string](p, `(`+w+`.querySelector('[data-node][data-role="down"]') || {dataset: {}}).dataset.node || ''`)
 			if name == "" {
 				t.Fatalf("step %q: no server is down to restart; state %s", st.Label, p.describe())
 			}
 			p.click("server "+name, fmt.Sprintf(`(//section[@data-widget])[%d]//*[@data-node=%q]`, n, name))
-			p.click("Restart "+name, button(n, "Restart "+name))
+			p.click("Restart "+name, actButton(n, "restart "+name))
 		case "partitioned", "stepped down":
 			// Cut the leader off alone: it loses its quorum and steps down.
 			p.wait("a leader", leaderJS(n), 60*time.Second)
 			name := eval[string](p, w+`.querySelector('[data-node][data-role="leading"]').dataset.node`)
 			p.click("server "+name, fmt.Sprintf(`(//section[@data-widget])[%d]//*[@data-node=%q]`, n, name))
-			p.click("Partition selected", button(n, "Partition selected"))
+			p.wait("Partition selected (data-act=partition) to be enabled", enabled("partition"), 10*time.Second)
+			p.click("Partition selected", actButton(n, "partition"))
 		case "healed":
-			p.click("Heal", button(n, "Heal"))
+			p.click("Heal", actButton(n, "heal"))
 		}
 		p.wait("step "+strconv.Itoa(k+1)+" checked: "+st.Label,
 			fmt.Sprintf(`%s.querySelectorAll('.zw-task-step')[%d].classList.contains('is-met')`, w, k), 120*time.Second)
 	}
-	p.wait(`"Task complete"`, fmt.Sprintf(`[...%s.querySelectorAll('[aria-live]')].some(e => e.textContent.includes('Task complete'))`, w), 10*time.Second)
+	done := taskComplete(t, p)
+	p.wait("the task marked complete and "+strconv.Quote(done)+" announced",
+		fmt.Sprintf(`%s.querySelector('.zw-task')?.classList.contains('is-complete') && [...%s.querySelectorAll('[aria-live]')].some(e => e.textContent.includes(%s))`, w, w, strconv.Quote(done)), 10*time.Second)
 }

@@ -141,7 +141,7 @@ export function buildMode(uid) {
 
 // buildTransport: Play/Pause, Step, speed, time, scrubber.
 export function buildTransport(uid) {
-  const play = h('button', {type: 'button', class: 'zw-btn zw-play', 'aria-keyshortcuts': 'Space'}, L.pause);
+  const play = h('button', {type: 'button', class: 'zw-btn zw-play', 'aria-keyshortcuts': 'Space', 'data-act': 'play'}, L.pause);
   const step = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'N', title: L.stepTitle}, L.step);
   const speed = h('select', {class: 'zw-speed', id: uid + '-speed', title: L.speedTitle},
     SPEEDS.map((x) => h('option', {value: x, selected: x === DEFAULT_SPEED}, speedLabel(x))));
@@ -162,19 +162,20 @@ export function buildTransport(uid) {
   return {el, play, step, speed, speedBox, slowmo, slowmoBox, time, timeLabel, scrub, scrubBox};
 }
 
-// buildActions: faults, client writes, bug switches, export.
+// buildActions: faults, client writes, bug switches, export. A button's
+// data-act names what it does in either language (static/README.md).
 export function buildActions(uid) {
-  const killLeader = h('button', {type: 'button', class: 'zw-btn zw-danger', 'aria-keyshortcuts': 'K'}, L.killLeader);
-  const freezeLeader = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'F', title: L.freezeTitle}, L.freezeLeader);
-  const heal = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'H'}, L.heal);
-  const partition = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'P', disabled: true}, L.partition);
-  const faults = h('button', {type: 'button', class: 'zw-btn zw-toggle', 'aria-pressed': 'false', title: L.faultsTitle}, L.faults);
+  const killLeader = h('button', {type: 'button', class: 'zw-btn zw-danger', 'aria-keyshortcuts': 'K', 'data-act': 'crash leader'}, L.killLeader);
+  const freezeLeader = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'F', 'data-act': 'freeze leader', title: L.freezeTitle}, L.freezeLeader);
+  const heal = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'H', 'data-act': 'heal'}, L.heal);
+  const partition = h('button', {type: 'button', class: 'zw-btn', 'aria-keyshortcuts': 'P', 'data-act': 'partition', disabled: true}, L.partition);
+  const faults = h('button', {type: 'button', class: 'zw-btn zw-toggle', 'aria-pressed': 'false', 'data-act': 'faults', title: L.faultsTitle}, L.faults);
   const selBox = h('div', {class: 'zw-selected', role: 'group', 'aria-label': L.selected});
   const selHint = h('span', {class: 'zw-hint'}, L.selHint);
   selBox.append(selHint);
   const path = h('input', {type: 'text', class: 'zw-input zw-path', id: uid + '-path', value: '/a', size: 6, autocomplete: 'off', spellcheck: 'false'});
   const value = h('input', {type: 'text', class: 'zw-input zw-value', id: uid + '-value', value: 'v1', size: 6, autocomplete: 'off', spellcheck: 'false'});
-  const write = h('button', {type: 'submit', class: 'zw-btn zw-primary', 'aria-keyshortcuts': 'W'}, L.write);
+  const write = h('button', {type: 'submit', class: 'zw-btn zw-primary', 'aria-keyshortcuts': 'W', 'data-act': 'write'}, L.write);
   const form = h('form', {class: 'zw-write', 'aria-label': L.writeForm},
     h('label', {class: 'zw-field', for: uid + '-path'}, L.path, path),
     h('label', {class: 'zw-field', for: uid + '-value'}, L.value, value),

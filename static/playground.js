@@ -634,27 +634,30 @@ class Widget {
     if (!sv) { box.append(this.ac.selHint); return; }
     const names = [...this.selected].sort((x, y) => x - y).map((id) => 's' + id).join(', ');
     box.append(h('span', {class: 'zw-hint'}, T.selected(names)));
-    const btn = (label, fn, extra) => {
-      const b = h('button', {type: 'button', class: 'zw-btn' + (extra || '')}, label);
+    // A button that sends a statement carries it in data-act (static/README.md:
+    // tests find it there in either language).
+    const btn = (label, fn, extra, act) => {
+      const b = h('button', {type: 'button', class: 'zw-btn' + (extra || ''), 'data-act': act}, label);
       b.addEventListener('click', fn);
       return b;
     };
+    const send = (stmt, label, extra) => btn(label, () => this.act(stmt), extra, stmt);
     if (sv.up !== false) {
-      box.append(btn(T.kill(sv.name), () => this.act(`crash ${sv.name}`), ' zw-danger'));
+      box.append(send(`crash ${sv.name}`, T.kill(sv.name), ' zw-danger'));
       if (!this.caps.timedPause) {
         // Live servers stay paused until resumed (the API has no "for 3s").
-        const p = sv.paused ? btn(T.resume(sv.name), () => this.act(`resume ${sv.name}`), ' zw-primary')
-          : btn(T.pause(sv.name), () => this.act(`pause ${sv.name}`));
+        const p = sv.paused ? send(`resume ${sv.name}`, T.resume(sv.name), ' zw-primary')
+          : send(`pause ${sv.name}`, T.pause(sv.name));
         p.title = T.pauseTitleLive;
         box.append(p);
       } else {
-        const p = btn(T.pause(sv.name), () => this.act(`pause ${sv.name} for 3s`));
+        const p = send(`pause ${sv.name} for 3s`, T.pause(sv.name));
         p.disabled = !!sv.paused;
         p.title = T.pauseTitle;
         box.append(p);
       }
     } else {
-      box.append(btn(T.restart(sv.name), () => this.act(`restart ${sv.name}`), ' zw-primary'));
+      box.append(send(`restart ${sv.name}`, T.restart(sv.name), ' zw-primary'));
     }
     box.append(btn(T.clearSel, () => { this.selected.clear(); this.focus = 0; this.dirty = true; this.kick(); }));
   }
