@@ -30,11 +30,12 @@ import (
 //	established  core        Node=leader, Epoch, Zxid (last zxid of its initial history), Digest
 //	sync-mode    core        Node=leader, Peer=learner, Mode (EMPTY-DIFF, DIFF, TRUNC, TRUNC+DIFF, SNAP), Zxid (where live
 //	             broadcast takes over), PeerZxid (the learner's last zxid), MinCommitted and MaxCommitted (the
-//	             leader's committed-log window), LogStart (the first zxid of its txn log; 0: empty)
+//	             leader's committed-log window), LogStart (the first zxid of its txn log; 0: empty), Reason
+//	             (SnapAsked: a SNAP the learner asked for)
 //	truncate     core        Node, Zxid (truncated to), Removed (zxid+digest of removed entries)
 //	warn         core        Node, Text (a protocol anomaly ZooKeeper logs as a warning)
 //	fatal        core        Node, Text (ZooKeeper would exit the process; the core reloads from disk and looks for a leader),
-//	             Reason (FatalTruncBelowSnapshot, FatalEpochExhausted; none for a packet stream the server cannot follow)
+//	             Reason (FatalEpochExhausted; none for a packet stream the server cannot follow)
 //	request      driver      Client, Req
 //	reply        driver      Client, Reply
 //	crash, restart, pause, resume   driver  Node; a restart's Zxid is the last txn on the server's disk

@@ -67,6 +67,7 @@ type handler struct {
 	pinging      bool
 	unacked      []unackedProposal // SyncLimitCheck
 	lastSyncMode string
+	wantSnap     bool // its ACKEPOCH asked for a SNAP
 }
 
 type unackedProposal struct {
@@ -364,6 +365,7 @@ func (n *Node) onAckEpoch(h *handler, m Message) {
 		return
 	}
 	h.ss = stateSummary{m.Epoch, m.Zxid}
+	h.wantSnap = m.WantSnap
 	h.stage = hsAckEpoch
 	if l.electionFinished {
 		n.syncLearner(h)
@@ -388,8 +390,12 @@ func (n *Node) syncLearner(h *handler) {
 	minC, maxC, logStart := n.syncRange()
 	mode, current := n.syncFollower(h, h.ss.zxid)
 	h.lastSyncMode = mode.String()
-	n.emit(Event{Kind: EvSyncMode, Peer: h.id, Mode: mode, Zxid: current,
-		PeerZxid: h.ss.zxid, MinCommitted: minC, MaxCommitted: maxC, LogStart: logStart})
+	ev := Event{Kind: EvSyncMode, Peer: h.id, Mode: mode, Zxid: current,
+		PeerZxid: h.ss.zxid, MinCommitted: minC, MaxCommitted: maxC, LogStart: logStart}
+	if h.wantSnap && mode == ModeSnap {
+		ev.Reason = SnapAsked
+	}
+	n.emit(ev)
 	// startForwarding.
 	if l.lastProposed > current && !h.observer {
 		for _, p := range l.outstanding {

@@ -114,16 +114,16 @@ func (n *Node) onLeaderInfo(m Message) {
 	case e > n.acceptedEpoch || (e < n.acceptedEpoch && n.cfg.Mutant == MutLeaderInfoBelowAccepted):
 		n.setAcceptedEpoch(e)
 		if n.cfg.Mutant == MutAckEpochBeforePersist {
-			n.send(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: n.currentEpoch})
+			n.send(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: n.currentEpoch, WantSnap: n.wantSnap})
 			return
 		}
-		n.sendAfterDurable(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: n.currentEpoch})
+		n.sendAfterDurable(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: n.currentEpoch, WantSnap: n.wantSnap})
 	case e == n.acceptedEpoch:
 		// Also after the write: a learner that timed out while its
 		// acceptedEpoch was still being written retries with it in memory
 		// only (ZooKeeper writes the file synchronously, so its in-memory
 		// acceptedEpoch is always on disk).
-		n.sendAfterDurable(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: NoEpoch})
+		n.sendAfterDurable(Message{Type: MsgAckEpoch, To: lr.leader, Zxid: lastLogged, Epoch: NoEpoch, WantSnap: n.wantSnap})
 	default:
 		n.learnerFail("leaders epoch " + strconv.Itoa(int(e)) + " is less than accepted epoch " + strconv.Itoa(int(n.acceptedEpoch)))
 	}
@@ -151,7 +151,18 @@ func (n *Node) syncWithLeader(m Message) {
 			// is at or below the target; the snapshot's own zxid may be an
 			// epoch start (e, 0) above it, which is no reason to refuse.
 			if n.snap != nil && n.snap.TxnZxid > m.Zxid {
-				n.fatalBecause(FatalTruncBelowSnapshot, "TRUNC to "+m.Zxid.String()+" below the snapshot's last txn "+n.snap.TxnZxid.String())
+				// Reachable inside ZAB's model: the learner snapshotted at
+				// NEWLEADER a SNAP holding an uncommitted txn of a leader
+				// that never established, and this leader lacks it.
+				// ZooKeeper's truncateLog cannot remove what the snapshot
+				// holds: it reloads the snapshot and goes on with the txn
+				// the leader truncated (divergent), or exits and meets the
+				// same TRUNC after its restart. zabplay keeps its disk as it
+				// is and asks the next sync for a SNAP (what ZooKeeper's
+				// forceSnapSync sends), which replaces the snapshot at
+				// NEWLEADER; nothing is lost if it crashes in between.
+				n.wantSnap = true
+				n.learnerFail("TRUNC to " + m.Zxid.String() + " is below the snapshot's last txn " + n.snap.TxnZxid.String() + ": asks the leader for a SNAP")
 				return
 			}
 			removed := n.truncateLog(m.Zxid)
@@ -163,6 +174,7 @@ func (n *Node) syncWithLeader(m Message) {
 			lr.snapNeeded = true
 		case MsgSnap:
 			lr.syncMode = ModeSnap
+			n.wantSnap = false
 			s := m.Snap
 			n.tree = s.Tree.Clone()
 			n.lastProcessed, n.lastTxnZxid, n.digest = s.Zxid, s.TxnZxid, s.Digest
@@ -419,16 +431,14 @@ func (n *Node) fatal(why string) { n.fatalBecause("", why) }
 
 // Reasons of fatal events that are not an inconsistent packet stream.
 const (
-	// FatalTruncBelowSnapshot: a TRUNC below the last txn of the learner's
-	// snapshot (ZKDatabase.truncateLog fails and Learner exits). Reachable
-	// inside ZAB's model: a learner snapshots at NEWLEADER a SNAP that holds
-	// an uncommitted txn of a leader that never established, and the next
-	// leader truncates it.
-	FatalTruncBelowSnapshot = "trunc-below-snapshot"
 	// FatalEpochExhausted: no epoch is left to propose (only a forged or
 	// corrupt acceptedEpoch gets there).
 	FatalEpochExhausted = "epoch-exhausted"
 )
+
+// SnapAsked is a sync-mode event's Reason when the learner asked for the
+// SNAP (Node.wantSnap).
+const SnapAsked = "snap-asked"
 
 // fatalBecause is fatal with a reason (Event.Reason) other than a packet
 // stream the server cannot follow.

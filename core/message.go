@@ -119,6 +119,9 @@ type Message struct {
 	// Connect is a client's connection (CONNECT, DISCONNECT) or a session
 	// revalidation (REVALIDATE).
 	Connect *Connect `json:"connect,omitempty"`
+	// WantSnap is a learner's ACKEPOCH asking for a SNAP: its snapshot
+	// holds a txn the leader's history lacks (see Node.wantSnap).
+	WantSnap bool `json:"wantSnap,omitempty"`
 }
 
 // Describe renders a message in the one text form shared by logs, golden
@@ -150,6 +153,9 @@ func Describe(m Message) string {
 			b = append(b, "-1"...)
 		} else {
 			b = strconv.AppendUint(b, uint64(m.Epoch), 10)
+		}
+		if m.WantSnap {
+			b = append(b, " wants SNAP"...)
 		}
 	case MsgPersisted:
 		b = append(b, " seq="...)

@@ -56,6 +56,11 @@ type Node struct {
 	digest         uint64
 	committedLog   []Entry
 	knownCommitted Zxid
+	// wantSnap: a leader sent a TRUNC below this server's snapshot's last
+	// txn, which truncating the log cannot undo; until a SNAP replaces its
+	// database, its ACKEPOCH asks for one (in memory only: after a restart
+	// the same TRUNC sets it again).
+	wantSnap bool
 
 	el      election
 	lead    *leader

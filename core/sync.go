@@ -56,6 +56,8 @@ func (n *Node) syncFollower(h *handler, peerLast Zxid) (SyncMode, Zxid) {
 	q := &syncQueue{queuedTo: peerLast}
 	current := peerLast
 	switch {
+	case h.wantSnap:
+		// The learner asked for one (Node.wantSnap); q.op stays 0: SNAP.
 	case n.cfg.Bugs.Has(BugZK1319) && peerLast == l.lastProposed:
 		// 3.4.0: lastProposed was never set, so a fresh server (zxid 0) was told
 		// it is in sync.

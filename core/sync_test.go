@@ -65,3 +65,13 @@ func TestSyncModes(t *testing.T) {
 		})
 	}
 }
+
+// A learner whose snapshot holds a txn the leader lacks asks for a SNAP (a
+// TRUNC cannot undo a snapshot), and gets one even where a TRUNC is due.
+func TestSyncWantSnap(t *testing.T) {
+	z := func(e, c uint32) Zxid { return MakeZxid(Epoch(e), c) }
+	n := leaderWith(z(1, 1), z(1, 2))
+	mode, _ := n.syncFollower(&handler{id: 2, wantSnap: true}, z(1, 3))
+	assert.Equal(t, ModeSnap, mode)
+	assert.Equal(t, "SNAP 0x100000002", sentTo(n, 2))
+}

@@ -45,8 +45,9 @@ const (
 	// NoFatal: no server finds the leader's packet stream inconsistent (where
 	// ZooKeeper exits the process: a non-continuous proposal, a COMMIT that
 	// matches no pending txn). Inside ZAB's fault model each is a protocol
-	// bug; the break-the-assumption faults trip them. (A TRUNC below the
-	// snapshot is reachable inside the model: core.FatalTruncBelowSnapshot.)
+	// bug; the break-the-assumption faults trip them. (A fatal with a
+	// Reason, core.FatalEpochExhausted, is not a stream the server cannot
+	// follow.)
 	NoFatal = "NoFatal"
 )
 
@@ -145,8 +146,7 @@ func (c *Checker) protoEvent(e core.Event, idx int) {
 		}
 		s.inc = incarnation{accepted: max(s.durAccepted, s.durCurrent), current: s.durCurrent}
 	case core.EvFatal:
-		// A TRUNC below the snapshot is reachable inside the model
-		// (core.FatalTruncBelowSnapshot says how); the others are not.
+		// Only a stream the server cannot follow is a protocol bug.
 		if e.Reason == "" {
 			c.flag(NoFatal, idx, "%v: %s", e.Node, e.Text)
 		}

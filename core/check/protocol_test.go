@@ -114,8 +114,8 @@ func protoRun(variant string) []core.Event {
 		add(core.Event{Kind: core.EvCurrentEpoch, Node: 3, Epoch: 2})
 	case "fatal-stream":
 		add(core.Event{Kind: core.EvFatal, Node: 2, Text: "non-continuous proposal"})
-	case "fatal-trunc":
-		add(core.Event{Kind: core.EvFatal, Node: 2, Reason: core.FatalTruncBelowSnapshot, Text: "TRUNC below snapshot"})
+	case "fatal-epoch":
+		add(core.Event{Kind: core.EvFatal, Node: 2, Reason: core.FatalEpochExhausted, Text: "no epoch left to propose"})
 	}
 	return t
 }
@@ -136,7 +136,7 @@ func flagged(t *testing.T, events []core.Event) map[string]int {
 }
 
 func TestProtocolPropertiesCleanRun(t *testing.T) {
-	for _, v := range []string{"", "fatal-trunc", "restart-keeps-fsynced"} {
+	for _, v := range []string{"", "fatal-epoch", "restart-keeps-fsynced"} {
 		assert.Empty(t, flagged(t, protoRun(v)), "variant %q", v)
 	}
 }

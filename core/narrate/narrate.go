@@ -332,6 +332,9 @@ func (n *Narrator) maybeQuorum(at int64, v core.Vote) {
 
 func (n *Narrator) onSyncMode(e core.Event) {
 	key := "sync." + strings.ToLower(strings.ReplaceAll(e.Mode.String(), "+", "-"))
+	if e.Reason == core.SnapAsked {
+		key = "sync.snap-asked"
+	}
 	if _, ok := texts[English][key]; !ok {
 		key = "sync.other"
 	}

@@ -364,6 +364,9 @@ func (c *Cluster) handleReady(i int) {
 		case ev.Kind == core.EvSyncMode && int(ev.Peer) < len(c.lastSync):
 			c.lastSync[ev.Peer] = ev.Mode.String()
 			c.count("sync: " + ev.Mode.String())
+			if ev.Reason == core.SnapAsked {
+				c.count(CoverSnapAsked)
+			}
 		case ev.Kind == core.EvRole:
 			// A server that changes role closes its client connections; each
 			// client reconnects with its lastZxidSeen.

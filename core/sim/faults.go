@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zabplay/zabplay/core"
@@ -244,7 +245,12 @@ func (c *Cluster) Synced() bool {
 }
 
 // Pending explains why the ensemble is not yet live and in sync, or "" when
-// it is (the liveness check after faults heal).
+// it is (the liveness check after faults heal): every server up, one
+// established leader, every other server following it in broadcast at its
+// last txn, no client request outstanding.
+//
+// A server Stranded by the leader's epoch is the one exception, as long as a
+// quorum of voters is in sync without it.
 func (c *Cluster) Pending() string {
 	for i := 1; i < len(c.servers); i++ {
 		s := c.servers[i]
@@ -259,10 +265,13 @@ func (c *Cluster) Pending() string {
 	if l == 0 {
 		return "no established leader"
 	}
-	want := c.servers[l].node.Status().LastTxn
+	lead := c.servers[l].node.Status()
+	want := lead.LastTxn
+	stranded := c.Stranded()
 	for i := 1; i < len(c.servers); i++ {
 		st := c.servers[i].node.Status()
 		switch {
+		case slices.Contains(stranded, st.ID):
 		case st.Phase != core.PhaseBroadcast:
 			return fmt.Sprintf("%v is in %v", st.ID, st.Phase)
 		case st.Leader != l:
@@ -274,7 +283,49 @@ func (c *Cluster) Pending() string {
 	if n := c.clients.outstanding(); n > 0 {
 		return fmt.Sprintf("%d client requests outstanding", n)
 	}
+	voters := 0
+	for _, id := range stranded {
+		if !c.servers[id].node.Status().Observer {
+			voters++
+		}
+	}
+	if c.opts.Voters-voters < c.opts.Voters/2+1 {
+		return fmt.Sprintf("%v stranded: no quorum of voters in sync", stranded)
+	}
 	return ""
+}
+
+// Coverage keys of the ways seeds 5400 and 15304 recover.
+const (
+	CoverSnapAsked = "sync: SNAP asked for (a TRUNC below the learner's snapshot)"
+	CoverStranded  = "live: a server stranded by the leader's epoch"
+)
+
+// Stranded lists the servers, up and not leading, whose acceptedEpoch is
+// above the established leader's epoch. Such a server refuses the leader's
+// LEADERINFO ("leaders epoch is less than accepted epoch", as ZooKeeper's
+// Learner.registerWithLeader does: it promised a later epoch) and looks for
+// a leader again, and again, until that leader goes: ZAB leaves it out by
+// design, and a quorum serves without it. (It gets there when discoveries
+// of later epochs time out after it accepted their LEADERINFO, and a
+// leader is then elected by a quorum without it; seed 15304.)
+func (c *Cluster) Stranded() []core.NodeID {
+	l := c.Leader()
+	if l == 0 {
+		return nil
+	}
+	epoch := c.servers[l].node.Status().CurrentEpoch
+	var out []core.NodeID
+	for i := 1; i < len(c.servers); i++ {
+		s := c.servers[i]
+		if s.node == nil || s.paused || s.id == l {
+			continue
+		}
+		if st := s.node.Status(); st.AcceptedEpoch > epoch && st.Phase != core.PhaseBroadcast {
+			out = append(out, s.id)
+		}
+	}
+	return out
 }
 
 // lastOnDisk is the last txn a durable image holds: its log's last entry, or

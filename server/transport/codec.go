@@ -16,7 +16,8 @@ const (
 	hasReq     = 1 << 2
 	hasTouches = 1 << 3
 	hasConnect = 1 << 4
-	allParts   = hasTxn | hasSnap | hasReq | hasTouches | hasConnect
+	wantSnap   = 1 << 5 // not a part: Message.WantSnap
+	allParts   = hasTxn | hasSnap | hasReq | hasTouches | hasConnect | wantSnap
 )
 
 // Bits of a request's flags byte.
@@ -33,7 +34,7 @@ const (
 //
 //	type, from, to (1 byte each) | zxid, epoch (uvarint) | state (1 byte) |
 //	vote: leader (1 byte), zxid, round, peerEpoch (uvarint) | seq (uvarint) |
-//	presence (1 byte: 1 txn, 2 snap, 4 req, 8 touches, 16 connect) | txn | snap | req |
+//	presence (1 byte: 1 txn, 2 snap, 4 req, 8 touches, 16 connect; 32 WantSnap) | txn | snap | req |
 //	touches | connect
 //
 // txn is zxid, origin, cxid and the txn in ztree's one encoding of a txn
@@ -75,6 +76,9 @@ func AppendMessage(b []byte, m core.Message) ([]byte, error) {
 	}
 	if m.Connect != nil {
 		flags |= hasConnect
+	}
+	if m.WantSnap {
+		flags |= wantSnap
 	}
 	b = append(b, flags)
 	if t := m.Txn; t != nil {
@@ -205,6 +209,7 @@ func DecodeMessage(b []byte) (core.Message, error) {
 	if d.Err() == nil && flags&^allParts != 0 {
 		return m, badMessage("presence bits " + strconv.Itoa(int(flags)))
 	}
+	m.WantSnap = flags&wantSnap != 0
 	if flags&hasTxn != 0 {
 		t := &core.Txn{}
 		t.Zxid = core.Zxid(d.Uvarint())

@@ -26,6 +26,7 @@ func sampleMessages(t testing.TB) []core.Message {
 	return []core.Message{
 		{Type: core.MsgNotification, From: 1, To: 2, State: core.Looking, Vote: core.Vote{Leader: 3, Zxid: 0x200000007, ElectionEpoch: 12, PeerEpoch: 2}},
 		{Type: core.MsgAckEpoch, From: 2, To: 1, Zxid: 0x200000007, Epoch: core.NoEpoch},
+		{Type: core.MsgAckEpoch, From: 6, To: 1, Zxid: 0x2a00000008, Epoch: 0x2b, WantSnap: true},
 		{Type: core.MsgProposal, From: 1, To: 3, Zxid: txn.Zxid, Txn: txn},
 		{Type: core.MsgSnap, From: 1, To: 2, Zxid: 0x300000003, Snap: &core.Snapshot{Zxid: 0x300000003, TxnZxid: 0x300000002, Digest: 0xdeadbeefcafef00d, Tree: sampleTree(t)}},
 		{Type: core.MsgRequest, From: 2, To: 1, Req: req},

@@ -180,6 +180,8 @@ func RunSeed(seed uint64, co Options) (res SeedResult) {
 			if storm() {
 				res.Pending = fmt.Sprintf("event storm: more than %d events by %dms of virtual time", maxSeedSteps, c.Now())
 			}
+		} else if len(c.Stranded()) > 0 && c.Coverage != nil {
+			c.Coverage[sim.CoverStranded]++
 		}
 	}
 	if enc != nil {
