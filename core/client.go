@@ -22,7 +22,7 @@ func isWrite(op ztree.Op) bool {
 // answers r itself, from its own tree, in the session's order: the reads,
 // and the creates this server refuses without asking the leader.
 func answeredHere(op ztree.Op) bool {
-	return op.IsRead() || op == ztree.OpCreateContainer || op == ztree.OpCreateTTL
+	return op.IsRead() || op == ztree.OpCreateContainer || op == ztree.OpCreateTTL || op == ztree.OpSetWatches
 }
 
 func (n *Node) serving() bool {
@@ -65,7 +65,7 @@ func (n *Node) onClientRequest(r Request) {
 		}
 		n.reply(r, Reply{Zxid: n.lastProcessed})
 		return
-	case r.Watch && !r.Connected, r.Watch && !r.Op.IsRead():
+	case r.Watch && !r.Connected, r.Watch && !r.Op.IsRead(), r.Op == ztree.OpSetWatches && !r.Connected:
 		// A watch needs a session connected here (and a read to set it).
 		n.reply(r, Reply{Err: ztree.BadArguments, Zxid: n.lastProcessed})
 		return
@@ -121,6 +121,11 @@ func (n *Node) drainClient(session int64) {
 // leaves the watch it asks for.
 func (n *Node) read(r Request) {
 	rep := Reply{Path: r.Path, Zxid: n.lastProcessed}
+	if r.Op == ztree.OpSetWatches {
+		n.setWatches(r)
+		n.reply(r, rep)
+		return
+	}
 	if r.Op == ztree.OpCreateContainer || r.Op == ztree.OpCreateTTL {
 		rep.Err = ztree.Unimplemented
 		n.reply(r, rep)

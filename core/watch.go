@@ -222,6 +222,52 @@ func (n *Node) fire(z Zxid, path string, typ EventType, tables ...watchTable) {
 	}
 }
 
+// setWatches is DataTree.setWatches: a client that reconnected gives back
+// the watches it had (r.Ops: the getData, exists and getChildren that set
+// them) with the last zxid it saw (r.MinZxid, SetWatches' relativeZxid).
+// A watch whose node changed since then fires at once, before the reply
+// (FinalRequestProcessor); the others are set here again. Such a
+// notification has no zxid (0; ZooKeeper's WatchedEvent.NO_ZXID).
+func (n *Node) setWatches(r Request) {
+	rel := uint64(r.MinZxid)
+	now := func(typ EventType, path string) {
+		n.notify(r.Session, 0, WatchEvent{Type: typ, State: StateSyncConnected, Path: path})
+	}
+	for _, w := range r.Ops {
+		if ztree.ValidatePath(w.Path) != nil {
+			continue // no node has that name: nothing to watch
+		}
+		_, st, err := n.tree.Get(w.Path)
+		there := err == ztree.OK
+		switch w.Op {
+		case ztree.OpGetData:
+			switch {
+			case !there:
+				now(EventNodeDeleted, w.Path)
+			case st.Mzxid > rel:
+				now(EventNodeDataChanged, w.Path)
+			default:
+				n.addWatch(r.Session, WatchData, w.Path)
+			}
+		case ztree.OpExists:
+			if there {
+				now(EventNodeCreated, w.Path)
+			} else {
+				n.addWatch(r.Session, WatchData, w.Path)
+			}
+		case ztree.OpGetChildren, ztree.OpGetChildren2:
+			switch {
+			case !there:
+				now(EventNodeDeleted, w.Path)
+			case st.Pzxid > rel:
+				now(EventNodeChildrenChanged, w.Path)
+			default:
+				n.addWatch(r.Session, WatchChild, w.Path)
+			}
+		}
+	}
+}
+
 // triggerWatches fires what applying t did (DataTree.createNode, deleteNode,
 // setData, killSession); deleted are the paths a closeSession removed.
 func (n *Node) triggerWatches(t *Txn, tx ztree.Txn, res ztree.Result, deleted []string) {

@@ -413,6 +413,8 @@ func (n *Narrator) onReply(e core.Event) {
 		switch {
 		case w.State == core.StateExpired:
 			n.say(e.At, r.Server, "session.closed", r.Server, sessionID(r.Session))
+		case w.Type != core.EventNone && r.Zxid == 0:
+			n.say(e.At, r.Server, "watch.regiven", r.Server, sessionID(r.Session), w.Type.String()+" "+w.Path)
 		case w.Type != core.EventNone:
 			n.say(e.At, r.Server, "watch.fired", r.Server, sessionID(r.Session), w.Type.String()+" "+w.Path, zx(r.Zxid))
 		}

@@ -64,6 +64,7 @@ var texts = map[Lang]map[string]string{
 		"session.expired":    "Leader %[1]s heard nothing from session %[2]s for its whole timeout: it proposes closeSession, which deletes the session's ephemeral nodes on every server.",
 		"session.closed":     "%[1]s tells the client of session %[2]s that its session expired, and closes the connection.",
 		"watch.fired":        "%[1]s applies %[4]s and fires the watch of session %[2]s: %[3]s. The notification goes out before any later reply; the watch is gone now (one-shot).",
+		"watch.regiven":      "Session %[2]s reconnected to %[1]s and gave back its watches (setWatches); this one fires at once, %[3]s, because the node changed after the last zxid the client saw.",
 		"watch.set":          "%[1]s leaves a %[3]s watch on %[4]s for session %[2]s: it fires once, when this server applies a change to it.",
 	},
 	Chinese: {
@@ -126,6 +127,7 @@ var texts = map[Lang]map[string]string{
 		"session.expired":    "Leader %[1]s 在整个超时时间内都没有收到会话 %[2]s 的消息：它提议 closeSession，这个事务会在每台服务器上删除该会话的临时节点（ephemeral node）。",
 		"session.closed":     "%[1]s 告诉会话 %[2]s 的客户端：会话已过期，并关闭连接。",
 		"watch.fired":        "%[1]s 应用 %[4]s 时触发会话 %[2]s 的监听（Watcher）：%[3]s。通知先于之后的任何回复发出；这个监听随即失效（一次性）。",
+		"watch.regiven":      "会话 %[2]s 重连到 %[1]s 后交回它的监听（setWatches）；这个监听立即触发：%[3]s，因为节点在客户端看到的最后一个 zxid 之后变过。",
 		"watch.set":          "%[1]s 为会话 %[2]s 在 %[4]s 上设置 %[3]s 监听：这台服务器应用对它的修改时触发一次。",
 	},
 }

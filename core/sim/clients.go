@@ -84,7 +84,8 @@ func (c *Cluster) Submit(session int64, server core.NodeID, r ztree.Request) (*C
 	cl.cxid++
 	req := core.Request{Session: session, Cxid: cl.cxid, Request: r}
 	req.Request.Session = session
-	if cl.moved {
+	if cl.moved || r.Op == ztree.OpSetWatches {
+		// Also setWatches' relativeZxid: the last zxid the client saw.
 		req.MinZxid = cl.lastZxid
 		cl.moved = false
 	}

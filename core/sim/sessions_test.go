@@ -226,3 +226,50 @@ func TestSessionMovedRefusesTheOldServersWrite(t *testing.T) {
 	c.RunUntil(c.Now()+1000, nil)
 	assert.True(t, chk.OK(), "%v", chk.Violations())
 }
+
+// A client that moves to another server gives its watches back
+// (setWatches, with the last zxid it saw): a watch whose node changed while
+// it was away fires at once, before the reply; the others are set again and
+// fire on the next change, as ZooKeeper's DataTree.setWatches does.
+func TestSetWatchesAfterMove(t *testing.T) {
+	c, chk := newCluster(t, 11)
+	f := follower(c)
+	sc, err := c.Connect("c1", f, 2000)
+	require.NoError(t, err)
+	c.RunUntil(c.Now()+1000, func() bool { return sc.State == "connected" })
+	for _, p := range []string{"/a", "/b", "/c"} {
+		require.Equal(t, ztree.OK, submit(t, c, "c1", ztree.Request{Op: ztree.OpCreate, Path: p, Data: "0"}).Err)
+	}
+	// c1 moves to the leader; meanwhile /a changes and /b goes.
+	_, err = c.Connect("c1", c.Leader(), 2000)
+	require.NoError(t, err)
+	c.RunUntil(c.Now()+1000, func() bool { return sc.State == "connected" })
+	require.Equal(t, "connected", sc.State)
+	for _, r := range []ztree.Request{{Op: ztree.OpSetData, Path: "/a", Data: "1", Version: -1}, {Op: ztree.OpDelete, Path: "/b", Version: -1}} {
+		op, err := c.Submit(7, c.Leader(), r)
+		require.NoError(t, err)
+		require.True(t, c.RunUntil(c.Now()+3000, func() bool { return op.Done }))
+	}
+	rep := submit(t, c, "c1", ztree.Request{Op: ztree.OpSetWatches, Ops: []ztree.Request{
+		{Op: ztree.OpGetData, Path: "/a"},     // changed: fires now
+		{Op: ztree.OpGetData, Path: "/b"},     // gone: fires now
+		{Op: ztree.OpGetData, Path: "/c"},     // unchanged: set again
+		{Op: ztree.OpExists, Path: "/d"},      // absent: set again
+		{Op: ztree.OpGetChildren, Path: "/"},  // /b went: fires now
+		{Op: ztree.OpGetData, Path: "no/abs"}, // not a path: nothing
+	}})
+	require.Equal(t, ztree.OK, rep.Err)
+	assert.Equal(t, []core.WatchEvent{
+		{Type: core.EventNodeDataChanged, State: core.StateSyncConnected, Path: "/a"},
+		{Type: core.EventNodeDeleted, State: core.StateSyncConnected, Path: "/b"},
+		{Type: core.EventNodeChildrenChanged, State: core.StateSyncConnected, Path: "/"},
+	}, sc.Events)
+	submit(t, c, "c1", ztree.Request{Op: ztree.OpSetData, Path: "/c", Data: "1", Version: -1})
+	submit(t, c, "c1", ztree.Request{Op: ztree.OpCreate, Path: "/d", Data: "0"})
+	// The root's child watch fired at the setWatches and is gone: the
+	// create of /d fires only the exists watch on /d.
+	require.Len(t, sc.Events, 5, "%v", sc.Events)
+	assert.Equal(t, core.WatchEvent{Type: core.EventNodeDataChanged, State: core.StateSyncConnected, Path: "/c"}, sc.Events[3])
+	assert.Equal(t, core.WatchEvent{Type: core.EventNodeCreated, State: core.StateSyncConnected, Path: "/d"}, sc.Events[4])
+	assert.True(t, chk.OK(), "%v", chk.Violations())
+}

@@ -137,8 +137,14 @@ const (
 	OpCreate2         Op = 15
 	OpCreateContainer Op = 19
 	OpCreateTTL       Op = 21
-	OpCreateSession   Op = -10
-	OpCloseSession    Op = -11
+	// OpSetWatches is a reconnecting client giving its watches back: a
+	// Request whose Ops are the reads that set them (getData, exists,
+	// getChildren; their Path), answered by the server it reconnected to.
+	// SetWatches' relativeZxid, the last zxid the client saw, travels as
+	// core.Request's MinZxid.
+	OpSetWatches    Op = 101
+	OpCreateSession Op = -10
+	OpCloseSession  Op = -11
 )
 
 // opNames is the one table of op names: ZooDefs.OpCode's field names.
@@ -159,6 +165,7 @@ var opNames = enum.Sparse("op", map[Op]string{
 	OpCreate2:         "create2",
 	OpCreateContainer: "createContainer",
 	OpCreateTTL:       "createTTL",
+	OpSetWatches:      "setWatches",
 	OpCreateSession:   "createSession",
 	OpCloseSession:    "closeSession",
 })

@@ -452,8 +452,12 @@ func (c *conn) notify(bw *bufio.Writer, rep core.Reply) bool {
 		return false
 	}
 	ev := zkwire.WatcherEvent{Type: zkwire.EventType(w.Type), State: zkwire.KeeperState(w.State), Path: w.Path}
+	zxid := int64(rep.Zxid)
+	if zxid == 0 {
+		zxid = -1 // a watch given back fired at once (WatchedEvent.NO_ZXID)
+	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-	if _, err := bw.Write(zkwire.AppendNotification(nil, int64(rep.Zxid), ev)); err != nil {
+	if _, err := bw.Write(zkwire.AppendNotification(nil, zxid, ev)); err != nil {
 		c.fail("write", err)
 		return false
 	}

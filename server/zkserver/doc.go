@@ -20,8 +20,9 @@
 //   - Then requests, pipelined: each goes to the core in order (pings and
 //     the reads too: they touch the session and leave watches), and the
 //     core answers a session in that order, notifications of fired
-//     watches included (xid -1, in zxid order with the replies). The few
-//     ops answered here (auth, setWatches, the unimplemented ones) wait
+//     watches included (xid -1, in zxid order with the replies);
+//     setWatches too (the core's setWatches op). The few
+//     ops answered here (auth, the unimplemented ones) wait
 //     their turn in the same queue. closeSession is a txn; the connection
 //     closes after its answer; a connection that ends without it tells
 //     the core (MsgDisconnect) and its session lives on until it expires

@@ -9,7 +9,8 @@ import (
 // conv turns the core's reply into the answer's code and body.
 type conv func(core.Reply) (zkwire.ErrCode, zkwire.Record)
 
-// noBody answers with the code alone (delete, check, closeSession, ping).
+// noBody answers with the code alone (delete, check, closeSession, ping,
+// setWatches).
 func noBody(rep core.Reply) (zkwire.ErrCode, zkwire.Record) { return zkwire.ErrCode(rep.Err), nil }
 
 // handle answers one decoded request: every op the core takes goes to it,
@@ -111,13 +112,31 @@ func (c *conn) handle(h zkwire.RequestHeader, rec zkwire.Record) bool {
 		// zabplay knows world:anyone only: credentials are accepted and
 		// grant nothing (no ACL is enforced).
 		return c.push(pend{xid: h.Xid, op: h.Type, zxid: c.lastZxid()})
-	case *zkwire.SetWatchesRequest, *zkwire.SetWatches2Request:
-		// NB: the core has no way yet to re-register a client's watches
-		// after a reconnect (SetWatches with its relativeZxid): they are
-		// acknowledged and lost.
-		return c.push(pend{xid: h.Xid, op: h.Type, zxid: c.lastZxid()})
+	case *zkwire.SetWatchesRequest:
+		return c.setWatches(h, r.RelativeZxid, r.DataWatches, r.ExistWatches, r.ChildWatches)
+	case *zkwire.SetWatches2Request:
+		// Persistent watches cannot be there to give back: addWatch is
+		// unimplemented here.
+		return c.setWatches(h, r.RelativeZxid, r.DataWatches, r.ExistWatches, r.ChildWatches)
 	}
 	return c.push(pend{xid: h.Xid, op: h.Type, err: zkwire.ErrUnimplemented, zxid: c.lastZxid()})
+}
+
+// setWatches hands a reconnecting client's watches to the core (its
+// setWatches op): those whose node changed after relative fire before the
+// answer, the others are set again.
+func (c *conn) setWatches(h zkwire.RequestHeader, relative int64, data, exist, child []string) bool {
+	ops := make([]ztree.Request, 0, len(data)+len(exist)+len(child))
+	for _, l := range []struct {
+		op    ztree.Op
+		paths []string
+	}{{ztree.OpGetData, data}, {ztree.OpExists, exist}, {ztree.OpGetChildren, child}} {
+		for _, p := range l.paths {
+			ops = append(ops, ztree.Request{Op: l.op, Path: p})
+		}
+	}
+	r := core.Request{MinZxid: core.Zxid(max(relative, 0)), Request: ztree.Request{Op: ztree.OpSetWatches, Ops: ops}}
+	return c.submit(h, r, noBody)
 }
 
 func createReq(op ztree.Op, r *zkwire.CreateRequest) ztree.Request {

@@ -7,6 +7,8 @@ import (
 	"github.com/go-zookeeper/zk"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zabplay/zabplay/core"
 )
 
 // TestWatches sets data, exists and child watches with go-zookeeper on a
@@ -57,6 +59,54 @@ func TestWatches(t *testing.T) {
 	data, _, err := a.Get("/w")
 	require.NoError(t, err)
 	assert.Equal(t, "2", string(data))
+}
+
+// TestWatchesSurviveReconnect: a client whose server dies reconnects to
+// another and gives its watches back (SetWatches with its last zxid): each
+// still fires once, whether its node changed while the client was away
+// (at once) or after (on the change).
+func TestWatchesSurviveReconnect(t *testing.T) {
+	c := newCluster(t, 3)
+	lead := c.leader()
+	c.waitServing()
+	var ids []core.NodeID
+	for id := range c.client {
+		if id != lead {
+			ids = append(ids, id)
+		}
+	}
+	// a is on a follower, with the leader to fall back to; b on the leader.
+	a, _ := c.connect([]string{c.client[ids[0]], c.client[lead]})
+	require.Equal(t, c.client[ids[0]], a.Server())
+	b, _ := c.connect([]string{c.client[lead]})
+	for _, p := range []string{"/later", "/away"} {
+		_, err := a.Create(p, []byte("0"), 0, acl) // a's own: its server has them before it reads
+		require.NoError(t, err)
+	}
+	_, _, laterW, err := a.GetW("/later")
+	require.NoError(t, err)
+	_, _, awayW, err := a.GetW("/away")
+	require.NoError(t, err)
+	_, _, rootW, err := a.ChildrenW("/")
+	require.NoError(t, err)
+
+	c.kill(ids[0])
+	_, err = b.Set("/away", []byte("1"), -1) // while a reconnects, or after
+	require.NoError(t, err)
+	ev := waitEvent(t, awayW)
+	assert.Equal(t, zk.EventNodeDataChanged, ev.Type)
+	require.Eventually(t, func() bool { return a.State() == zk.StateHasSession && a.Server() == c.client[lead] },
+		10*time.Second, 10*time.Millisecond, "a never reconnected to the leader")
+	_, err = b.Set("/later", []byte("1"), -1)
+	require.NoError(t, err)
+	ev = waitEvent(t, laterW)
+	assert.Equal(t, zk.EventNodeDataChanged, ev.Type)
+	assert.Equal(t, "/later", ev.Path)
+	_, err = b.Create("/new", nil, 0, acl)
+	require.NoError(t, err)
+	ev = waitEvent(t, rootW)
+	assert.Equal(t, zk.EventNodeChildrenChanged, ev.Type)
+	assert.Equal(t, "/", ev.Path)
 }
 
 var acl = zk.WorldACL(zk.PermAll)
