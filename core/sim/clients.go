@@ -185,6 +185,13 @@ func (c *Cluster) clientReply(r core.Reply) {
 	if r.Zxid > cl.lastZxid {
 		cl.lastZxid = r.Zxid
 	}
+	if op.Req.Watch {
+		for _, sc := range c.sess.order {
+			if sc.Session == op.Session {
+				sc.noteWatch(op)
+			}
+		}
+	}
 	c.emitReply(op)
 }
 

@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/core/ztree"
@@ -24,6 +26,72 @@ type SessionClient struct {
 	Events []core.WatchEvent // notifications, in the order they came
 	conn   uint64
 	gen    uint64 // bumped at each Connect: stale pings stop
+	// watches are the watches the client holds, as a ZooKeeper client's
+	// ZKWatchManager keeps them: the read that set each (getData, exists
+	// on a missing node, getChildren) by path. It gives them back when it
+	// reconnects (setWatches).
+	watches map[watchKey]bool
+}
+
+type watchKey struct {
+	op   ztree.Op
+	path string
+}
+
+// noteWatch records the watch a read of the client's set (its reply came).
+func (sc *SessionClient) noteWatch(op *ClientOp) {
+	r, rep := op.Req, op.Reply
+	if !r.Watch {
+		return
+	}
+	k := watchKey{r.Op, r.Path}
+	if k.op == ztree.OpGetChildren2 {
+		k.op = ztree.OpGetChildren
+	}
+	switch {
+	case k.op == ztree.OpExists && rep.Err == ztree.OK:
+		k.op = ztree.OpGetData // a data watch on a node that is there
+	case k.op == ztree.OpExists && rep.Err == ztree.NoNode:
+	case rep.Err != ztree.OK:
+		return
+	}
+	if sc.watches == nil {
+		sc.watches = map[watchKey]bool{}
+	}
+	sc.watches[k] = true
+}
+
+// fired forgets the watches a notification used up (ZKWatchManager.materialize).
+func (sc *SessionClient) fired(ev core.WatchEvent) {
+	data, exist, child := watchKey{ztree.OpGetData, ev.Path}, watchKey{ztree.OpExists, ev.Path}, watchKey{ztree.OpGetChildren, ev.Path}
+	switch ev.Type {
+	case core.EventNodeCreated, core.EventNodeDataChanged:
+		delete(sc.watches, data)
+		delete(sc.watches, exist)
+	case core.EventNodeChildrenChanged:
+		delete(sc.watches, child)
+	case core.EventNodeDeleted:
+		delete(sc.watches, data)
+		delete(sc.watches, exist)
+		delete(sc.watches, child)
+	}
+}
+
+// giveWatchesBack sends the client's watches to the server it reconnected
+// to, as a ZooKeeper client's primeConnection does (SetWatches with its
+// last zxid, before anything else it sends).
+func (c *Cluster) giveWatchesBack(sc *SessionClient) {
+	if len(sc.watches) == 0 {
+		return
+	}
+	ops := make([]ztree.Request, 0, len(sc.watches))
+	for k := range sc.watches {
+		ops = append(ops, ztree.Request{Op: k.op, Path: k.path})
+	}
+	slices.SortFunc(ops, func(a, b ztree.Request) int {
+		return cmp.Or(cmp.Compare(a.Op, b.Op), cmp.Compare(a.Path, b.Path))
+	})
+	c.SubmitAs(sc.Name, ztree.Request{Op: ztree.OpSetWatches, Ops: ops})
 }
 
 type sessionClients struct {
@@ -114,8 +182,10 @@ func (c *Cluster) sessionReply(r core.Reply) bool {
 				sc.Session, sc.TimeoutMs, sc.State = r.Session, r.TimeoutMs, "connected"
 				c.clients.get(sc.Session).server = sc.Server
 				c.schedulePing(sc)
+				c.giveWatchesBack(sc)
 			case r.Err == ztree.SessionExpired:
 				sc.State = "expired"
+				sc.watches = nil
 			default:
 				sc.State = "disconnected"
 			}
@@ -129,9 +199,11 @@ func (c *Cluster) sessionReply(r core.Reply) bool {
 				continue
 			}
 			sc.Events = append(sc.Events, *r.Watch)
+			sc.fired(*r.Watch)
 			switch r.Watch.State {
 			case core.StateExpired:
 				sc.State = "expired"
+				sc.watches = nil
 			case core.StateDisconnected:
 				sc.State = "disconnected"
 			}
@@ -148,6 +220,7 @@ func (c *Cluster) sessionReply(r core.Reply) bool {
 		for _, sc := range c.sess.order {
 			if sc.Session == r.Session {
 				sc.State = "closed"
+				sc.watches = nil
 			}
 		}
 	}

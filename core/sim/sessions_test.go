@@ -273,3 +273,48 @@ func TestSetWatchesAfterMove(t *testing.T) {
 	assert.Equal(t, core.WatchEvent{Type: core.EventNodeCreated, State: core.StateSyncConnected, Path: "/d"}, sc.Events[4])
 	assert.True(t, chk.OK(), "%v", chk.Violations())
 }
+
+// A session client that moves gives its watches back by itself, as a
+// ZooKeeper client does on reconnecting: the watch it left on its old server
+// fires on its new one; one used up before the move is not given back.
+func TestMoveGivesWatchesBack(t *testing.T) {
+	c, chk := newCluster(t, 12)
+	f := follower(c)
+	sc, err := c.Connect("c1", f, 2000)
+	require.NoError(t, err)
+	c.RunUntil(c.Now()+1000, func() bool { return sc.State == "connected" })
+	for _, p := range []string{"/a", "/b"} {
+		require.Equal(t, ztree.OK, submit(t, c, "c1", ztree.Request{Op: ztree.OpCreate, Path: p, Data: "0"}).Err)
+	}
+	submit(t, c, "c1", ztree.Request{Op: ztree.OpGetData, Path: "/a", Watch: true})
+	submit(t, c, "c1", ztree.Request{Op: ztree.OpGetData, Path: "/b", Watch: true})
+	submit(t, c, "c1", ztree.Request{Op: ztree.OpSetData, Path: "/b", Data: "1", Version: -1}) // fires /b's
+	require.Len(t, sc.Events, 1)
+
+	var given *core.Request
+	c.OnEvent(func(e core.Event) {
+		chk.Observe(e)
+		if e.Kind == core.EvRequest && e.Req != nil && e.Req.Op == ztree.OpSetWatches {
+			r := *e.Req
+			given = &r
+		}
+	})
+	_, err = c.Connect("c1", c.Leader(), 2000)
+	require.NoError(t, err)
+	answered := func() bool {
+		for _, op := range c.History() {
+			if op.Req.Op == ztree.OpSetWatches && op.Done {
+				return true
+			}
+		}
+		return false
+	}
+	c.RunUntil(c.Now()+1000, answered)
+	require.NotNil(t, given, "no setWatches after the move")
+	assert.Equal(t, []ztree.Request{{Op: ztree.OpGetData, Path: "/a"}}, given.Ops, "only the watch not yet fired")
+	op, err := c.Submit(7, f, ztree.Request{Op: ztree.OpSetData, Path: "/a", Data: "1", Version: -1})
+	require.NoError(t, err)
+	require.True(t, c.RunUntil(c.Now()+3000, func() bool { return op.Done && len(sc.Events) == 2 }), "%v", sc.Events)
+	assert.Equal(t, core.WatchEvent{Type: core.EventNodeDataChanged, State: core.StateSyncConnected, Path: "/a"}, sc.Events[1])
+	assert.True(t, chk.OK(), "%v", chk.Violations())
+}
