@@ -81,9 +81,12 @@ type member struct {
 	dir      string
 	n        server // nil while down
 	paused   bool
-	last     node.Status     // the status when it went down
-	crashAt  int64           // when crash was asked (for the crash event)
-	ended    <-chan struct{} // closed when the running incarnation's events are all read
+	last     node.Status // the status when it went down
+	// crashAt is when crash was asked of the running incarnation (for its
+	// crash event; under e.mu). Each incarnation has its own: a crash
+	// event that comes late still has its time.
+	crashAt *int64
+	ended   <-chan struct{} // closed when the running incarnation's events are all read
 }
 
 // Ensemble is one live ensemble: its servers, their links' faults, its
@@ -257,11 +260,14 @@ func (e *Ensemble) boot(m *member, ln net.Listener, first *core.Event) error {
 	nodeZero := time.Now().Add(-time.Duration(n.Hub().Now()) * time.Millisecond)
 	offset := nodeZero.Sub(e.start).Milliseconds()
 	ended := make(chan struct{})
-	m.ended = ended
+	crashAt := new(int64)
+	e.mu.Lock()
+	m.ended, m.crashAt = ended, crashAt
+	e.mu.Unlock()
 	e.stream.addSource(m.id, offset, sub.C, first, func() *core.Event {
 		defer close(ended)
 		e.mu.Lock()
-		at := m.crashAt
+		at := *crashAt
 		e.mu.Unlock()
 		if at == 0 {
 			return nil
@@ -304,7 +310,8 @@ func (e *Ensemble) crash(m *member) error {
 		e.mu.Unlock()
 		return fmt.Errorf("%v is already down", m.id)
 	}
-	m.crashAt = e.stream.now()
+	*m.crashAt = e.stream.now()
+	ended := m.ended
 	e.mu.Unlock()
 	last := n.Status()
 	e.mu.Lock()
@@ -312,11 +319,12 @@ func (e *Ensemble) crash(m *member) error {
 	e.mu.Unlock()
 	err := n.Close()
 	select { // its last events, then the crash event, are in the stream
-	case <-m.ended:
+	case <-ended:
 	case <-time.After(5 * time.Second):
+		e.log.Warn("a crashed server's last events are late; its crash event follows them", slog.String("server", m.id.String()))
 	}
 	e.mu.Lock()
-	m.n, m.crashAt, m.paused = nil, 0, false
+	m.n, m.paused = nil, false
 	e.mu.Unlock()
 	if err != nil && !errors.Is(err, os.ErrClosed) {
 		e.log.Warn("closing a server", slog.String("server", m.id.String()), slog.Any("error", err))

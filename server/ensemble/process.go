@@ -147,8 +147,9 @@ func (e *Ensemble) bootProcess(m *member, ln net.Listener, first *core.Event) er
 	nodeZero := time.Now().Add(-time.Duration(st.UptimeMs) * time.Millisecond)
 	offset := nodeZero.Sub(e.start).Milliseconds()
 	ended := make(chan struct{})
+	crashAt := new(int64)
 	e.mu.Lock()
-	m.n, m.admin, m.ended = p, p.admin, ended
+	m.n, m.admin, m.ended, m.crashAt = p, p.admin, ended, crashAt
 	if p.zk != "" {
 		m.client = p.zk
 	}
@@ -161,7 +162,7 @@ func (e *Ensemble) bootProcess(m *member, ln net.Listener, first *core.Event) er
 		}
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		at := m.crashAt
+		at := *crashAt
 		if at == 0 && m.n == p && !e.stopped {
 			// It ended by itself (or someone's kill -9): a crash all the same.
 			e.log.Warn("server process ended", slog.String("server", m.id.String()), slog.String("state", p.exitState()))
