@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +32,22 @@ func TestChineseLessonPage(t *testing.T) {
 	}
 	p.wait("a leader elected", leaderJS(1), 60*time.Second)
 	p.shot("lesson-zh-roles-votes-zxid")
+
+	// The script panel beside the ring shows the scenario's comments in
+	// Chinese, as comments, and marks a statement as the running line.
+	p.wait("the script panel's running line", widgetJS(1)+`.querySelector('.zw-script-list .zw-script-now') != null`, 10*time.Second)
+	comments := eval[[]string](p, `[...`+widgetJS(1)+`.querySelectorAll('.zw-script-list .zw-script-comment code')].map(e => e.textContent.trim()).filter(s => s)`)
+	if len(comments) == 0 {
+		t.Errorf("the script panel shows no comment")
+	}
+	for _, c := range comments {
+		if !regexp.MustCompile(`^# .*\p{Han}`).MatchString(c) {
+			t.Errorf("script panel comment %q is not a Chinese comment", c)
+		}
+	}
+	if now := eval[string](p, widgetJS(1)+`.querySelector('.zw-script-list .zw-script-now').className`); !strings.Contains(now, "zw-script-stmt") {
+		t.Errorf("the running line is %q, not a statement", now)
+	}
 
 	p.click("the first prediction's answer", `(//aside[@data-predict])[1]//summary`)
 	p.wait("the prediction recorded", `JSON.parse(localStorage.getItem('zabplay-progress-v1') || '{}').predicts?.['roles-votes-zxid-1'] === true`, 10*time.Second)

@@ -84,8 +84,12 @@ export class Captions {
 export class ScriptView {
   constructor(text) {
     this.lines = text.split('\n');
-    this.rows = this.lines.map((line, i) => h('li', {class: line.trim().startsWith('#') || !line.trim() ? 'zw-script-comment' : 'zw-script-stmt',
+    const isStmt = (line) => !!line.trim() && !line.trim().startsWith('#');
+    this.rows = this.lines.map((line, i) => h('li', {class: isStmt(line) ? 'zw-script-stmt' : 'zw-script-comment',
       'data-line': i + 1}, h('code', null, line || ' ')));
+    // The ensemble line, the first statement: it runs at 0 (comments may
+    // come before it).
+    this.first = Math.max(1, this.lines.findIndex(isStmt) + 1);
     this.list = h('ol', {class: 'zw-script-list'}, ...this.rows);
     this.el = h('details', {class: 'zw-script', open: true},
       h('summary', null, T.script), this.list);
@@ -101,13 +105,13 @@ export class ScriptView {
   update(t) {
     if (t === this.lastT) return;
     this.lastT = t;
-    let current = 1; // the ensemble line runs at 0
+    let current = this.first; // the ensemble line runs at 0
     const byLine = new Map(this.script.map((s) => [s.line, s]));
     for (const s of this.script) if (s.t <= t) current = s.line;
     this.rows.forEach((row, i) => {
       const n = i + 1;
       const s = byLine.get(n);
-      const done = n === 1 || (s ? s.t <= t : n < current);
+      const done = n <= this.first || (s ? s.t <= t : n < current);
       row.classList.toggle('zw-script-done', done);
       row.classList.toggle('zw-script-now', n === current);
       if (n === current) row.setAttribute('aria-current', 'step'); else row.removeAttribute('aria-current');
