@@ -199,6 +199,25 @@ func (p *page) shot(name string) {
 		p.t.Logf("screenshot %s: %v", name, err)
 		return
 	}
+	p.save(name, buf)
+}
+
+// shotScreen saves a screenshot of what the screen shows, the viewport only
+// (a full-page screenshot lays the page out on a taller screen), under
+// artifacts/.
+func (p *page) shotScreen(name string) {
+	p.t.Helper()
+	buf, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	p.save(name, buf)
+}
+
+// save writes a PNG under artifacts/.
+func (p *page) save(name string, buf []byte) {
+	p.t.Helper()
 	if err := os.MkdirAll("artifacts", 0o755); err != nil {
 		p.t.Fatal(err)
 	}

@@ -94,6 +94,50 @@ func TestPresenterView(t *testing.T) {
 	}
 }
 
+// inViewJS is true when every element that selector matches in the
+// document is drawn, whole, inside the viewport, with the page not scrolled.
+func inViewJS(selector string) string {
+	return `(() => { const els = [...document.querySelectorAll(` + jsString(selector) + `)]; return scrollY === 0 && els.length > 0 && els.every(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.top >= -1 && r.left >= -1 && r.bottom <= innerHeight + 1 && r.right <= innerWidth + 1; }); })()`
+}
+
+// TestPresenterFits: on a 1280×720 and a 1920×1080 projector, in English
+// and in Chinese, the presenter view shows the ring and the prediction's
+// question with its choices on one screen, without scrolling and side by
+// side; after a step, the ring and the step's caption (the widget's status
+// line); after the answer, the ring and why. Lesson 8 has five servers and the
+// longest answer.
+func TestPresenterFits(t *testing.T) {
+	base := startSite(t)
+	for _, sz := range []struct{ w, h int }{{1280, 720}, {1920, 1080}} {
+		b := newBrowser(t, sz.w, sz.h)
+		for _, lang := range []string{"en", "zh"} {
+			for _, slug := range []string{"roles-votes-zxid", "partitions"} {
+				t.Run(fmt.Sprintf("%dx%d/%s/%s", sz.w, sz.h, lang, slug), func(t *testing.T) {
+					prefix := map[string]string{"en": "", "zh": "/zh"}[lang]
+					p := newPage(t, b, base+prefix+"/lessons/"+slug+"?present", sz.w, sz.h)
+					w := widgetJS(1)
+					p.wait("the widget to mount in the presenter view", `!!document.querySelector('[data-testid="pres-bar"]') && `+w+`?.dataset.simTime !== undefined && !!`+w+`.__zw?.sim`, 30*time.Second)
+					ring := `[data-widget]:not(.pres-off) .zw-ring`
+					question := `[data-widget]:not(.pres-off) .predict-question, [data-widget]:not(.pres-off) .predict-choice`
+					p.wait("the ring and the question with its choices inside the viewport", inViewJS(ring)+` && `+inViewJS(question), 10*time.Second)
+					if !eval[bool](p, `(() => { const r = document.querySelector(`+jsString(ring)+`).getBoundingClientRect(), q = document.querySelector('[data-widget]:not(.pres-off) .predict').getBoundingClientRect(); return q.left >= r.right; })()`) {
+						t.Errorf("the question is not beside the ring")
+					}
+					p.shotScreen(fmt.Sprintf("presenter-fits-%dx%d-%s-%s", sz.w, sz.h, lang, slug))
+					held := eval[string](p, w+`.querySelector('.zw-status').textContent`)
+					p.key(kb.ArrowRight)
+					p.wait("a step's caption in the widget's status line", w+`.querySelector('.zw-status').textContent !== `+jsString(held), 10*time.Second)
+					p.wait("the ring and the caption inside the viewport", inViewJS(ring)+` && `+inViewJS(`[data-widget]:not(.pres-off) .zw-status`), 10*time.Second)
+					p.key("a")
+					p.wait("the answer and why shown", `document.querySelector('[data-widget]:not(.pres-off) .predict')?.dataset.result === 'shown'`, 10*time.Second)
+					p.wait("the ring and why inside the viewport", inViewJS(ring)+` && `+inViewJS(`[data-widget]:not(.pres-off) .predict-reveal p`), 10*time.Second)
+					p.shotScreen(fmt.Sprintf("presenter-fits-%dx%d-%s-%s-answer", sz.w, sz.h, lang, slug))
+				})
+			}
+		}
+	}
+}
+
 // keyShift sends one key press with Shift held.
 func (p *page) keyShift(k string) error {
 	return chromedp.Do(p.ctx, chromedp.KeyEvent(k, chromedp.KeyModifiers(chromedp.ModifierShift)))

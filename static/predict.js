@@ -133,7 +133,8 @@ export class Prediction {
     const target = ms.length ? ms[ms.length - 1] : 0;
     if (w.__zwHeld === this) w.__zwHeld = null;
     if (!(w.vt < target)) { this.show(choice, true); return; }
-    this.widgetEl.scrollIntoView({behavior: 'smooth', block: 'center'});
+    // (The presenter view has the ring beside the question already: no scroll.)
+    if (!document.documentElement.classList.contains('is-presenting')) this.widgetEl.scrollIntoView({behavior: 'smooth', block: 'center'});
     w.setPlaying(true);
     const wait = () => {
       if (!w.sim) return;

@@ -70,8 +70,9 @@ function h(tag, attrs, ...kids) {
   return el;
 }
 
-function button(label, testid, f, cls = '') {
-  const b = h('button', {type: 'button', class: 'pres-btn ' + cls, 'data-testid': testid}, label);
+function button(label, testid, f, cls = '', keys = '') {
+  const b = h('button', {type: 'button', class: 'pres-btn ' + cls, 'data-testid': testid,
+    'aria-keyshortcuts': keys || null, title: keys ? `${label} (${keys.replace(/ /g, ', ')})` : null}, label);
   b.addEventListener('click', f);
   return b;
 }
@@ -87,7 +88,12 @@ class Presenter {
       history: [], // the times before each step, for step back
     }));
     this.i = -1;
+    // The ring fits the screen's height below the bar, whatever wraps above it.
+    this.sizes = new ResizeObserver(() => this.fit());
+    addEventListener('resize', () => this.fit());
     this.build();
+    this.sizes.observe(this.bar);
+    for (const el of article.querySelectorAll('.class-bar')) this.sizes.observe(el);
     this.show(0);
     document.addEventListener('keydown', (e) => this.key(e), true);
   }
@@ -100,16 +106,16 @@ class Presenter {
     this.title = h('h2', {class: 'pres-title', 'data-testid': 'pres-title'});
     this.status = h('p', {class: 'pres-status', role: 'status', 'aria-live': 'polite', 'data-testid': 'pres-status'});
     const exit = h('a', {class: 'pres-exit', href: location.pathname, title: T.exitTitle, 'data-testid': 'pres-exit'}, '✕ ' + T.exit);
-    this.answerBtn = button(T.answer, 'pres-answer', () => this.revealAnswer());
-    this.prevSceneBtn = button('◀◀ ' + T.prevScene, 'pres-prev-scene', () => this.show(this.i - 1));
-    this.nextSceneBtn = button(T.nextScene + ' ▶▶', 'pres-next-scene', () => this.show(this.i + 1));
+    this.answerBtn = button(T.answer, 'pres-answer', () => this.revealAnswer(), '', 'A');
+    this.prevSceneBtn = button('◀◀ ' + T.prevScene, 'pres-prev-scene', () => this.show(this.i - 1), '', 'Shift+ArrowLeft');
+    this.nextSceneBtn = button(T.nextScene + ' ▶▶', 'pres-next-scene', () => this.show(this.i + 1), '', 'Shift+ArrowRight');
     this.bar = h('header', {class: 'pres-bar', 'data-testid': 'pres-bar'},
       h('div', {class: 'pres-heads'}, h('p', {class: 'pres-lesson'}, lessonTitle, ' · ', this.count, ' · ', exit), this.title),
       h('div', {class: 'pres-controls'},
         this.prevSceneBtn,
-        button('◀ ' + T.prevStep, 'pres-prev', () => this.prevStep()),
-        button(T.nextStep + ' ▶', 'pres-next', () => this.nextStep(), 'pres-primary'),
-        button(T.toMoment + ' ▶▶', 'pres-moment', () => this.toMoment(), 'pres-primary'),
+        button('◀ ' + T.prevStep, 'pres-prev', () => this.prevStep(), '', 'ArrowLeft PageUp'),
+        button(T.nextStep + ' ▶', 'pres-next', () => this.nextStep(), 'pres-primary', 'ArrowRight PageDown'),
+        button(T.toMoment + ' ▶▶', 'pres-moment', () => this.toMoment(), 'pres-primary', 'Enter .'),
         this.answerBtn,
         this.nextSceneBtn),
       h('p', {class: 'pres-keys'}, T.keys),
@@ -125,8 +131,10 @@ class Presenter {
     if (i < 0 || i >= this.slides.length || i === this.i) return;
     this.i = i;
     const s = this.slide;
+    // The question goes beside the ring, above the widget's controls
+    // (present.css: its grid area), so the room sees both on one screen.
+    if (s.prediction && s.prediction.box.parentElement !== s.el) s.el.prepend(s.prediction.box);
     const keep = new Set([this.bar, s.el]);
-    if (s.prediction) keep.add(s.prediction.box);
     const bar = s.el.previousElementSibling;
     if (bar && bar.classList.contains('class-bar')) keep.add(bar);
     for (const el of this.article.children) el.classList.toggle('pres-off', !keep.has(el));
@@ -140,6 +148,9 @@ class Presenter {
     scrollTo({top: 0});
     whenMounted(s.el, (w) => {
       this.widget = w;
+      // What sits above the ring's row: the switch and the status beside it.
+      for (const el of s.el.querySelectorAll(':scope > .zw-modebar, :scope > .zw-status')) this.sizes.observe(el);
+      this.fit();
       if (!s.seen) {
         // The presenter drives: a scenario waits at its start for the first key.
         s.seen = true;
@@ -149,6 +160,20 @@ class Presenter {
       // The widget the keys drive (playground.js picks the one that has the focus).
       s.el.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}));
     });
+  }
+
+  // fit sizes the ring to the height left below everything above it
+  // (present.css --pres-ringh): at 1280×720 as at 1920×1080, the ring and
+  // the question or caption beside it are both in view without scrolling.
+  fit() {
+    const stage = this.slide && this.slide.el.querySelector('.zw-stage');
+    if (!stage || !stage.offsetParent) return;
+    const top = stage.getBoundingClientRect().top + scrollY;
+    const h = Math.max(240, Math.floor(innerHeight - top - 8));
+    if (this.ringH !== h) {
+      this.ringH = h;
+      document.documentElement.style.setProperty('--pres-ringh', h + 'px');
+    }
   }
 
   w() {
