@@ -202,7 +202,9 @@ var en = Text{
 
 	Predict:    "Predict",
 	ShowAnswer: "Show the answer",
-	AnswerIs:   func(letter string) string { return "Answer: " + letter + "." },
+	// The space ends the sentence before why, which follows the <strong> at once
+	// (Chinese needs none after its full stop).
+	AnswerIs: func(letter string) string { return "Answer: " + letter + ". " },
 
 	GlossaryLead: "Every term of the course in English and 简体中文.",
 
