@@ -31,6 +31,9 @@ export const TEXT = {
     proposed: 'proposed, not committed',
     logAria: (shown, nc, notc, nt) => `log: ${shown} entries shown, ${nc} committed, ${notc} not committed` + (nt ? `, ${nt} truncated` : ''),
     votes: (l, pe, e, c) => `votes s${l} (e${pe}, ${e}·${c}, s${l})`, from: (peer) => `from s${peer}: `,
+    // why: the core's reason for a vote (core/election.go: "own vote",
+    // "newer round 2: zxid 1·3 > 1·2", "sid s3 > s2").
+    why: (text) => text,
     leads: (e) => `leads epoch ${e}`, follows: (l) => `follows s${l}`, syncedBy: (m) => ` · synced by ${m}`,
   },
   zh: {
@@ -50,6 +53,7 @@ export const TEXT = {
     proposed: '已提议，未提交',
     logAria: (shown, nc, notc, nt) => `日志：显示 ${shown} 条，${nc} 条已提交，${notc} 条未提交` + (nt ? `，${nt} 条已截断` : ''),
     votes: (l, pe, e, c) => `投给 s${l}（e${pe}，${e}·${c}，s${l}）`, from: (peer) => `来自 s${peer}：`,
+    why: (text) => text.replace(/^own vote$/, '自己的选票').replace(/^newer round (\d+): /, '更新的选举轮次 $1：'),
     leads: (e) => `领导 epoch ${e}`, follows: (l) => `跟随 s${l}`, syncedBy: (m) => ` · 以 ${m} 同步`,
   },
 };
@@ -261,7 +265,7 @@ function voteText(sv, role, ev) {
   if (role === 'looking' && v) {
     const z = zxid(v.zxid);
     let t = T.votes(v.leader, v.peerEpoch, z.epoch, z.counter);
-    if (ev && ev.text) t += ' — ' + (ev.peer && ev.peer !== sv.id ? T.from(ev.peer) : '') + ev.text;
+    if (ev && ev.text) t += ' — ' + (ev.peer && ev.peer !== sv.id ? T.from(ev.peer) : '') + T.why(ev.text);
     return t;
   }
   if (sv.leader) return role === 'leading' ? T.leads(sv.currentEpoch) : T.follows(sv.leader) + (sv.lastSync ? T.syncedBy(sv.lastSync) : '');
