@@ -79,7 +79,7 @@ var texts = map[Lang]map[string]string{
 		"vote.switch":        "%[1]s 改投 %[2]s：%[3]s。",
 		"why.epoch":          "%[1]s 的 epoch %[2]d 大于 %[3]s 的 %[4]d",
 		"why.zxid":           "epoch 相同，%[1]s 的 zxid %[2]s 比 %[3]s 的 %[4]s 新",
-		"why.sid":            "epoch 和 zxid 都相同，%[1]s 的 myid 比 %[2]s 大",
+		"why.sid":            "epoch 和 zxid 都相同，%[1]s 的 sid 比 %[2]s 大",
 		"quorum":             "%[1]s 都投给了 %[2]s：已过半（%[4]d 票中 %[3]d 票）。每台服务器再等待 finalizeWait（%[5]d 毫秒），看有没有更好的选票，然后做出决定。",
 		"epoch.leader":       "%[1]s 已收到过半节点的 FOLLOWERINFO：新 epoch 为 %[2]d，比它收到的最大 acceptedEpoch 大 1。它先把 acceptedEpoch=%[2]d 写入磁盘，再通知大家（LEADERINFO）。",
 		"epoch.promise":      "%[1]s 承诺跟随 epoch %[2]d：先把 acceptedEpoch=%[2]d 写入磁盘，再回复 ACKEPOCH。此后它不会再跟随更旧的 Leader。",
