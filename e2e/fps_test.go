@@ -38,7 +38,10 @@ import (
 //	go test ./e2e -run XXX -bench Playground -benchtime 1x
 //
 // ZABPLAY_BENCH_CPU=1,4 and ZABPLAY_BENCH_PAGES=playground,lesson,nine pick
-// a subset.
+// a subset. ZABPLAY_BENCH_TRACE=1 also records a Chrome trace of each
+// 3-second window and logs where the main thread's time per frame went
+// (script, style, layout, paint, other; fps_trace_test.go): tracing slows
+// the page, so its runs are not the figures above.
 func BenchmarkPlayground(b *testing.B) {
 	base := startSite(b)
 	pages := []struct{ name, path string }{
@@ -130,6 +133,10 @@ func measurePage(b *testing.B, url string, rate float64) [7]float64 {
 	p.wait("a leader", leaderJS(1), 2*time.Minute)
 	for i, speed := range []string{"1", "100"} {
 		eval[bool](p, `(() => { const s = `+widgetJS(1)+`.querySelector('select.zw-speed'); s.value = [...s.options].find(o => parseFloat(o.value) === `+speed+`)?.value ?? s.value; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
+		var tr *tracer
+		if os.Getenv("ZABPLAY_BENCH_TRACE") != "" {
+			tr = startTrace(b, ctx)
+		}
 		cpu0 := threadTime(b, ctx)
 		n, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`new Promise(r => { let n = 0; const t0 = performance.now(); const f = () => { n++; if (performance.now() - t0 < 3000) requestAnimationFrame(f); else r(n); }; requestAnimationFrame(f); })`,
 			chromedp.EvalAwaitPromise))
@@ -137,6 +144,15 @@ func measurePage(b *testing.B, url string, rate float64) [7]float64 {
 			b.Fatal(err)
 		}
 		cpu := threadTime(b, ctx) - cpu0
+		if tr != nil {
+			classes, top, js := tr.stop(b, ctx)
+			var parts []string
+			for _, c := range []string{"script", "style", "layout", "paint", "other"} {
+				parts = append(parts, fmt.Sprintf("%s %.1f", c, classes[c]/n))
+			}
+			b.Logf("%s at %s×, main thread ms/frame (trace, self time): %s; most: %s", url, speed, strings.Join(parts, ", "), strings.Join(top, ", "))
+			b.Logf("JavaScript, self time: %s", strings.Join(js, ", "))
+		}
 		r[3+i] = n / 3
 		r[5+i] = cpu * 1000 / n
 	}
