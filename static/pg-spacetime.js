@@ -30,6 +30,7 @@ const MIN_MS = 40; // wall ms between two draws while the diagram only scrolls
 // Sizes at the smallest; draw() scales them with the diagram's width (fs).
 const BASE_FS = 11;
 const PHASE_COLOR = {election: '#E69F00', discovery: '#56B4E9', sync: '#009E73', broadcast: '#0072B2', down: '#8c8c8c'};
+const FONT = 'system-ui, sans-serif';
 const ZOOMS = [[200, '0.2 s'], [500, '0.5 s'], [1000, '1 s'], [2000, '2 s'], [5000, '5 s'], [10000, '10 s']];
 
 // EventLog keeps recent events and indexes messages by id.
@@ -144,6 +145,7 @@ export class SpaceTime {
     this.servers = [];
     this.dirty = true;
     this.drawnAt = 0;
+    this.text = new TextSprites();
   }
 
   setServers(servers) {
@@ -191,18 +193,6 @@ export class SpaceTime {
     return best;
   }
 
-  // labelWidth measures a message label once per font size.
-  labelWidth(g, fs, label) {
-    const k = fs + ':' + label;
-    let w = this.widths?.get(k);
-    if (w == null) {
-      if (!this.widths) this.widths = new Map();
-      w = g.measureText(label).width;
-      this.widths.set(k, w);
-    }
-    return w;
-  }
-
   // draw renders the diagram at display time vt; maxT is the furthest time reached.
   // force: draw now even if the last draw was a moment ago (the run stopped).
   draw(log, vt, maxT, colors, force) {
@@ -215,11 +205,15 @@ export class SpaceTime {
     // Nothing it shows changed (not a pixel of the cursor): keep the canvas.
     const px = (cssW - GUTTER) / this.span;
     const key = `${cssW}|${lanes.length}|${log.version}|${Math.round(vt * px)}|${Math.round(Math.min(maxT, vt + this.span) * px)}|${colors.ink}${colors.bg}`;
-    if (!this.dirty && key === this.drawnKey) return;
-    // While it only scrolls, 25 times a second is smooth enough and leaves
-    // a slow CPU the time to animate the ring at every frame.
+    // How long a frame of the page takes (the time between two calls, on
+    // average): on a slow CPU the diagram is redrawn every third frame or
+    // so, which leaves it the time to animate the ring at every frame.
     const wall = performance.now();
-    if (!this.dirty && !force && wall - this.drawnAt < MIN_MS) return;
+    if (this.calledAt) this.frameMs = 0.9 * (this.frameMs || 16) + 0.1 * Math.min(100, wall - this.calledAt);
+    this.calledAt = wall;
+    if (!this.dirty && key === this.drawnKey) return;
+    // While it only scrolls, 25 times a second is smooth enough.
+    if (!this.dirty && !force && wall - this.drawnAt < Math.max(MIN_MS, 2.5 * (this.frameMs || 0))) return;
     this.drawnAt = wall;
     this.drawnKey = key;
     this.gutter = GUTTER;
@@ -239,8 +233,9 @@ export class SpaceTime {
     const X = (t) => GUTTER + ((t - t0) / (t1 - t0)) * (cssW - GUTTER);
     const laneY = new Map();
     lanes.forEach((sv, i) => laneY.set(sv.id, AXIS + LANE * i + LANE / 2));
-    g.font = fs + 'px system-ui, sans-serif';
-    g.textBaseline = 'middle';
+    const font = fs + 'px ' + FONT, bold = 'bold ' + font;
+    const tx = this.text;
+    tx.begin(dpr);
     // Time axis.
     g.fillStyle = colors.muted;
     g.strokeStyle = colors.grid;
@@ -249,8 +244,7 @@ export class SpaceTime {
     for (let t = Math.ceil(t0 / stepMs) * stepMs; t <= t1; t += stepMs) {
       const x = X(t);
       g.beginPath(); g.moveTo(x, AXIS - 4); g.lineTo(x, cssH); g.stroke();
-      g.textAlign = 'center';
-      g.fillText(stepMs >= 1000 ? (t / 1000).toFixed(0) + 's' : (t / 1000).toFixed(stepMs >= 100 ? 1 : 2) + 's', x, AXIS / 2 - 2);
+      tx.draw(g, stepMs >= 1000 ? (t / 1000).toFixed(0) + 's' : (t / 1000).toFixed(stepMs >= 100 ? 1 : 2) + 's', x, AXIS / 2 - 2, 'center', font, colors.muted);
     }
     // Future beyond what has been computed.
     if (maxT < t1) {
@@ -271,50 +265,68 @@ export class SpaceTime {
       g.globalAlpha = 1;
       g.strokeStyle = colors.ink;
       g.beginPath(); g.moveTo(GUTTER, y); g.lineTo(cssW, y); g.stroke();
-      g.fillStyle = colors.ink;
-      g.textAlign = 'left';
-      g.fillText(sv.name, 6, y);
+      tx.draw(g, sv.name, 6, y, 'left', font, colors.ink);
     }
-    // Message arrows.
+    // Message arrows, drawn in batches: one path per color, dash and width
+    // for the lines, one per color for the heads, then the labels on top
+    // (a line never crosses a label). A label that would cover one already
+    // drawn is left out: where arrows crowd (an election of 9) neither
+    // would be legible.
     this.drawn = [];
+    const lines = new Map(), heads = new Map(), labels = [];
+    const path = (map, key, style) => {
+      let b = map.get(key);
+      if (!b) map.set(key, (b = {p: new Path2D(), ...style}));
+      return b.p;
+    };
     for (const m of log.msgs.values()) {
-      const fam = msgInfo(m.msg).fam;
+      const info = msgInfo(m.msg);
+      const fam = info.fam;
       if (!this.fam.has(fam)) continue;
       const y1 = laneY.get(m.from), y2 = laneY.get(m.to);
       if (y1 == null || y2 == null) continue;
       let end = m.end, how = m.how;
       if (end == null || end > vt) { end = Math.min(vt, m.arrive ?? vt); how = 'flight'; }
       if (m.t > vt || end < t0 || m.t > t1) continue;
-      const info = msgInfo(m.msg);
       const x1 = X(m.t), x2 = X(end);
       let yy2 = y2;
       if (how === 'flight' && m.arrive > m.t) yy2 = y1 + (y2 - y1) * Math.min(1, (end - m.t) / (m.arrive - m.t));
-      g.strokeStyle = info.color;
-      g.fillStyle = info.color;
-      g.lineWidth = fam === 'ping' ? 1 : 1.6;
-      g.setLineDash(how === 'flight' ? [4, 3] : how === 'drop' ? [2, 2] : []);
-      g.beginPath(); g.moveTo(x1, y1); g.lineTo(x2, yy2); g.stroke();
-      g.setLineDash([]);
+      const width = fam === 'ping' ? 1 : 1.6;
+      const dash = how === 'flight' ? 'f' : how === 'drop' ? 'd' : '';
+      const lp = path(lines, info.color + dash + width, {color: info.color, dash, width});
+      lp.moveTo(x1, y1); lp.lineTo(x2, yy2);
       if (how === 'drop') {
-        g.beginPath(); g.moveTo(x2 - 4, yy2 - 4); g.lineTo(x2 + 4, yy2 + 4); g.moveTo(x2 + 4, yy2 - 4); g.lineTo(x2 - 4, yy2 + 4); g.stroke();
+        const cp = path(lines, info.color + width, {color: info.color, dash: '', width});
+        cp.moveTo(x2 - 4, yy2 - 4); cp.lineTo(x2 + 4, yy2 + 4); cp.moveTo(x2 + 4, yy2 - 4); cp.lineTo(x2 - 4, yy2 + 4);
       } else if (how === 'ok') {
-        arrowHead(g, x1, y1, x2, yy2);
+        arrowHead(path(heads, info.color, {color: info.color}), x1, y1, x2, yy2);
       }
-      const len = Math.hypot(x2 - x1, yy2 - y1);
-      if (info.label && len > 34) {
-        const mx = (x1 + x2) / 2, my = (y1 + yy2) / 2;
-        g.fillStyle = colors.bg;
-        const w = this.labelWidth(g, fs, info.label) + 4;
-        g.fillRect(mx - w / 2, my - fs * 0.55, w, fs * 1.1);
-        g.fillStyle = colors.ink;
-        g.textAlign = 'center';
-        g.fillText(info.label, mx, my);
-      }
+      if (info.label && Math.hypot(x2 - x1, yy2 - y1) > 34) labels.push({label: info.label, mx: (x1 + x2) / 2, my: (y1 + yy2) / 2});
       this.drawn.push({x1, y1, x2, y2: yy2, m});
     }
+    for (const b of lines.values()) {
+      g.strokeStyle = b.color;
+      g.lineWidth = b.width;
+      g.setLineDash(b.dash === 'f' ? [4, 3] : b.dash === 'd' ? [2, 2] : []);
+      g.stroke(b.p);
+    }
+    g.setLineDash([]);
+    for (const b of heads.values()) {
+      g.fillStyle = b.color;
+      g.fill(b.p);
+    }
+    const boxes = [], lh = fs * 1.1, bg = new Path2D();
+    for (const l of labels) {
+      const w = tx.width(l.label, font) + 4;
+      const x = l.mx - w / 2, y = l.my - fs * 0.55;
+      if (boxes.some((b) => x < b.x + b.w && b.x < x + w && y < b.y + lh && b.y < y + lh)) continue;
+      boxes.push({x, y, w, l});
+      bg.rect(x, y, w, lh);
+    }
+    g.fillStyle = colors.bg;
+    g.fill(bg);
+    for (const b of boxes) tx.draw(g, b.l.label, b.l.mx, b.l.my, 'center', font, colors.ink);
     // Marks: roles, crashes, leaders established, violations.
-    g.textAlign = 'center';
-    g.font = 'bold ' + fs + 'px system-ui, sans-serif';
     for (const k of log.marks) {
       if (k.t < t0 || k.t > vt) continue;
       const x = X(k.t);
@@ -329,30 +341,105 @@ export class SpaceTime {
       g.strokeStyle = k.kind === 'crash' ? colors.alarm : colors.ink;
       g.lineWidth = 1;
       g.beginPath(); g.arc(x, y - fs * 0.9, fs * 0.65, 0, Math.PI * 2); g.fill(); g.stroke();
-      g.fillStyle = k.kind === 'crash' ? colors.bg : colors.ink;
-      g.fillText(k.label, x, y - fs * 0.9);
+      tx.draw(g, k.label, x, y - fs * 0.9, 'center', bold, k.kind === 'crash' ? colors.bg : colors.ink);
     }
     // Cursor.
     const cx = X(vt);
     g.strokeStyle = colors.accent;
     g.lineWidth = 2;
     g.beginPath(); g.moveTo(cx, AXIS - 6); g.lineTo(cx, cssH); g.stroke();
-    g.fillStyle = colors.accent;
-    g.textAlign = cx > cssW - 60 ? 'right' : 'left';
-    g.font = fs + 'px system-ui, sans-serif';
-    g.fillText(fmtMs(vt), cx + (cx > cssW - 60 ? -4 : 4), AXIS + fs * 0.2);
+    const right = cx > cssW - 60;
+    tx.draw(g, fmtMs(vt), cx + (right ? -4 : 4), AXIS + fs * 0.2, right ? 'right' : 'left', font, colors.accent);
     this.dirty = false;
   }
 }
 
-function arrowHead(g, x1, y1, x2, y2) {
+// TextSprites writes the diagram's words from glyph atlases: each character
+// of a font and color is written once, on a canvas outside the document,
+// and copied where it goes. A fillText (or measureText) on a canvas in the
+// page makes the browser bring the whole page's style up to date first, in
+// the middle of a frame that has just changed the ring: on a slow CPU that
+// forced update was the largest cost of a frame. (A whole string per image
+// would make a new canvas for every new time on the axis and the cursor.)
+// What the diagram writes is short Latin: names, labels, times, marks.
+class TextSprites {
+  constructor() {
+    this.atlases = new Map(); // font|color -> {c, g, cells: Map(char -> {sx, sy, w, adv}), x, y, h}
+    this.dpr = 1;
+  }
+
+  // begin starts a draw at this device pixel ratio (the atlases are drawn
+  // at it).
+  begin(dpr) {
+    if (dpr !== this.dpr) { this.dpr = dpr; this.atlases.clear(); }
+  }
+
+  atlas(font, color) {
+    const k = font + '|' + color;
+    let a = this.atlases.get(k);
+    if (!a) {
+      const size = parseFloat(font.replace(/^bold /, '')) || 11;
+      const h = Math.ceil(size * 1.5), W = 512, H = h * 6;
+      const d = this.dpr;
+      const c = typeof OffscreenCanvas === 'function' ? new OffscreenCanvas(W * d, H * d) : Object.assign(document.createElement('canvas'), {width: W * d, height: H * d});
+      const g = c.getContext('2d');
+      g.scale(d, d);
+      g.font = font;
+      g.fillStyle = color;
+      g.textBaseline = 'middle';
+      a = {c, g, cells: new Map(), x: 0, y: 0, h, W, H};
+      if (this.atlases.size > 24) this.atlases.clear();
+      this.atlases.set(k, a);
+    }
+    return a;
+  }
+
+  cell(a, ch) {
+    let e = a.cells.get(ch);
+    if (!e) {
+      const adv = a.g.measureText(ch).width;
+      const w = Math.ceil(adv) + 4; // room for ink past the advance
+      if (a.x + w > a.W) { a.x = 0; a.y += a.h; }
+      if (a.y + a.h > a.H) { a.g.clearRect(0, 0, a.W, a.H); a.cells.clear(); a.x = 0; a.y = 0; }
+      a.g.fillText(ch, a.x + 2, a.y + a.h / 2);
+      e = {sx: a.x, sy: a.y, w, adv};
+      a.x += w;
+      a.cells.set(ch, e);
+    }
+    return e;
+  }
+
+  width(text, font) {
+    const a = this.atlas(font, '#000');
+    let w = 0;
+    for (const ch of text) w += this.cell(a, ch).adv;
+    return w;
+  }
+
+  // draw writes text at (x, y) (y its middle; align left, center or right)
+  // in font and color.
+  draw(g, text, x, y, align, font, color) {
+    const a = this.atlas(font, color);
+    const cells = [];
+    let w = 0;
+    for (const ch of text) { const e = this.cell(a, ch); cells.push(e); w += e.adv; }
+    const d = this.dpr;
+    let px = align === 'center' ? x - w / 2 : align === 'right' ? x - w : x;
+    const top = Math.round((y - a.h / 2) * d) / d;
+    for (const e of cells) {
+      g.drawImage(a.c, e.sx * d, e.sy * d, e.w * d, a.h * d, Math.round((px - 2) * d) / d, top, e.w, a.h);
+      px += e.adv;
+    }
+  }
+}
+
+// arrowHead adds an arrow's head at (x2, y2) to the path p.
+function arrowHead(p, x1, y1, x2, y2) {
   const a = Math.atan2(y2 - y1, x2 - x1), l = 6;
-  g.beginPath();
-  g.moveTo(x2, y2);
-  g.lineTo(x2 - l * Math.cos(a - 0.45), y2 - l * Math.sin(a - 0.45));
-  g.lineTo(x2 - l * Math.cos(a + 0.45), y2 - l * Math.sin(a + 0.45));
-  g.closePath();
-  g.fill();
+  p.moveTo(x2, y2);
+  p.lineTo(x2 - l * Math.cos(a - 0.45), y2 - l * Math.sin(a - 0.45));
+  p.lineTo(x2 - l * Math.cos(a + 0.45), y2 - l * Math.sin(a + 0.45));
+  p.closePath();
 }
 
 function niceStep(x) {
