@@ -48,12 +48,19 @@ export class Captions {
     this.items = [];
   }
 
-  // add appends the captions of a frame or a step.
+  // add appends the captions of a frame or a step: their rows go on top and
+  // the oldest beyond KEPT leave (the rows already shown stay, so a frame
+  // lays out only what is new).
   add(captions) {
     if (!captions || !captions.length) return;
     this.items.push(...captions);
     if (this.items.length > KEPT) this.items.splice(0, this.items.length - KEPT);
-    this.draw();
+    const fresh = captions.slice(-KEPT);
+    const top = this.list.firstElementChild;
+    if (top) top.className = 'zw-caption';
+    this.list.prepend(...fresh.map((c, i) => this.row(c, i === fresh.length - 1)).reverse());
+    while (this.list.childElementCount > this.items.length) this.list.lastElementChild.remove();
+    this.empty.hidden = true;
     this.live.textContent = captions.at(-1).text;
   }
 
@@ -65,15 +72,16 @@ export class Captions {
 
   latest() { return this.items.at(-1) || null; }
 
+  row(c, newest) {
+    return h('li', {class: newest ? 'zw-caption zw-caption-new' : 'zw-caption',
+      'data-key': c.key, 'data-server': c.node ? 's' + c.node : null},
+    h('span', {class: 'zw-caption-t'}, fmtMs(c.t)), ' ', c.text);
+  }
+
   draw() {
     this.empty.hidden = this.items.length > 0;
     const rows = [];
-    for (let i = this.items.length - 1; i >= 0; i--) {
-      const c = this.items[i];
-      rows.push(h('li', {class: i === this.items.length - 1 ? 'zw-caption zw-caption-new' : 'zw-caption',
-        'data-key': c.key, 'data-server': c.node ? 's' + c.node : null},
-        h('span', {class: 'zw-caption-t'}, fmtMs(c.t)), ' ', c.text));
-    }
+    for (let i = this.items.length - 1; i >= 0; i--) rows.push(this.row(this.items[i], i === this.items.length - 1));
     this.list.replaceChildren(...rows);
   }
 }
@@ -117,8 +125,10 @@ export class ScriptView {
       if (n === current) row.setAttribute('aria-current', 'step'); else row.removeAttribute('aria-current');
       if (s && s.ok != null) {
         const state = s.t <= t ? (s.ok ? 'passed' : 'failed') : 'pending';
-        row.dataset.expect = state;
-        row.title = s.t <= t ? `${T[state]}, ${T.lineAt(fmtMs(s.t))}` : T.pending;
+        const title = s.t <= t ? `${T[state]}, ${T.lineAt(fmtMs(s.t))}` : T.pending;
+        // Set only what changed: this runs every frame.
+        if (row.dataset.expect !== state) row.dataset.expect = state;
+        if (row.title !== title) row.title = title;
       }
     });
   }

@@ -243,7 +243,10 @@ export class RingView {
   }
 
   // update draws one frame: state from the simulator, vt the display time.
-  update(state, vt, {reduced, selected, focus, hidePing}) {
+  // throttle: the run is playing (timer words may lag a tenth of a second).
+  update(state, vt, {reduced, selected, focus, hidePing, throttle}) {
+    this.throttle = !!throttle;
+    this.wall = performance.now();
     const servers = state.servers || [];
     if (servers.length !== this.n || servers.some((sv) => !this.nodes.has(sv.id))) this.layout(servers);
     if (this.svg.__a?.['data-starting']) {
@@ -363,8 +366,16 @@ export class RingView {
     attr(n.arc, 'stroke-dasharray', frac >= 0 ? `${(Math.max(0, Math.min(1, frac)) * circ).toFixed(1)} ${circ.toFixed(1)}` : `0 ${circ.toFixed(1)}`);
     cls(n.arc, 'is-low', frac >= 0 && frac < 0.34);
     attr(n.track, 'visibility', frac >= 0 || kind === 'quorum' ? null : 'hidden');
-    text(n.tcap, cap);
-    text(n.ttimer, capTitle);
+    // While the run plays, the countdown's words change at most 10 times a
+    // second (the arc moves every frame): a number rewritten every frame
+    // cannot be read, and each rewrite lays the ring's text out again.
+    const shape = cap.replace(/\d+/g, '#');
+    if (!this.throttle || shape !== n.capShape || this.wall - (n.capAt || 0) >= 100) {
+      n.capShape = shape;
+      n.capAt = this.wall;
+      text(n.tcap, cap);
+      text(n.ttimer, capTitle);
+    }
     text(n.qcap, q);
     text(n.tq, qTitle);
     cls(n.tcap, 'is-low', (frac >= 0 && frac < 0.34) || (kind === 'quorum' && (t.synced || 0) < t.quorum));

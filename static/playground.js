@@ -581,7 +581,7 @@ class Widget {
     attr(this.root, 'data-sim-time', Math.floor(st.t));
     attr(this.root, 'data-playing', this.playing ? 'true' : 'false');
     // Keep the focus only on a server that exists.
-    this.ring.update(st, Math.min(this.vt, st.t + 0.999), {reduced, selected: this.selected, focus: this.focus, hidePing: !this.st.fam.has('ping')});
+    this.ring.update(st, Math.min(this.vt, st.t + 0.999), {reduced, selected: this.selected, focus: this.focus, hidePing: !this.st.fam.has('ping'), throttle: this.playing});
     this.lanes.update(st, this.lastVote, this.selected);
     this.st.setServers(st.servers || []);
     this.st.draw(this.log, st.t, this.maxT, this.colors(), !this.playing);
