@@ -131,18 +131,10 @@ func profileTop(p *profiler.Profile) []string {
 			self[name[id]] += float64(p.TimeDeltas[i+1]) / 1000
 		}
 	}
-	type nv struct {
-		n string
-		v float64
-	}
-	var top []nv
-	for n, v := range self {
-		top = append(top, nv{n, v})
-	}
-	sort.Slice(top, func(i, j int) bool { return top[i].v > top[j].v })
+	top := largest(self, 12)
 	var out []string
-	for i := 0; i < len(top) && i < 12; i++ {
-		out = append(out, fmt.Sprintf("%s %.0f ms", top[i].n, top[i].v))
+	for _, e := range top {
+		out = append(out, fmt.Sprintf("%s %.0f ms", e.n, e.v))
 	}
 	// The hottest lines of the hottest script function (samples).
 	lines := map[int64]int64{}
@@ -294,19 +286,27 @@ func mainThreadSelf(raw [][]byte) (map[string]float64, []string) {
 		}
 	}
 	classes := map[string]float64{}
-	type nv struct {
-		n string
-		v float64
-	}
-	var top []nv
 	for n, v := range self {
 		classes[workClass(n)] += v / 1000
-		top = append(top, nv{n, v / 1000})
 	}
-	sort.Slice(top, func(i, j int) bool { return top[i].v > top[j].v })
 	var names []string
-	for i := 0; i < len(top) && i < 12; i++ {
-		names = append(names, fmt.Sprintf("%s %.0f ms", top[i].n, top[i].v))
+	for _, e := range largest(self, 12) {
+		names = append(names, fmt.Sprintf("%s %.0f ms", e.n, e.v/1000))
 	}
 	return classes, names
+}
+
+type named struct {
+	n string
+	v float64
+}
+
+// largest lists the k largest values of m, largest first.
+func largest(m map[string]float64, k int) []named {
+	var all []named
+	for n, v := range m {
+		all = append(all, named{n, v})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
+	return all[:min(k, len(all))]
 }
