@@ -16,7 +16,6 @@ import {pick} from './i18n.js';
 import {s, attr, text, cls, msgInfo, shapePath, zxid, zx} from './pg-util.js';
 
 const SIZE = 500, C = SIZE / 2;
-const ROLE_SHORT = {leading: 'leader', following: 'follower', looking: 'looking', observing: 'observer', down: 'down'};
 const FINALIZE_MS = 200; // FLE's finalizeWait (core.Config default)
 const CALLOUT_MS = 2500; // how long (virtual ms) a sync decision stays up after the learner is up to date
 // The modes a callout explains (an empty DIFF, the common case, says nothing new).
@@ -28,6 +27,11 @@ export const RING = {
   en: {
     aria: 'Ensemble: servers on a ring with their timers, packets in flight',
     starting: 'starting…',
+    role: {leading: 'leader', following: 'follower', looking: 'looking', observing: 'observer', down: 'down'},
+    paused: 'paused',
+    infoDown: (e) => `e${e} · down`,
+    zxidTitle: (e, z) => `currentEpoch ${e}; last zxid ${z.epoch}·${z.counter} (${z.hex}): epoch·counter`,
+    label: (name, role, paused, phase, e, z) => `${name}: ${role}${paused ? ', paused' : ''}, ${phase} phase, epoch ${e}, last zxid ${z.epoch}·${z.counter} (${z.hex})`,
     heard: (limit, ms) => `${limit} ${ms} ms`,
     heardTitle: (limit, ms, total) => `Time left before this server gives up on its silent leader (${limit}: ${total} ms without a word). A PING or any packet from the leader fills it again.`,
     finalize: (ms) => `finalize ${ms} ms`,
@@ -60,9 +64,14 @@ export const RING = {
   zh: {
     aria: '集群：环上的服务器及其计时器，以及正在传输的数据包',
     starting: '启动中…',
+    role: {leading: 'leader', following: 'follower', looking: 'looking', observing: 'observer', down: '宕机'},
+    paused: '已暂停',
+    infoDown: (e) => `e${e} · 宕机`,
+    zxidTitle: (e, z) => `currentEpoch ${e}；最大 zxid ${z.epoch}·${z.counter}（${z.hex}）：epoch·计数器`,
+    label: (name, role, paused, phase, e, z) => `${name}：${role}${paused ? '，已暂停' : ''}，${phase} 阶段，epoch ${e}，最大 zxid ${z.epoch}·${z.counter}（${z.hex}）`,
     heard: (limit, ms) => `${limit} ${ms} ms`,
     heardTitle: (limit, ms, total) => `这台服务器还要等多久才放弃沉默的 Leader（${limit}：${total} ms 收不到任何消息）。Leader 的一个 PING 或任何数据包都会把它重新填满。`,
-    finalize: (ms) => `finalize ${ms} ms`,
+    finalize: (ms) => `finalize 等待 ${ms} ms`,
     finalizeTitle: '过半节点同意这张选票；服务器再等 finalizeWait（200 ms），看有没有更好的选票，然后做出决定。',
     init: (ms, what) => `initLimit ${ms} ms · ${what}`,
     initWhat: {epoch: 'epoch', ackepoch: 'ACKEPOCH', newleader: 'NEWLEADER 的 ACK'},
@@ -269,12 +278,12 @@ export class RingView {
       attr(n.g, 'data-paused', sv.paused ? 'true' : null);
       attr(n.g, 'aria-pressed', selected.has(sv.id) ? 'true' : 'false');
       cls(n.g, 'is-focus', focus === sv.id);
-      text(n.role, sv.paused && role !== 'down' ? 'paused' : ROLE_SHORT[role] || role);
+      text(n.role, sv.paused && role !== 'down' ? R.paused : R.role[role] || role);
       const lastTxn = zxid(sv.lastLogged);
       const real = role !== 'down' && z.counter === 0 && lastTxn.big > 0n && lastTxn.big < z.big ? ` (txn ${lastTxn.epoch}·${lastTxn.counter})` : '';
-      text(n.info, role === 'down' ? `e${sv.currentEpoch} · down` : `e${sv.currentEpoch} · ${zx(sv.lastZxid)}${real}`);
-      text(n.tinfo, role !== 'down' && z.counter === 0 ? R.epochStart(z.epoch) : `currentEpoch ${sv.currentEpoch}; last zxid ${z.epoch}·${z.counter} (${z.hex}): epoch·counter`);
-      const label = `${n.name}: ${role}${sv.paused ? ', paused' : ''}, ${sv.phase} phase, epoch ${sv.currentEpoch}, last zxid ${z.epoch}·${z.counter} (${z.hex})`;
+      text(n.info, role === 'down' ? R.infoDown(sv.currentEpoch) : `e${sv.currentEpoch} · ${zx(sv.lastZxid)}${real}`);
+      text(n.tinfo, role !== 'down' && z.counter === 0 ? R.epochStart(z.epoch) : R.zxidTitle(sv.currentEpoch, z));
+      const label = R.label(n.name, R.role[role] || role, sv.paused, sv.phase, sv.currentEpoch, z);
       attr(n.g, 'aria-label', label);
       text(n.title, label);
       this.drawTimer(n, sv, role, {tickMs, syncLimit, initLimit, servers, t: state.t || 0});
