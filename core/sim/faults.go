@@ -265,8 +265,7 @@ func (c *Cluster) Pending() string {
 	if l == 0 {
 		return "no established leader"
 	}
-	lead := c.servers[l].node.Status()
-	want := lead.LastTxn
+	want := c.servers[l].node.Status().LastTxn
 	stranded := c.Stranded()
 	for i := 1; i < len(c.servers); i++ {
 		st := c.servers[i].node.Status()
