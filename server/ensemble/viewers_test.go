@@ -55,8 +55,12 @@ func smallReadDialer() *websocket.DialOptions {
 // A viewer that stops reading gets a gap marker and a fresh snapshot; a
 // viewer that reads sees every event; the ensemble does not wait for either.
 func TestSlowViewerGetsGap(t *testing.T) {
+	// The product's ViewerBuffer (4096 events): a viewer that reads may
+	// stall half a second (a loaded CI machine: with 1024 the reading viewer
+	// once got a gap) and still see every event; 300 quick writes make some
+	// 7,500 events, which the viewer that does not read cannot hold.
 	o := testOptions(t)
-	o.ViewerBuffer = 1024 // 150 quick writes make about 400 events per 50 ms batch
+	o.ViewerBuffer = 4096
 	a := newAPISmallBuffers(t, o)
 	id := a.create(`{"voters":3}`)
 	a.waitState(id, 15*time.Second, "a leader", synced)
@@ -65,7 +69,8 @@ func TestSlowViewerGetsGap(t *testing.T) {
 	start := time.Now()
 	tick := time.NewTicker(5 * time.Millisecond) // about 250 events per 50 ms batch
 	defer tick.Stop()
-	for i := range 150 {
+	const writes = 300
+	for i := range writes {
 		<-tick.C
 		a.mustAct(id, fmt.Sprintf("create /n%d %d", i, i))
 	}
@@ -87,7 +92,7 @@ func TestSlowViewerGetsGap(t *testing.T) {
 			assert.Equal(t, "snapshot", types[i+1], "a fresh snapshot follows a gap")
 		}
 	}
-	t.Logf("150 writes in %v; normal viewer %d events; slow viewer %d events, %d gaps; stream %d", took, events, sevents, sgaps, final)
+	t.Logf("%d writes in %v; normal viewer %d events; slow viewer %d events, %d gaps; stream %d", writes, took, events, sevents, sgaps, final)
 }
 
 // 100 viewers on one ensemble under 200 writes/s, asked open loop from up
