@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +18,9 @@ import (
 // measureJS measures widget n (0-based) from the DOM: the rendered size of
 // its texts (SVG font sizes times the ring's scale), contrast ratios (text
 // 4.5:1 against what is behind it, shapes and lines 3:1 against the widget's
-// background) and packets drawn on one spot. It returns a JSON report.
+// background) and packets drawn on one spot. The packets in flight are
+// small SVGs of their own in a layer over the ring (.zw-ringbox .zw-pkt),
+// measured as the ring's own texts and shapes. It returns a JSON report.
 const measureJS = `(() => {
   const w = document.querySelectorAll('[data-widget]')[%d];
   const rgb = (c) => { const m = String(c).match(/rgba?\(([^)]+)\)/); if (!m) return null; const v = m[1].split(',').map(Number); return v.length > 3 && v[3] === 0 ? null : v.slice(0, 3); };
@@ -60,7 +64,7 @@ const measureJS = `(() => {
     const box = rgb(getComputedStyle(c.querySelector('.zw-callout-box')).fill);
     for (const t of c.querySelectorAll('text')) check('callout text', rgb(getComputedStyle(t).fill), box, 4.5, t);
   }
-  const pkts = [...w.querySelectorAll('.zw-ring .zw-pkt')].filter(shown);
+  const pkts = [...w.querySelectorAll('.zw-ringbox .zw-pkt')].filter(shown);
   for (const g of pkts) {
     const shape = g.querySelector('.zw-pkt-shape'), lab = g.querySelector('.zw-pkt-label');
     const cs = getComputedStyle(shape);
@@ -80,7 +84,7 @@ const measureJS = `(() => {
   }
   const ring = w.querySelector('.zw-ring').getBoundingClientRect();
   return JSON.stringify({ring: Math.round(ring.width), name: minPx('.zw-node-name'), role: minPx('.zw-node-role'), info: minPx('.zw-node-info'),
-    timer: minPx('.zw-node-timer'), pkt: minPx('.zw-ring .zw-pkt-label'), packets: pkts.length, overlaps, bad: bad.slice(0, 12), nbad: bad.length,
+    timer: minPx('.zw-node-timer'), pkt: minPx('.zw-ringbox .zw-pkt-label'), packets: pkts.length, overlaps, bad: bad.slice(0, 12), nbad: bad.length,
     minText: minText === Infinity ? 0 : minText, minTextRatio: +minTextRatio.toFixed(2), minShapeRatio: +minShapeRatio.toFixed(2)});
 })()`
 
@@ -142,6 +146,98 @@ func (p *page) pauseWithPackets(n, k int) {
 	  if (c >= %d && w.dataset.playing === 'true') { w.querySelector('.zw-play').click(); return true; } return c >= %d && w.dataset.playing === 'false'; })()`, w, k, k), 60*time.Second)
 }
 
+// packetsOnScreen checks that the screen shows each packet of widget n
+// where the page says it is, in its color: a point inside its shape, clear of
+// its label, has its fill (one of three: a neighbour's direction arrow may
+// cover one). The packets are moved by the compositor, so this reads the
+// screenshot, not the DOM. Packets hidden under something else (the phone's
+// control bar) are left out; at least one is checked.
+func (p *page) packetsOnScreen(n int) {
+	p.t.Helper()
+	var pk []struct {
+		Msg, Dir string
+		X, Y, R  float64
+		Fill     [3]int
+	}
+	js := fmt.Sprintf(`(() => { const w = %s, k = w.__zw.ring.scale, out = [];
+	  for (const g of w.querySelectorAll('.zw-ringbox .zw-pkt')) {
+	    if (g.style.display === 'none') continue;
+	    const b = g.getBoundingClientRect(), x = b.x + b.width / 2, y = b.y + b.height / 2, r = g.__pr * k;
+	    const at = document.elementFromPoint(x, y + 0.5 * r);
+	    if (!at || at.closest('.zw-pkt') !== g) continue;
+	    const f = getComputedStyle(g.querySelector('.zw-pkt-shape')).fill.match(/\d+/g).slice(0, 3).map(Number);
+	    out.push({msg: g.dataset.msg, dir: g.dataset.from + '→' + g.dataset.to, x, y, r, fill: f});
+	  }
+	  return JSON.stringify(out); })()`, widgetJS(n))
+	if err := json.Unmarshal([]byte(eval[string](p, js)), &pk); err != nil {
+		p.t.Fatal(err)
+	}
+	if len(pk) == 0 {
+		p.t.Fatalf("no packet of widget %d is on screen to check", n)
+	}
+	dpr := eval[float64](p, `devicePixelRatio`)
+	buf, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("screenshot: %v", err)
+	}
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	for _, q := range pk {
+		on := false
+		for _, d := range [][2]float64{{-0.35, 0.5}, {0.35, 0.5}, {0, 0.58}} {
+			c := img.At(int((q.X+d[0]*q.R)*dpr), int((q.Y+d[1]*q.R)*dpr))
+			r, g, b, _ := c.RGBA()
+			px := [3]int{int(r >> 8), int(g >> 8), int(b >> 8)}
+			near := true
+			for i := range px {
+				if px[i]-q.Fill[i] > 24 || q.Fill[i]-px[i] > 24 {
+					near = false
+				}
+			}
+			on = on || near
+		}
+		if !on {
+			p.t.Errorf("packet %s %s is not on the screen at (%.0f,%.0f) in its color %v", q.Msg, q.Dir, q.X, q.Y, q.Fill)
+		}
+	}
+	p.t.Logf("%d packets on the screen where the page puts them", len(pk))
+}
+
+// clickPacket: a packet in flight in widget n (paused) takes the pointer
+// where it is drawn, has a title (its hover text) and an accessible label,
+// and a real click on it opens it in the details panel.
+func (p *page) clickPacket(n int) {
+	p.t.Helper()
+	got := eval[string](p, fmt.Sprintf(`(() => { const w = %s;
+	  for (const g of w.querySelectorAll('.zw-ringbox .zw-pkt')) {
+	    if (g.style.display === 'none') continue;
+	    const r = g.querySelector('.zw-pkt-shape').getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;
+	    const at = document.elementFromPoint(x, y);
+	    if (!at || at.closest('.zw-pkt') !== g) continue;
+	    return JSON.stringify({x, y, want: g.dataset.msg + ' ' + g.dataset.from + ' → ' + g.dataset.to, title: g.querySelector('title').textContent, label: g.getAttribute('aria-label') || '', role: g.getAttribute('role') || ''});
+	  }
+	  return ''; })()`, widgetJS(n)))
+	if got == "" {
+		p.t.Fatalf("no packet of widget %d takes the pointer where it is drawn", n)
+	}
+	var k struct {
+		X, Y                     float64
+		Want, Title, Label, Role string
+	}
+	if err := json.Unmarshal([]byte(got), &k); err != nil {
+		p.t.Fatal(err)
+	}
+	if k.Title == "" || k.Label == "" || k.Role != "button" {
+		p.t.Errorf("packet %s: title %q, aria-label %q, role %q; want a title, a label and role button", k.Want, k.Title, k.Label, k.Role)
+	}
+	if err := chromedp.Do(p.ctx, chromedp.MouseClickXY(k.X, k.Y)); err != nil {
+		p.t.Fatalf("click the packet %s at (%.0f,%.0f): %v", k.Want, k.X, k.Y, err)
+	}
+	p.wait("the packet's details", fmt.Sprintf(`(() => { const d = %s.querySelector('.zw-detail'); return !d.hidden && d.querySelector('.zw-panel-title').textContent === %q; })()`, widgetJS(n), k.Want), 5*time.Second)
+}
+
 // TestPresentationSizes: at a phone's, a laptop's and a projector's size, in
 // light and dark, the playground's texts are big enough, text has 4.5:1 and
 // shapes 3:1 against what is behind them, no two packets sit on one spot, the
@@ -186,6 +282,7 @@ func TestPresentationSizes(t *testing.T) {
 				if len(m.Overlaps) > 0 {
 					t.Errorf("%s: packets on one spot: %v", theme, m.Overlaps)
 				}
+				p.packetsOnScreen(1)
 				p.shotWidget(1, fmt.Sprintf("present-%s-%s", sc.name, theme))
 			}
 			p.scheme("light")
@@ -212,6 +309,7 @@ func TestPresentationSizes(t *testing.T) {
 			if v.Wide < 0.9 {
 				t.Errorf("the widget uses %.0f%% of the width, want ≥ 90%%", v.Wide*100)
 			}
+			p.clickPacket(1)
 		})
 	}
 }

@@ -11,9 +11,15 @@
 // that learner counts as lost) and a meter "hears 3 of 3 · needs 2". Packets
 // sent on one link are queued along it like a train, never on one spot; with
 // reduced motion they wait at their sender's end, in order, with an arrow.
+//
+// Each packet in flight is a small SVG of its own in an HTML layer over the
+// ring (.zw-ring-pkts), moved only by its CSS transform (will-change:
+// transform): the compositor moves it, so moving a packet repaints neither
+// it nor the ring (moving groups inside the ring's SVG made the browser
+// restyle and repaint the ring for them).
 
 import {pick} from './i18n.js';
-import {s, attr, text, cls, msgInfo, shapePath, zxid, zx} from './pg-util.js';
+import {h, s, attr, text, cls, msgInfo, shapePath, zxid, zx} from './pg-util.js';
 
 const SIZE = 500, C = SIZE / 2;
 const FINALIZE_MS = 200; // FLE's finalizeWait (core.Config default)
@@ -111,11 +117,12 @@ export class RingView {
       s('path', {d: 'M0,0L10,5L0,10z', class: 'zw-arrowhead'})));
     this.gLinks = s('g', {class: 'zw-links'});
     this.gNodes = s('g', {class: 'zw-nodes'});
-    this.gPackets = s('g', {class: 'zw-packets'});
+    // The packets fly in a layer of their own over the ring (see the top).
+    this.over = h('div', {class: 'zw-ring-pkts'});
     this.gCallouts = s('g', {class: 'zw-callouts'});
     // How to read a zxid, once, at the bottom of the drawing.
     const key = s('text', {class: 'zw-zxid-key', x: C, y: SIZE - 4, 'text-anchor': 'middle'}, R.zxidKey);
-    this.svg.append(defs, key, this.gLinks, this.gNodes, this.gPackets, this.gCallouts);
+    this.svg.append(defs, key, this.gLinks, this.gNodes, this.gCallouts);
     this.nodes = new Map(); // id -> {g, parts, x, y}
     this.links = new Map(); // "a-b" -> line
     this.packets = new Map(); // id -> g
@@ -151,7 +158,10 @@ export class RingView {
     st.setProperty('--zw-fs-timer', k(10.5, 11.5) + 'px');
     st.setProperty('--zw-fs-pkt', k(10.5, 11.5) + 'px');
     st.setProperty('--zw-pkt-sw', k(1.6, 2.2) + 'px');
+    for (const v of ['--zw-fs-pkt', '--zw-pkt-sw']) this.over.style.setProperty(v, st.getPropertyValue(v));
     this.pr = +k(9, this.n > 7 ? 10 : 12);
+    this.dpr = window.devicePixelRatio || 1;
+    this.placePackets(); // the packets' layer is in CSS px: follow the ring's new size
     this.packetsDirty = true;
   }
 
@@ -510,7 +520,7 @@ export class RingView {
         if (!g) {
           g = this.pool.pop() || this.makePacket();
           this.packets.set(p.id, g);
-          this.gPackets.append(g);
+          if (!g.parentNode) this.over.append(g);
         }
         const info = msgInfo(p.msg);
         g.__pr = pr;
@@ -611,12 +621,39 @@ export class RingView {
         }
       }
     }
-    for (const it of placed) attr(it.g, 'transform', `translate(${it.x.toFixed(1)},${it.y.toFixed(1)})`);
+    this.placed = placed;
+    this.placePackets();
     for (const [id, g] of this.packets) {
       if (live.has(id)) continue;
       this.packets.delete(id);
       g.style.display = 'none';
+      g.__packet = null;
       this.pool.push(g);
+    }
+  }
+
+  // placePackets moves each packet drawn to its place (ring units) by its
+  // CSS transform: the compositor moves it, nothing is repainted. Its box is
+  // 2.6 radii around its centre (the direction arrow, the "+k" above it) in
+  // whole CSS px, drawn at the ring's scale; the translate is on whole device
+  // pixels (crisp at any pixel ratio) and written only when it changed.
+  placePackets() {
+    const k = this.scale, dpr = this.dpr || 1, px = this.padX || 0;
+    for (const it of this.placed || []) {
+      const g = it.g;
+      if (g.__packet !== it.p) continue; // gone since (back in the pool)
+      const sk = g.__pr + '|' + k;
+      if (g.__sk !== sk) {
+        g.__sk = sk;
+        const H = Math.ceil(g.__pr * 2.6 * k), u = +(H / k).toFixed(3);
+        g.__H = H;
+        attr(g, 'width', 2 * H);
+        attr(g, 'height', 2 * H);
+        attr(g, 'viewBox', `${-u} ${-u} ${2 * u} ${2 * u}`);
+      }
+      const X = Math.round(((it.x + px) * k - g.__H) * dpr) / dpr, Y = Math.round((it.y * k - g.__H) * dpr) / dpr;
+      const tf = `translate(${X}px,${Y}px)`;
+      if (g.__tf !== tf) { g.__tf = tf; g.style.transform = tf; }
     }
   }
 
@@ -626,7 +663,7 @@ export class RingView {
     const label = s('text', {class: 'zw-pkt-label', 'text-anchor': 'middle', dy: '0.35em'});
     const title = s('title');
     const more = s('text', {class: 'zw-pkt-more', x: 0, y: -14, 'text-anchor': 'middle'});
-    const g = s('g', {class: 'zw-pkt', tabindex: -1, role: 'button'}, title, dir, path, label, more);
+    const g = s('svg', {class: 'zw-pkt', tabindex: -1, role: 'button'}, title, dir, path, label, more);
     g.__path = path; g.__label = label; g.__title = title; g.__dir = dir; g.__more = more;
     g.addEventListener('click', (e) => { e.stopPropagation(); if (g.__packet) this.onPacket(g.__packet); });
     return g;

@@ -221,7 +221,7 @@ class Widget {
     }
     this.captions = new Captions();
     this.script = r.dataset.scenario ? new ScriptView(r.dataset.scenario) : null;
-    this.stage = h('div', {class: 'zw-stage'}, h('div', {class: 'zw-ringbox'}, this.ring.svg), this.captions.el);
+    this.stage = h('div', {class: 'zw-stage'}, h('div', {class: 'zw-ringbox'}, this.ring.svg, this.ring.over), this.captions.el);
     r.append(
       this.mb.el,
       this.tr.el,
