@@ -120,7 +120,7 @@ func serveCmd(ctx context.Context, args []string, getenv func(string) string, st
 		MaxFollowers: *maxFollowers, MaxFollowersPerClient: *maxFollowersPer, Idle: *roomIdle,
 		AllowedOrigins: allowed, TrustedProxies: trusted})
 	defer rooms.Close()
-	srv := newHTTPServer(serveRoutes(apiRoutes(ens.Handler(), rooms.Handler()), site.Handler(site.Options{Log: log, Lessons: ls})), log, serveTimeouts)
+	srv := newHTTPServer(serveRoutes(apiRoutes(ens.Handler(), rooms.Handler()), site.Handler(site.Options{Log: log, Lessons: ls, Warm: true})), log, serveTimeouts)
 	// Stopping the ensembles ends their websockets (hijacked, so Shutdown
 	// does not wait for them) and fails actions still waiting for a server;
 	// closing the rooms ends the classroom websockets.

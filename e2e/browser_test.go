@@ -34,6 +34,14 @@ import (
 // zab.wasm that the wasm task built.
 func startSite(t testing.TB) string {
 	t.Helper()
+	return siteServer(t, false)
+}
+
+// siteServer is startSite; with warm, its text assets are compressed before
+// it returns, as a `serve` that has been up for a second has them (the
+// benchmark measures that, not the first visitor after a start).
+func siteServer(t testing.TB, warm bool) string {
+	t.Helper()
 	dir := filepath.Join("..", "static")
 	fsys := os.DirFS(dir)
 	if !static.HasWasmIn(fsys) {
@@ -43,8 +51,15 @@ func startSite(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("lessons.All() = %v", err)
 	}
-	srv := httptest.NewServer(site.Handler(site.Options{Static: fsys, Lessons: ls}))
+	var warmed chan struct{}
+	if warm {
+		warmed = make(chan struct{})
+	}
+	srv := httptest.NewServer(site.Handler(site.Options{Static: fsys, Lessons: ls, Warm: warm, Warmed: warmed}))
 	t.Cleanup(srv.Close)
+	if warm {
+		<-warmed
+	}
 	return srv.URL
 }
 

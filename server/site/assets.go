@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"path"
 	"strconv"
@@ -48,7 +49,15 @@ type assets struct {
 	fsys     fs.FS
 	notFound http.HandlerFunc
 	etags    sync.Map // file name -> quoted ETag
-	packed   sync.Map // "br:name" or "gzip:name" -> []byte, text files compressed on first use
+	packed   sync.Map // "br:name" or "gzip:name" -> *packed, text files compressed once
+}
+
+// packed is one text file compressed with one coding, made once: requests
+// that come while it is being made wait for it.
+type packed struct {
+	once sync.Once
+	b    []byte
+	err  error
 }
 
 // compressible are the types compressed on the fly (once, then cached) when
@@ -149,13 +158,16 @@ func (a *assets) open(name string) (io.ReadSeeker, string, error) {
 }
 
 // pack returns a text file compressed with coding ("br" or "gzip"), made on
-// first use and kept.
+// first use (or by warm) and kept.
 func (a *assets) pack(name, coding string) ([]byte, error) {
-	key := coding + ":" + name
-	if b, ok := a.packed.Load(key); ok {
-		return b.([]byte), nil
-	}
-	src, err := fs.ReadFile(a.fsys, name)
+	v, _ := a.packed.LoadOrStore(coding+":"+name, &packed{})
+	p := v.(*packed)
+	p.once.Do(func() { p.b, p.err = compress(a.fsys, name, coding) })
+	return p.b, p.err
+}
+
+func compress(fsys fs.FS, name, coding string) ([]byte, error) {
+	src, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, err
 	}
@@ -172,8 +184,43 @@ func (a *assets) pack(name, coding string) ([]byte, error) {
 	if err := zw.Close(); err != nil {
 		return nil, err
 	}
-	b, _ := a.packed.LoadOrStore(key, buf.Bytes())
-	return b.([]byte), nil
+	return buf.Bytes(), nil
+}
+
+// warm compresses with brotli (what browsers ask for) every text file that
+// has no precompressed variant beside it, one after the other, then closes
+// done (when not nil).
+func (a *assets) warm(log *slog.Logger, done chan<- struct{}) {
+	if done != nil {
+		defer close(done)
+	}
+	start := time.Now()
+	n := 0
+	err := fs.WalkDir(a.fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !compressible[path.Ext(name)] {
+			return err
+		}
+		if _, ok := contentTypes[path.Ext(name)]; !ok {
+			return nil
+		}
+		for _, e := range encodings {
+			if a.isFile(name + e.suffix) {
+				return nil
+			}
+		}
+		if _, err := a.pack(name, "br"); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	if log != nil {
+		if err != nil {
+			log.Warn("compressing the static assets", "err", err)
+		} else {
+			log.Debug("static assets compressed", "files", n, "took", time.Since(start).Round(time.Millisecond))
+		}
+	}
 }
 
 func (a *assets) isFile(name string) bool {

@@ -33,6 +33,14 @@ type Options struct {
 	// edition, cloudflare/): pages say where Live mode would be that it
 	// needs `zabplay serve` (templates.Site.SimOnly).
 	SimOnly bool
+	// Warm compresses the text assets (JS, CSS, ...) in the background as
+	// the handler is made, instead of at each one's first request: a
+	// brotli at its best level takes a few hundred ms of CPU for the
+	// widget's modules, which the first visitor after a start would wait
+	// for (serve sets it). Warmed, when not nil, is closed when they are
+	// all in memory (a benchmark waits for it).
+	Warm   bool
+	Warmed chan<- struct{}
 }
 
 // Handler returns the site: GET (and HEAD) /, /playground, /lessons,
@@ -50,7 +58,11 @@ func Handler(opts Options) http.Handler {
 		opts.Static = static.FS
 	}
 	h := newHandler(opts, static.HasWasmIn(opts.Static))
-	h.assets = &assets{fsys: opts.Static, notFound: h.notFound}
+	a := &assets{fsys: opts.Static, notFound: h.notFound}
+	h.assets = a
+	if opts.Warm {
+		go a.warm(opts.Log, opts.Warmed)
+	}
 	return h.routes()
 }
 

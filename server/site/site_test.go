@@ -564,3 +564,37 @@ func TestSimOnly(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, do(t, pages, "GET", "/static/site.css").StatusCode)
 	assert.NotEmpty(t, do(t, pages, "GET", "/static/site.css").Header.Get("Content-Security-Policy"))
 }
+
+// TestWarm: warm compresses with brotli every text asset that has no
+// precompressed variant (a file with its own .br or .gz is left alone, as
+// are the types never compressed); the handler then answers from that; and
+// Handler with Warm closes Warmed when it is done.
+func TestWarm(t *testing.T) {
+	fsys := testFS(true)
+	a := &assets{fsys: fsys}
+	done := make(chan struct{})
+	a.warm(nil, done)
+	<-done
+	var packed []string
+	a.packed.Range(func(k, _ any) bool { packed = append(packed, k.(string)); return true })
+	require.ElementsMatch(t, []string{"br:playground.js", "br:widget.css", "br:dir/inner.js"}, packed)
+	b, err := a.pack("playground.js", "br")
+	require.NoError(t, err)
+	plain, err := io.ReadAll(brotli.NewReader(strings.NewReader(string(b))))
+	require.NoError(t, err)
+	require.Equal(t, "export {};\n", string(plain))
+
+	ls, err := lessons.All()
+	require.NoError(t, err)
+	warmed := make(chan struct{})
+	h := Handler(Options{Static: fsys, Lessons: ls, Warm: true, Warmed: warmed})
+	<-warmed
+	req := httptest.NewRequest("GET", "/static/widget.css", nil)
+	req.Header.Set("Accept-Encoding", "br")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, "br", rec.Header().Get("Content-Encoding"))
+	plain, err = io.ReadAll(brotli.NewReader(rec.Body))
+	require.NoError(t, err)
+	require.Equal(t, ".zab-widget{}\n", string(plain))
+}
