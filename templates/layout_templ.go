@@ -421,7 +421,7 @@ func navLink(href, label string, current bool) templ.Component {
 
 // widgetModules are the modules static/playground.js imports: the layout
 // preloads them with it (a module missing here only loads later).
-var widgetModules = []string{"pg-util.js", "pg-ring.js", "pg-lanes.js", "pg-spacetime.js", "pg-task.js",
+var widgetModules = []string{"i18n.js", "pg-util.js", "pg-ring.js", "pg-lanes.js", "pg-spacetime.js", "pg-task.js",
 	"pg-controls.js", "pg-share.js", "pg-narrate.js"}
 
 // switchHref is the language switch's target: the same page in lang. The

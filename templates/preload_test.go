@@ -8,17 +8,31 @@ import (
 )
 
 // TestWidgetModulesPreloaded checks that the layout preloads exactly the
-// pg-*.js modules static/playground.js imports (a module left out would
-// only load later, one round trip after playground.js).
+// modules static/playground.js imports, and theirs (a module left out would
+// only load later, one round trip after the module that imports it), but
+// sim.js, which the layout loads with a script tag of its own.
 func TestWidgetModulesPreloaded(t *testing.T) {
-	src, err := os.ReadFile("../static/playground.js")
-	if err != nil {
-		t.Fatal(err)
-	}
+	imports := regexp.MustCompile(`(?m)^import .* from '\./([\w-]+\.js)';$`)
 	var imported []string
-	for _, m := range regexp.MustCompile(`(?m)^import .* from '\./(pg-[\w-]+\.js)';$`).FindAllStringSubmatch(string(src), -1) {
-		imported = append(imported, m[1])
+	seen := map[string]bool{}
+	var walk func(name string)
+	walk = func(name string) {
+		src, err := os.ReadFile("../static/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range imports.FindAllStringSubmatch(string(src), -1) {
+			if seen[m[1]] {
+				continue
+			}
+			seen[m[1]] = true
+			if m[1] != "sim.js" {
+				imported = append(imported, m[1])
+			}
+			walk(m[1])
+		}
 	}
+	walk("playground.js")
 	got := slices.Clone(widgetModules)
 	slices.Sort(got)
 	slices.Sort(imported)
