@@ -19,7 +19,8 @@ import (
 // BenchmarkPlayground measures what a learner on a slow laptop waits for and
 // sees (issue 15): for each page (the playground, a lesson, the playground
 // with 9 servers) and each CPU slowdown (Chromium's CPU throttling, 1×, 4×,
-// 6×), in a fresh profile (nothing cached), from navigation start:
+// 6×), in a fresh profile (nothing cached; the server has compressed its
+// assets, as serve does at start), from navigation start:
 //
 //   - servers-ms: the first server drawn in the widget (a [data-node]);
 //   - first-frame-ms: the simulator's first frame (the widget's data-sim-time
@@ -41,13 +42,20 @@ import (
 // a subset. ZABPLAY_BENCH_TRACE=1 also records a Chrome trace of each
 // 3-second window and logs where the main thread's time per frame went
 // (script, style, layout, paint, other; fps_trace_test.go): tracing slows
-// the page, so its runs are not the figures above.
+// the page, so its runs are not the figures above. ZABPLAY_BENCH_TRACE_DIR=DIR
+// also writes each raw trace there, with what was invalidated and why, and
+// its JavaScript profile (.cpuprofile, for DevTools). ZABPLAY_BENCH_EVAL=JS
+// runs JS in the page before the measures (an experiment: hide something
+// and see what a frame costs without it).
 func BenchmarkPlayground(b *testing.B) {
-	base := startSite(b)
+	base := siteServer(b, true)
 	pages := []struct{ name, path string }{
 		{"playground", "/playground"},
 		{"lesson", "/lessons/leader-dies"},
 		{"nine", "/playground?seed=1&voters=9&observers=0"},
+		// Not in the default list: the playground with a fixed seed, so
+		// that runs compared are the same run (ZABPLAY_BENCH_PAGES=seeded).
+		{"seeded", "/playground?seed=1"},
 	}
 	for _, cpu := range benchList("ZABPLAY_BENCH_CPU", "1,4,6") {
 		rate, err := strconv.ParseFloat(cpu, 64)
@@ -55,7 +63,7 @@ func BenchmarkPlayground(b *testing.B) {
 			b.Fatalf("ZABPLAY_BENCH_CPU: %v", err)
 		}
 		for _, pg := range pages {
-			if !benchWants("ZABPLAY_BENCH_PAGES", pg.name) {
+			if !benchWants("ZABPLAY_BENCH_PAGES", pg.name) || pg.name == "seeded" && os.Getenv("ZABPLAY_BENCH_PAGES") == "" {
 				continue
 			}
 			b.Run(fmt.Sprintf("cpu=%sx/%s", cpu, pg.name), func(b *testing.B) {
@@ -131,6 +139,10 @@ func measurePage(b *testing.B, url string, rate float64) [7]float64 {
 	// A prediction before a lesson's widget holds it at the start: play.
 	eval[bool](p, `(() => { const w = `+widgetJS(1)+`; if (w.dataset.playing !== 'true') w.querySelector('.zw-play').click(); return true })()`)
 	p.wait("a leader", leaderJS(1), 2*time.Minute)
+	if js := os.Getenv("ZABPLAY_BENCH_EVAL"); js != "" {
+		// An experiment: what a frame costs without something.
+		eval[any](p, js)
+	}
 	for i, speed := range []string{"1", "100"} {
 		eval[bool](p, `(() => { const s = `+widgetJS(1)+`.querySelector('select.zw-speed'); s.value = [...s.options].find(o => parseFloat(o.value) === `+speed+`)?.value ?? s.value; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
 		var tr *tracer

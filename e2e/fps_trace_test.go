@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/profiler"
@@ -52,6 +56,11 @@ func startTrace(b testing.TB, ctx context.Context) *tracer {
 	}); err != nil {
 		b.Fatal(err)
 	}
+	cats := traceCats
+	if os.Getenv("ZABPLAY_BENCH_TRACE_DIR") != "" {
+		// What was invalidated, and why (it slows the page further).
+		cats = append(cats[:len(cats):len(cats)], "disabled-by-default-devtools.timeline.invalidationTracking")
+	}
 	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, tg, profiler.Enable, cdp.Empty{}); err != nil {
 			return err
@@ -61,7 +70,7 @@ func startTrace(b testing.TB, ctx context.Context) *tracer {
 		}
 		_, err := cdp.Call(ctx, tg, tracing.Start, tracing.StartParams{
 			TransferMode: tracing.StartTransferModeReportEvents,
-			TraceConfig:  &tracing.TraceConfig{IncludedCategories: traceCats, ExcludedCategories: []string{"*"}},
+			TraceConfig:  &tracing.TraceConfig{IncludedCategories: cats, ExcludedCategories: []string{"*"}},
 		})
 		return err
 	}))
@@ -99,6 +108,18 @@ func (tr *tracer) stop(b testing.TB, ctx context.Context) (map[string]float64, [
 	tr.cancel()
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
+	if dir := os.Getenv("ZABPLAY_BENCH_TRACE_DIR"); dir != "" {
+		// The raw trace, for chrome://tracing or a script (which
+		// objects were invalidated, each Paint's clip and layer).
+		name := filepath.Join(dir, fmt.Sprintf("trace-%d.json", time.Now().UnixNano()))
+		if err := os.WriteFile(name, append(append([]byte("["), bytes.Join(tr.raw, []byte(",\n"))...), ']'), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("trace written to %s", name)
+		if pj, err := json.Marshal(prof); err == nil {
+			_ = os.WriteFile(strings.TrimSuffix(name, ".json")+".cpuprofile", pj, 0o644)
+		}
+	}
 	classes, names := mainThreadSelf(tr.raw)
 	return classes, names, profileTop(prof)
 }
