@@ -179,6 +179,11 @@ export class RingView {
     this.padX = this.wide ? 70 : 0;
     attr(this.svg, 'viewBox', `${-this.padX} 0 ${SIZE + 2 * this.padX} ${SIZE}`);
     attr(this.svg, 'data-wide', this.padX ? 'true' : null);
+    // The widget widens its ring's column for it (widget.css): said on the
+    // widget itself, as a :has() there would restyle the widget at every
+    // change inside it.
+    const w = this.svg.closest('.zab-widget');
+    if (w) attr(w, 'data-wide-ring', this.padX ? 'true' : null);
     this.gNodes.textContent = '';
     this.gLinks.textContent = '';
     this.gCallouts.textContent = '';

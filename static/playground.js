@@ -590,7 +590,13 @@ class Widget {
       this.script.el.hidden = !this.caps.script;
       this.script.update(st.t);
     }
-    text(this.tr.time, fmtMs(st.t));
+    // The clock's words change ten times a second while the run plays (each
+    // change is a text layout), at once otherwise.
+    const wall = performance.now();
+    if (!this.playing || !(wall - (this.timeAt || 0) < 100)) {
+      this.timeAt = wall;
+      text(this.tr.time, fmtMs(st.t));
+    }
     const sim = !this.caps.realTime;
     attr(this.tr.time, 'title', sim && this.limited && this.playing ? T.limited : null);
     cls(this.tr.time, 'is-limited', sim && this.limited && this.playing);
@@ -598,7 +604,6 @@ class Widget {
     // The scrubber follows the run four times a second while it plays (a
     // range input's every move costs a layout); at once otherwise.
     const sc = this.tr.scrub;
-    const wall = performance.now();
     if (!this.playing || !(wall - (this.scrubAt || 0) < 250)) {
       this.scrubAt = wall;
       attr(sc, 'max', Math.max(1, Math.floor(this.maxT)));
