@@ -160,9 +160,13 @@ func (a *assets) open(name string) (io.ReadSeeker, string, error) {
 // pack returns a text file compressed with coding ("br" or "gzip"), made on
 // first use (or by warm) and kept.
 func (a *assets) pack(name, coding string) ([]byte, error) {
-	v, _ := a.packed.LoadOrStore(coding+":"+name, &packed{})
+	key := coding + ":" + name
+	v, _ := a.packed.LoadOrStore(key, &packed{})
 	p := v.(*packed)
 	p.once.Do(func() { p.b, p.err = compress(a.fsys, name, coding) })
+	if p.err != nil {
+		a.packed.CompareAndDelete(key, p) // a later request tries again
+	}
 	return p.b, p.err
 }
 
