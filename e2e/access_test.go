@@ -70,6 +70,7 @@ func TestLesson3KeyboardOnly(t *testing.T) {
 		eval[bool](p, w+`.querySelector('.zw-play').focus(), true`)
 		p.key("\r")
 	}
+	waitScenario(p, 1)
 	met := func(k int) {
 		p.wait(fmt.Sprintf("step %d: %s", k+1, tk.Steps[k].Label),
 			fmt.Sprintf(`%s.querySelectorAll('.zw-task-step')[%d].classList.contains('is-met')`, w, k), 120*time.Second)

@@ -139,6 +139,15 @@ func measurePage(b *testing.B, url string, rate float64) [7]float64 {
 	r[0] = eval[float64](p, `window.__zwPerf.servers`)
 	r[1] = eval[float64](p, `window.__zwPerf.moving`)
 	r[2] = eval[float64](p, `[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].reduce((s, e) => s + e.transferSize, 0)`)
+	// Where the wait went: the page's own marks (sim.js, playground.js)
+	// between the HTML's arrival and the first frame.
+	b.Logf("%s at %g× CPU, start (ms from navigation): %s", url, rate, eval[string](p, `(() => {
+	  const n = performance.getEntriesByType('navigation')[0], m = window.__zwPerf;
+	  const at = [['html', n.responseEnd], ['dom', n.domContentLoadedEventStart],
+	    ...performance.getEntriesByType('mark').filter(e => e.name.startsWith('zabplay:')).map(e => [e.name.slice(8), e.startTime]),
+	    ['servers', m.servers], ['first-frame', m.moving]];
+	  return at.sort((a, b) => a[1] - b[1]).map(([k, v]) => k + ' ' + Math.round(v)).join(', ');
+	})()`))
 	// A prediction before a lesson's widget holds it at the start: play.
 	eval[bool](p, `(() => { const w = `+widgetJS(1)+`; if (w.dataset.playing !== 'true') w.querySelector('.zw-play').click(); return true })()`)
 	p.wait("a leader", leaderJS(1), 2*time.Minute)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,6 +94,55 @@ func TestLessonTasks(t *testing.T) {
 	}
 }
 
+// waitScenario waits for widget n's scenario, if it has one, to run to its
+// last line. A lesson's task follows its scenario: an action of the
+// learner's before then cuts the scenario short, and its later lines (a
+// "restart f" among them) never run (TestActionCutsScenario).
+func waitScenario(p *page, n int) {
+	p.t.Helper()
+	p.wait("widget "+strconv.Itoa(n)+"'s scenario to run to its last line",
+		`(() => { const rows = [...`+widgetJS(n)+`.querySelectorAll('.zw-script-stmt')]; return !rows.length || rows[rows.length - 1].classList.contains('zw-script-done'); })()`, 120*time.Second)
+}
+
+// TestActionCutsScenario: a learner who acts before a lesson's scenario has
+// run to its end is told that its later lines will not run, and sees them
+// struck through (the simulator drops the scenario's later actions when the
+// learner acts: core/sim/player Act).
+func TestActionCutsScenario(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 1000)
+	p := newPage(t, b, base+"/lessons/synchronization", 1280, 1000)
+	w := widgetJS(1)
+	p.wait("the widget to mount", w+`.dataset.simTime !== undefined`, 30*time.Second)
+	if eval[string](p, w+`.dataset.playing`) == "true" {
+		p.click("Pause", actButton(1, "play"))
+		p.wait("the widget paused", w+`.dataset.playing === 'false'`, 10*time.Second)
+	}
+	// Back to the start (the scrubber), then one action: kill s1.
+	eval[bool](p, `(() => { const s = `+w+`.querySelector('.zw-scrub'); s.value = '0'; s.dispatchEvent(new Event('input', {bubbles: true})); return true })()`)
+	p.wait("the widget back at 0 ms", w+`.dataset.simTime === '0'`, 10*time.Second)
+	p.click("server s1", `(//section[@data-widget])[1]//*[@data-node="s1"]`)
+	p.click("Kill s1", actButton(1, "crash s1"))
+	p.wait("the status to say that the scenario stops", w+`.querySelector('.zw-status').textContent.includes('will not run')`, 10*time.Second)
+	rows := eval[[]string](p, `[...`+w+`.querySelectorAll('.zw-script-stmt')].map(r => (r.classList.contains('zw-script-cut') ? 'cut: ' : r.classList.contains('zw-script-done') ? 'ran: ' : 'to run: ') + r.textContent.trim())`)
+	want := map[string]bool{"ran: ensemble voters=3 seed=12": true, "cut: crash f": true, "cut: restart f": true, "cut: expect sync f == DIFF": true}
+	for _, r := range rows {
+		if strings.HasPrefix(r, "to run: ") {
+			t.Errorf("after the action at 0 ms, a line still to run: %q (rows: %q)", r, rows)
+		}
+		delete(want, r)
+	}
+	if len(want) > 0 {
+		t.Errorf("rows %q: missing %v", rows, want)
+	}
+	status := eval[string](p, w+`.querySelector('.zw-status').textContent`)
+	if !strings.Contains(status, "crash s1") || !strings.Contains(status, "before line") {
+		t.Errorf("status = %q, want the action and the line the scenario stops before", status)
+	}
+	eval[bool](p, w+`.querySelector('.zw-script').scrollIntoView({block: 'center'}), true`)
+	p.shotScreen("lesson-synchronization-cut")
+}
+
 // taskComplete is what a widget announces when its task is complete, by the
 // page's <html lang> (taskLangs).
 func taskComplete(t *testing.T, p *page) string {
@@ -123,6 +173,7 @@ func completeTask(t *testing.T, p *page, n int, tk task) {
 		p.click("Play", actButton(n, "play"))
 		p.wait("widget "+strconv.Itoa(n)+" playing after Play", w+`.dataset.playing === 'true'`, 10*time.Second)
 	}
+	waitScenario(p, n)
 	for k, st := range tk.Steps {
 		t.Logf("widget %d step %d: %s (%s)", n, k+1, st.Label, st.Check)
 		switch st.Check {

@@ -17,6 +17,8 @@ export const TEXT = {
     script: 'Scenario',
     passed: 'held', failed: 'did not hold', pending: 'not yet',
     lineAt: (t) => `ran at ${t}`,
+    cut: 'will not run: an action of yours came first',
+    cutSay: (line) => `The scenario stops before line ${line}: your action came first, and its later lines will not run.`,
   },
   zh: {
     captions: '刚刚发生了什么',
@@ -24,6 +26,8 @@ export const TEXT = {
     script: '场景脚本',
     passed: '成立', failed: '不成立', pending: '尚未运行',
     lineAt: (t) => `运行于 ${t}`,
+    cut: '不会运行：你的操作在它之前',
+    cutSay: (line) => `场景脚本停在第 ${line} 行之前：你的操作先发生了，后面的行不会再运行。`,
   },
 };
 
@@ -108,6 +112,29 @@ export class ScriptView {
   setScript(script) {
     this.script = script || [];
     this.lastT = -1;
+    for (const row of this.rows) {
+      if (!row.classList.contains('zw-script-cut')) continue;
+      row.classList.remove('zw-script-cut');
+      row.removeAttribute('title');
+    }
+  }
+
+  // cut: an action of the learner's at t replaced the scenario's later
+  // actions (the simulator drops them, core/sim/player Act): their lines are
+  // marked as never to run. It returns the first such line, or 0.
+  cut(t) {
+    const later = this.script.filter((s) => s.t > t);
+    if (!later.length) return 0;
+    this.script = this.script.filter((s) => s.t <= t);
+    for (const s of later) {
+      const row = this.rows[s.line - 1];
+      if (!row) continue;
+      row.classList.add('zw-script-cut');
+      row.title = T.cut;
+      delete row.dataset.expect;
+    }
+    this.lastT = -1;
+    return later[0].line;
   }
 
   update(t) {

@@ -272,6 +272,7 @@ class Widget {
 
   start() {
     let res;
+    performance.mark('zabplay:create');
     try {
       this.sim = this.api.create(this.config());
     } catch (err) {
@@ -297,6 +298,7 @@ class Widget {
     this.maxT = Math.max(this.maxT, res.state.t);
     this.syncControls();
     this.kick();
+    performance.mark('zabplay:started');
   }
 
   // destroy frees the simulator (and stops live servers) when the widget
@@ -750,7 +752,10 @@ class Widget {
       this.kick();
       return;
     }
-    // Acting drops any later timeline: the furthest time is now.
+    // Acting drops any later timeline: the furthest time is now. A lesson's
+    // scenario lines still to come are in it: say that they will not run.
+    const cut = this.script?.cut(res.state.t);
+    if (cut) this.say(T.acted(fmtMs(res.state.t), text) + ' ' + NT.cutSay(cut));
     this.maxT = res.state.t;
     this.ingest(res);
     this.vt = res.state.t;
