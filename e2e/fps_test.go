@@ -46,7 +46,8 @@ import (
 // also writes each raw trace there, with what was invalidated and why, and
 // its JavaScript profile (.cpuprofile, for DevTools). ZABPLAY_BENCH_EVAL=JS
 // runs JS in the page before the measures (an experiment: hide something
-// and see what a frame costs without it).
+// and see what a frame costs without it). ZABPLAY_BENCH_TRACE_START=1
+// traces from navigation to the first frame (traced, so slower).
 func BenchmarkPlayground(b *testing.B) {
 	base := siteServer(b, true)
 	pages := []struct {
@@ -129,12 +130,27 @@ func measurePage(b *testing.B, url string, rate float64) [7]float64 {
 			}
 			_, err := cdp.Call(ctx, tg, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: perfProbe})
 			return err
-		}),
-		chromedp.Navigate(url))
+		}))
 	if err != nil {
 		b.Fatalf("open %s: %v", url, err)
 	}
+	var start *tracer
+	if os.Getenv("ZABPLAY_BENCH_TRACE_START") != "" {
+		start = startTrace(b, ctx) // from navigation to the first frame
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		b.Fatalf("open %s: %v", url, err)
+	}
 	p.wait("the first frame", `window.__zwPerf && window.__zwPerf.moving != null`, 2*time.Minute)
+	if start != nil {
+		classes, top, js := start.stop(b, ctx)
+		var parts []string
+		for _, c := range []string{"script", "style", "layout", "paint", "other"} {
+			parts = append(parts, fmt.Sprintf("%s %.0f", c, classes[c]))
+		}
+		b.Logf("%s at %g×, main thread ms from navigation to the first frame (trace, self time): %s; most: %s", url, rate, strings.Join(parts, ", "), strings.Join(top, ", "))
+		b.Logf("JavaScript, self time: %s", strings.Join(js, ", "))
+	}
 	var r [7]float64
 	r[0] = eval[float64](p, `window.__zwPerf.servers`)
 	r[1] = eval[float64](p, `window.__zwPerf.moving`)

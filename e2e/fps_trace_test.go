@@ -59,7 +59,7 @@ func startTrace(b testing.TB, ctx context.Context) *tracer {
 	cats := traceCats
 	if os.Getenv("ZABPLAY_BENCH_TRACE_DIR") != "" {
 		// What was invalidated, and why (it slows the page further).
-		cats = append(cats[:len(cats):len(cats)], "disabled-by-default-devtools.timeline.invalidationTracking")
+		cats = append(cats[:len(cats):len(cats)], "disabled-by-default-devtools.timeline.invalidationTracking", "disabled-by-default-devtools.timeline.stack")
 	}
 	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		if _, err := cdp.Call(ctx, tg, profiler.Enable, cdp.Empty{}); err != nil {
