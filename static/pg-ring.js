@@ -504,6 +504,14 @@ export class RingView {
     return {g, box, mode, cmp, title, hgt};
   }
 
+  // fly moves the packets of state to where they are at vt, and nothing
+  // else (a frame that only moves the packets: playground.js, SLOW_MS); vt
+  // may run ahead of state.t by one frame.
+  fly(state, vt, reduced, hidePing) {
+    if (this.svg.__a?.['data-starting'] || !this.n) return;
+    this.drawPackets(state, vt, reduced, hidePing);
+  }
+
   // hidePing: the space-time diagram's PING box is off, so the ring leaves
   // the heartbeats out too (with a 300 ms live delay they crowd every link).
   drawPackets(state, vt, reduced, hidePing) {

@@ -104,6 +104,17 @@ const SLOWMO = 0.02; // virtual ms per wall ms while messages fly (slow motion)
 // SIM_BUDGET_MS is the wall time the simulator may take in one frame: the
 // drawing needs the rest of a 60 Hz frame (16.7 ms), even 4× slower.
 const SIM_BUDGET_MS = 6;
+// On a CPU too slow to draw everything 60 times a second (the frames'
+// average interval above SLOW_MS), a frame's work is spread over three
+// frames: the simulator and the ring, then the side views (lanes, clock,
+// controls), then the space-time diagram; the packets in flight move at
+// every one of them (their CSS transforms: the compositor draws them). The
+// packets keep flying smoothly and the rest is redrawn 20 times a second.
+// Every PROBE_MS a whole frame is tried again: one drawn within FAST_MS ends
+// the phasing.
+const SLOW_MS = 22, FAST_MS = 20, PROBE_MS = 2000;
+// What render draws: the ring, the side views, the space-time diagram.
+const RING = 1, SIDE = 2, ST = 4, ALL = 7;
 let lastActive = null;
 let uidSeq = 0;
 const reducedMQ = matchMedia('(prefers-reduced-motion: reduce)');
@@ -341,7 +352,7 @@ class Widget {
   // The loop.
   kick() {
     if (!this.raf && this.sim) {
-      this.lastWall = performance.now();
+      this.lastWall = this.simWall = performance.now();
       this.raf = requestAnimationFrame((t) => this.tick(t));
     }
   }
@@ -350,8 +361,28 @@ class Widget {
     this.raf = 0;
     if (!this.sim) return;
     if (!this.root.isConnected) { this.destroy(); return; }
-    const dt = Math.min(100, Math.max(0, now - this.lastWall));
+    const raw = now - this.lastWall;
+    const dt = Math.min(100, Math.max(0, raw));
     this.lastWall = now;
+    this.pace(raw, now);
+    const probe = this.lite && !this.stale && now - (this.probeAt || 0) > PROBE_MS;
+    if (probe) this.probeAt = now;
+    const phased = this.lite && !probe && this.playing && !this.caps.realTime && this.pendingSeek == null && this.state && !this.dirty;
+    if (phased && this.stale) {
+      // One part of the last state's drawing, and the packets moved to
+      // where they are now, at most as far past the simulator's state as
+      // its next frame may run (SLOW_MS above).
+      this.render(this.stale & SIDE ? SIDE : this.stale & ST ? ST : this.stale);
+      const st = this.state;
+      const ahead = Math.min((now - this.simWall) * this.effectiveSpeed(), this.nextCap ?? Infinity);
+      this.ring.fly(st, Math.max(this.vt, st.t + ahead), reducedMQ.matches, !this.st.fam.has('ping'));
+      if (this.visible) this.raf = requestAnimationFrame((t) => this.tick(t));
+      return;
+    }
+    // The simulator runs for the wall time since its last frame (frames
+    // that only drew part of the last state included).
+    const simDt = Math.min(100, Math.max(0, now - (this.simWall ?? now - dt)));
+    this.simWall = now;
     if (this.caps.realTime) {
       this.liveFrame(this.sim.frame(0));
     } else if (this.pendingSeek != null) {
@@ -362,8 +393,9 @@ class Widget {
       // Advance by speed × wall time, but never more than the simulator can
       // run in SIM_BUDGET_MS (cost per virtual ms is measured): at 100× with
       // 9 servers, or on a slow CPU, the wasm, not the frame rate, gives way.
-      let adv = dt * this.effectiveSpeed();
+      let adv = simDt * this.effectiveSpeed();
       const cap = this.costPerMs > 0 ? SIM_BUDGET_MS / this.costPerMs : Infinity;
+      this.nextCap = Math.max(1, cap);
       this.limited = adv > cap && adv > 1;
       if (this.limited) adv = Math.max(1, cap);
       this.vt += adv;
@@ -382,10 +414,35 @@ class Widget {
         }
       }
     }
-    if (this.dirty) this.render();
-    if (this.visible && (this.playing || this.dirty || this.pendingSeek != null)) {
+    if (phased && this.dirty) {
+      // The ring now, the rest at the next frames.
+      this.dirty = false;
+      this.stale = ALL;
+      this.render(RING);
+    } else if (this.dirty || this.stale) this.render();
+    this.probing = probe;
+    if (this.visible && (this.playing || this.dirty || this.stale || this.pendingSeek != null)) {
       this.raf = requestAnimationFrame((t) => this.tick(t));
     }
+  }
+
+  // pace follows the frames' average interval while the run plays: above
+  // SLOW_MS frames are phased, until a whole frame tried (probing: the frame
+  // before this one) took less than FAST_MS (SLOW_MS above).
+  pace(dt, now) {
+    if (!this.playing || !(dt > 0 && dt < 500)) return;
+    if (this.lite) {
+      if (!this.probing || dt >= FAST_MS) return;
+      this.lite = false;
+      this.dtAvg = dt;
+    } else {
+      this.dtAvg = this.dtAvg ? 0.95 * this.dtAvg + 0.05 * dt : dt;
+      if (this.dtAvg > SLOW_MS) {
+        this.lite = true;
+        this.probeAt = now;
+      }
+    }
+    attr(this.root, 'data-phased', this.lite ? 'true' : null);
   }
 
   // liveFrame takes what the live ensemble's websocket brought since the last
@@ -575,18 +632,29 @@ class Widget {
     this.dirty = true;
   }
 
-  render() {
+  // render draws the state: all of it, or the parts given (RING, SIDE, ST:
+  // a phased frame, SLOW_MS above).
+  render(parts = ALL) {
     const st = this.state;
     if (!st) return;
-    this.dirty = false;
-    const reduced = reducedMQ.matches;
-    attr(this.root, 'data-sim-time', Math.floor(st.t));
-    attr(this.root, 'data-playing', this.playing ? 'true' : 'false');
-    // Keep the focus only on a server that exists.
-    this.ring.update(st, Math.min(this.vt, st.t + 0.999), {reduced, selected: this.selected, focus: this.focus, hidePing: !this.st.fam.has('ping'), throttle: this.playing});
+    if (parts === ALL) this.dirty = false;
+    this.stale = (this.stale || 0) & ~parts;
+    if (!this.stale) {
+      // The time of the state the whole widget now shows (a phased frame's
+      // last part: tests read the views against it).
+      attr(this.root, 'data-sim-time', Math.floor(st.t));
+      attr(this.root, 'data-playing', this.playing ? 'true' : 'false');
+    }
+    if (parts & RING) {
+      const reduced = reducedMQ.matches;
+      this.ring.update(st, Math.min(this.vt, st.t + 0.999), {reduced, selected: this.selected, focus: this.focus, hidePing: !this.st.fam.has('ping'), throttle: this.playing});
+    }
+    if (parts & ST) {
+      this.st.setServers(st.servers || []);
+      this.st.draw(this.log, st.t, this.maxT, this.colors(), !this.playing);
+    }
+    if (!(parts & SIDE)) return;
     this.lanes.update(st, this.lastVote, this.selected);
-    this.st.setServers(st.servers || []);
-    this.st.draw(this.log, st.t, this.maxT, this.colors(), !this.playing);
     if (this.script) {
       // A live ensemble does not replay the lesson's script.
       this.script.el.hidden = !this.caps.script;
