@@ -105,14 +105,14 @@ const SLOWMO = 0.02; // virtual ms per wall ms while messages fly (slow motion)
 // drawing needs the rest of a 60 Hz frame (16.7 ms), even 4× slower.
 const SIM_BUDGET_MS = 6;
 // On a CPU too slow to draw everything 60 times a second (the frames'
-// average interval above SLOW_MS), a frame's work is spread over three
-// frames: the simulator and the ring, then the side views (lanes, clock,
-// controls), then the space-time diagram; the packets in flight move at
-// every one of them (their CSS transforms: the compositor draws them). The
-// packets keep flying smoothly and the rest is redrawn 20 times a second.
-// Every PROBE_MS a whole frame is tried again: one drawn within FAST_MS ends
-// the phasing.
-const SLOW_MS = 22, FAST_MS = 20, PROBE_MS = 2000;
+// average interval above SLOW_MS), a frame's work is spread over four
+// frames: the simulator (and the captions it brings), then the ring, then
+// the side views (lanes, clock, controls), then the space-time diagram; the
+// packets in flight move at every one of them (their CSS transforms: the
+// compositor draws them). The packets keep flying smoothly and the rest is
+// redrawn 15 times a second. Every PROBE_MS a whole frame is tried again:
+// one drawn within FAST_MS ends the phasing.
+const SLOW_MS = 18, FAST_MS = 20, PROBE_MS = 2000;
 // What render draws: the ring, the side views, the space-time diagram.
 const RING = 1, SIDE = 2, ST = 4, ALL = 7;
 let lastActive = null;
@@ -372,7 +372,7 @@ class Widget {
       // One part of the last state's drawing, and the packets moved to
       // where they are now, at most as far past the simulator's state as
       // its next frame may run (SLOW_MS above).
-      this.render(this.stale & SIDE ? SIDE : this.stale & ST ? ST : this.stale);
+      this.render(this.stale & RING ? RING : this.stale & SIDE ? SIDE : ST);
       const st = this.state;
       const ahead = Math.min((now - this.simWall) * this.effectiveSpeed(), this.nextCap ?? Infinity);
       this.ring.fly(st, Math.max(this.vt, st.t + ahead), reducedMQ.matches, !this.st.fam.has('ping'));
@@ -415,10 +415,10 @@ class Widget {
       }
     }
     if (phased && this.dirty) {
-      // The ring now, the rest at the next frames.
+      // The drawing at the next frames, the packets now.
       this.dirty = false;
       this.stale = ALL;
-      this.render(RING);
+      this.ring.fly(this.state, Math.min(this.vt, this.state.t + 0.999), reducedMQ.matches, !this.st.fam.has('ping'));
     } else if (this.dirty || this.stale) this.render();
     this.probing = probe;
     if (this.visible && (this.playing || this.dirty || this.stale || this.pendingSeek != null)) {
