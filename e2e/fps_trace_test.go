@@ -21,7 +21,7 @@ import (
 
 // traceCats are the trace categories DevTools' Performance panel records
 // for the main thread's timeline.
-var traceCats = []string{"devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "blink", "toplevel", "cc"}
+var traceCats = []string{"blink.user_timing", "devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "blink", "toplevel", "cc"}
 
 // tracer records a Chrome trace of one page (ZABPLAY_BENCH_TRACE=1) and says
 // where the renderer's main thread spent its time: script, style, layout,
