@@ -71,6 +71,10 @@ func TestSyncPacketsVisible(t *testing.T) {
 		if eval[string](p, w+`.dataset.playing`) == "true" {
 			p.click("Pause", fmt.Sprintf(`(//section[@data-widget])[%d]//button[contains(@class,'zw-play')]`, c.n))
 		}
+		// Drawn paused: the slider's max is the furthest time now (while
+		// the run plays it follows four times a second, and a range input
+		// clamps a value above its max).
+		p.wait("widget "+strconv.Itoa(c.n)+" drawn paused", w+`.dataset.playing === 'false'`, 10*time.Second)
 		mid := eval[int](p, fmt.Sprintf(`(() => { const m = [...%s.__zw.log.msgs.values()].filter((m) => m.msg === %q).at(-1); return m ? Math.floor((m.t + m.arrive) / 2) : -1; })()`, w, c.msg))
 		if mid < 0 {
 			t.Fatalf("no %s message in the widget's log", c.msg)

@@ -50,15 +50,24 @@ export class Captions {
     this.live = h('p', {class: 'zw-sr', 'aria-live': 'polite'});
     this.el.append(this.live);
     this.items = [];
+    this.pending = [];
   }
 
-  // add appends the captions of a frame or a step: their rows go on top and
-  // the oldest beyond KEPT leave (the rows already shown stay, so a frame
-  // lays out only what is new).
+  // add takes the captions of a frame or a step; flush shows them: their
+  // rows go on top and the oldest beyond KEPT leave (the rows already shown
+  // stay, so a frame lays out only what is new). The widget flushes when it
+  // draws its side views (a phased frame's: playground.js SLOW_MS).
   add(captions) {
     if (!captions || !captions.length) return;
     this.items.push(...captions);
     if (this.items.length > KEPT) this.items.splice(0, this.items.length - KEPT);
+    this.pending.push(...captions);
+  }
+
+  flush() {
+    const captions = this.pending;
+    if (!captions.length) return;
+    this.pending = [];
     const fresh = captions.slice(-KEPT);
     const top = this.list.firstElementChild;
     if (top) top.className = 'zw-caption';
@@ -70,6 +79,7 @@ export class Captions {
 
   // reset replaces the captions (after a seek: those of the replayed window).
   reset(captions) {
+    this.pending = [];
     this.items = (captions || []).slice(-KEPT);
     this.draw();
   }

@@ -106,8 +106,8 @@ const SLOWMO = 0.02; // virtual ms per wall ms while messages fly (slow motion)
 const SIM_BUDGET_MS = 6;
 // On a CPU too slow to draw everything 60 times a second (the frames'
 // average interval above SLOW_MS), a frame's work is spread over four
-// frames: the simulator (and the captions it brings), then the ring, then
-// the side views (lanes, clock, controls), then the space-time diagram; the
+// frames: the simulator, then the ring, then the side views (lanes, clock,
+// controls, the captions), then the space-time diagram; the
 // packets in flight move at every one of them (their CSS transforms: the
 // compositor draws them). The packets keep flying smoothly and the rest is
 // redrawn 15 times a second. Every PROBE_MS a whole frame is tried again:
@@ -654,6 +654,7 @@ class Widget {
       this.st.draw(this.log, st.t, this.maxT, this.colors(), !this.playing);
     }
     if (!(parts & SIDE)) return;
+    this.captions.flush();
     this.lanes.update(st, this.lastVote, this.selected);
     if (this.script) {
       // A live ensemble does not replay the lesson's script.
