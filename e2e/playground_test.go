@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"testing"
@@ -76,6 +77,37 @@ func TestPlaygroundKillLeader(t *testing.T) {
 	}
 	p.shot("playground-after-failover")
 	t.Logf("after failover: %v", ss)
+}
+
+// TestScrubberReachesNow: while the run plays the time slider's max
+// follows the clock four times a second; before a hand or a key moves it,
+// it reaches the furthest time (a range input clamps a value above its
+// max: the slider's right end would be up to a quarter second back).
+func TestScrubberReachesNow(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1280, 1000)
+	p := newPage(t, b, base+"/playground", 1280, 1000)
+	w := widgetJS(1)
+	p.wait("the widget to mount", w+`?.dataset.simTime !== undefined`, 30*time.Second)
+	faster(p, 4)
+	for _, ev := range []string{`new PointerEvent('pointerdown', {bubbles: true})`, `new KeyboardEvent('keydown', {key: 'End', bubbles: true})`} {
+		// At a moment when the slider's max is behind the clock (it is,
+		// most of the time, while the run plays), the event, and what the
+		// max is right after it.
+		p.wait("the slider's max behind the clock, then "+ev, `(() => { const w = `+w+`, s = w.querySelector('.zw-scrub');
+		  const want = Math.floor(w.__zw.maxT);
+		  if (w.dataset.playing !== 'true' || want < 200 || +s.max >= want) return false;
+		  s.dispatchEvent(`+ev+`);
+		  window.__scrub = JSON.stringify({max: +s.max, want});
+		  return true; })()`, 30*time.Second)
+		var r struct{ Max, Want int }
+		if err := json.Unmarshal([]byte(eval[string](p, `window.__scrub`)), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Max != r.Want {
+			t.Errorf("after %s the slider's max is %d, want the furthest time %d", ev, r.Max, r.Want)
+		}
+	}
 }
 
 // TestShareURL: a paused moment's URL, opened in a fresh tab, shows the same

@@ -253,6 +253,11 @@ class Widget {
     on(step, 'click', () => this.step());
     on(speed, 'change', () => this.setSpeed(+speed.value));
     on(scrub, 'input', () => this.seek(+scrub.value));
+    // While the run plays the slider's max follows four times a second (in
+    // render): before a hand or a key moves it, it reaches the furthest time.
+    const reach = () => attr(scrub, 'max', Math.max(1, Math.floor(this.maxT)));
+    on(scrub, 'pointerdown', reach);
+    on(scrub, 'keydown', reach);
     const a = this.ac;
     on(a.killLeader, 'click', () => this.act('crash leader'));
     on(a.freezeLeader, 'click', () => this.freezeLeader()); // pg-controls.js freezeText
