@@ -380,7 +380,7 @@ class Widget {
       this.render(this.stale & RING ? RING : this.stale & SIDE ? SIDE : ST);
       const st = this.state;
       const ahead = Math.min((now - this.simWall) * this.effectiveSpeed(), this.nextCap ?? Infinity);
-      this.ring.fly(st, Math.max(this.vt, st.t + ahead), reducedMQ.matches, !this.st.fam.has('ping'));
+      this.fly(Math.max(this.vt, st.t + ahead));
       if (this.visible) this.raf = requestAnimationFrame((t) => this.tick(t));
       return;
     }
@@ -423,12 +423,18 @@ class Widget {
       // The drawing at the next frames, the packets now.
       this.dirty = false;
       this.stale = ALL;
-      this.ring.fly(this.state, Math.min(this.vt, this.state.t + 0.999), reducedMQ.matches, !this.st.fam.has('ping'));
+      this.fly(Math.min(this.vt, this.state.t + 0.999));
     } else if (this.dirty || this.stale) this.render();
     this.probing = probe;
     if (this.visible && (this.playing || this.dirty || this.stale || this.pendingSeek != null)) {
       this.raf = requestAnimationFrame((t) => this.tick(t));
     }
+  }
+
+  // fly moves the ring's packets of the current state to where they are at
+  // vt, and nothing else (a phased frame).
+  fly(vt) {
+    this.ring.fly(this.state, vt, reducedMQ.matches, !this.st.fam.has('ping'));
   }
 
   // pace follows the frames' average interval while the run plays: above
