@@ -46,7 +46,8 @@ import (
 // also writes each raw trace there, with what was invalidated and why, and
 // its JavaScript profile (.cpuprofile, for DevTools). ZABPLAY_BENCH_EVAL=JS
 // runs JS in the page before the measures (an experiment: hide something
-// and see what a frame costs without it). ZABPLAY_BENCH_TRACE_START=1
+// and see what a frame costs without it; a promise is awaited, and what it
+// returns is logged). ZABPLAY_BENCH_TRACE_START=1
 // traces from navigation to the first frame (traced, so slower).
 func BenchmarkPlayground(b *testing.B) {
 	base := siteServer(b, true)
@@ -169,7 +170,13 @@ func measurePage(b *testing.B, url string, rate float64) [7]float64 {
 	p.wait("a leader", leaderJS(1), 2*time.Minute)
 	if js := os.Getenv("ZABPLAY_BENCH_EVAL"); js != "" {
 		// An experiment: what a frame costs without something.
-		eval[any](p, js)
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			b.Fatalf("ZABPLAY_BENCH_EVAL: %v", err)
+		}
+		if v != nil {
+			b.Logf("ZABPLAY_BENCH_EVAL: %v", v)
+		}
 	}
 	for i, speed := range []string{"1", "100"} {
 		eval[bool](p, `(() => { const s = `+widgetJS(1)+`.querySelector('select.zw-speed'); s.value = [...s.options].find(o => parseFloat(o.value) === `+speed+`)?.value ?? s.value; s.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)

@@ -142,7 +142,7 @@ var screens = []struct {
 func (p *page) pauseWithPackets(n, k int) {
 	p.t.Helper()
 	w := widgetJS(n)
-	p.wait(fmt.Sprintf("%d packets in flight", k), fmt.Sprintf(`(() => { const w = %s; const c = [...w.querySelectorAll('.zw-pkt')].filter((g) => g.style.display !== 'none').length;
+	p.wait(fmt.Sprintf("%d packets in flight", k), fmt.Sprintf(`(() => { const w = %s; const c = [...w.querySelectorAll('.zw-pkt')].filter((g) => g.style.visibility !== 'hidden').length;
 	  if (c >= %d && w.dataset.playing === 'true') { w.querySelector('.zw-play').click(); return true; } return c >= %d && w.dataset.playing === 'false'; })()`, w, k, k), 60*time.Second)
 }
 

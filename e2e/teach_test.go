@@ -60,7 +60,7 @@ func TestSyncPacketsVisible(t *testing.T) {
 		// Run until the leader chose the mode (the callout says so), pause,
 		// then seek with the time slider to the middle of the packet's flight
 		// and measure that frame.
-		p.wait("the "+c.mode+" callout", fmt.Sprintf(`[...%s.querySelectorAll('.zw-callout')].some((g) => g.dataset.mode === %q && g.style.display !== 'none')`, w, c.mode), 180*time.Second)
+		p.wait("the "+c.mode+" callout", fmt.Sprintf(`[...%s.querySelectorAll('.zw-callout')].some((g) => g.dataset.mode === %q && g.style.visibility !== 'hidden')`, w, c.mode), 180*time.Second)
 		txt := eval[string](p, fmt.Sprintf(`[...%s.querySelectorAll('.zw-callout')].find((g) => g.dataset.mode === %q).textContent`, w, c.mode))
 		t.Logf("%s callout: %q", c.mode, txt)
 		if !strings.Contains(txt, "·") {
@@ -98,14 +98,14 @@ func TestSyncPacketsVisible(t *testing.T) {
 		if got := eval[string](p, w+`.dataset.simTime`); !near() {
 			t.Fatalf("seeking to %d ms: the widget shows %s ms (playing %s, max %s)", mid, got, eval[string](p, w+`.dataset.playing`), eval[string](p, w+`.querySelector('.zw-scrub').max`))
 		}
-		shown := fmt.Sprintf(`[...%s.querySelectorAll('.zw-ringbox .zw-pkt')].filter((g) => g.style.display !== 'none').map((g) => g.dataset.msg)`, w)
+		shown := fmt.Sprintf(`[...%s.querySelectorAll('.zw-ringbox .zw-pkt')].filter((g) => g.style.visibility !== 'hidden').map((g) => g.dataset.msg)`, w)
 		if !strings.Contains(strings.Join(eval[[]string](p, shown), " "), c.msg) {
 			p.shotWidget(c.n, "FAILED-sync-"+strings.ToLower(c.mode))
 			t.Fatalf("at %d ms %s is not drawn; drawn: %v; in flight: %s", mid, c.msg, eval[[]string](p, shown),
 				eval[string](p, fmt.Sprintf(`JSON.stringify(%s.__zw.state.inflight.map((m) => m.id + ' ' + m.msg + ' ' + m.sent + '-' + m.arrive))`, w)))
 		}
 		got := eval[string](p, fmt.Sprintf(`(() => { const w = %s;
-		  const all = [...w.querySelectorAll('.zw-ringbox .zw-pkt')].filter((g) => g.style.display !== 'none');
+		  const all = [...w.querySelectorAll('.zw-ringbox .zw-pkt')].filter((g) => g.style.visibility !== 'hidden');
 		  const box = (g) => g.querySelector('.zw-pkt-shape').getBoundingClientRect();
 		  const hit = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
 		  const me = all.filter((g) => g.dataset.msg === %q);
@@ -146,7 +146,7 @@ func TestReducedMotionPackets(t *testing.T) {
 		t.Errorf("packets on one spot with reduced motion: %v", m.Overlaps)
 	}
 	// Each packet sits nearer its sender than its receiver.
-	far := eval[[]string](p, w+`.__zw && [...`+w+`.querySelectorAll('.zw-ringbox .zw-pkt')].filter((g) => g.style.display !== 'none').filter((g) => {
+	far := eval[[]string](p, w+`.__zw && [...`+w+`.querySelectorAll('.zw-ringbox .zw-pkt')].filter((g) => g.style.visibility !== 'hidden').filter((g) => {
 	  const c = (sel) => { const r = `+w+`.querySelector('.zw-ring [data-node="' + sel + '"] .zw-node-body').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; };
 	  const r = g.querySelector('.zw-pkt-shape').getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;
 	  const [ax, ay] = c(g.dataset.from), [bx, by] = c(g.dataset.to);
@@ -280,7 +280,7 @@ func TestLiveNoPacketsAroundDownServer(t *testing.T) {
 	eval[bool](p, fmt.Sprintf(`(() => { const w = %s; const rec = window.__around = {frames: 0, seen: []}; const t0 = performance.now();
 	  const look = () => {
 	    rec.frames++;
-	    for (const g of w.querySelectorAll('.zw-ringbox .zw-pkt')) if (g.style.display !== 'none' && (g.dataset.to === %q || g.dataset.from === %q)) rec.seen.push(g.dataset.msg + ' ' + g.dataset.from + '→' + g.dataset.to);
+	    for (const g of w.querySelectorAll('.zw-ringbox .zw-pkt')) if (g.style.visibility !== 'hidden' && (g.dataset.to === %q || g.dataset.from === %q)) rec.seen.push(g.dataset.msg + ' ' + g.dataset.from + '→' + g.dataset.to);
 	    if (performance.now() - t0 < 4000) requestAnimationFrame(look); else rec.done = true;
 	  };
 	  requestAnimationFrame(look); return true; })()`, w, old, old))

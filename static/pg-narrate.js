@@ -73,7 +73,7 @@ export class Captions {
     if (top) top.className = 'zw-caption';
     this.list.prepend(...fresh.map((c, i) => this.row(c, i === fresh.length - 1)).reverse());
     while (this.list.childElementCount > this.items.length) this.list.lastElementChild.remove();
-    this.empty.hidden = true;
+    if (!this.empty.hidden) this.empty.hidden = true;
     this.live.textContent = captions.at(-1).text;
   }
 

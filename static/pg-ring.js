@@ -23,6 +23,7 @@ import {h, s, attr, text, cls, msgInfo, shapePath, zxid, zx} from './pg-util.js'
 
 const SIZE = 500, C = SIZE / 2;
 const FINALIZE_MS = 200; // FLE's finalizeWait (core.Config default)
+const POOL = 12; // hidden packets kept per message kind, to reuse (drawPackets)
 const CALLOUT_MS = 2500; // how long (virtual ms) a sync decision stays up after the learner is up to date
 // The modes a callout explains (an empty DIFF, the common case, says nothing new).
 const SYNC_MODES = new Set(['DIFF', 'TRUNC', 'SNAP', 'TRUNC+DIFF']);
@@ -126,7 +127,7 @@ export class RingView {
     this.nodes = new Map(); // id -> {g, parts, x, y}
     this.links = new Map(); // "a-b" -> line
     this.packets = new Map(); // id -> g
-    this.pool = [];
+    this.pools = new Map(); // message kind -> packets hidden, to reuse
     this.n = 0;
     this.scale = 1; // CSS px per user unit, measured
     this.syncSeen = new Map(); // "leader:learner:epoch" -> {mode, text, title, upAt}
@@ -529,27 +530,30 @@ export class RingView {
       if (!a || !b) continue;
       live.add(p.id);
       let g = this.packets.get(p.id);
-      if (!g || g.__pr !== pr) {
-        if (!g) {
-          g = this.pool.pop() || this.makePacket();
-          this.packets.set(p.id, g);
-          if (!g.parentNode) this.over.append(g);
-        }
+      if (!g) {
+        // A packet of the same kind from the pool keeps its shape and
+        // words: only what differs per packet is written.
+        g = this.pools.get(p.msg)?.pop() || this.makePacket();
+        this.packets.set(p.id, g);
+        if (!g.parentNode) this.over.append(g);
+        text(g.__title, p.text || p.msg);
+        attr(g, 'data-from', 's' + p.from);
+        attr(g, 'data-to', 's' + p.to);
+        attr(g, 'aria-label', `${p.msg} from s${p.from} to s${p.to}`);
+        g.__hidden = false;
+        g.style.visibility = '';
+      }
+      if (g.__pr !== pr || g.__msg !== p.msg) {
         const info = msgInfo(p.msg);
         g.__pr = pr;
-        g.__hidden = false;
+        g.__msg = p.msg;
         attr(g.__more, 'y', (-pr * 1.5).toFixed(1));
         attr(g.__path, 'd', shapePath(info.shape, pr));
         attr(g.__path, 'fill', info.color);
         attr(g.__label, 'fill', info.ink);
         attr(g.__dir, 'd', `M${pr * 1.25},${-pr * 0.55}L${pr * 1.25 + pr * 0.8},0L${pr * 1.25},${pr * 0.55}z`);
         text(g.__label, info.label);
-        text(g.__title, p.text || p.msg);
         attr(g, 'data-msg', p.msg);
-        attr(g, 'data-from', 's' + p.from);
-        attr(g, 'data-to', 's' + p.to);
-        attr(g, 'aria-label', `${p.msg} from s${p.from} to s${p.to}`);
-        g.style.display = '';
       }
       g.__packet = p;
       const span = Math.max(1, p.arrive - p.sent);
@@ -582,7 +586,7 @@ export class RingView {
       const cap = two ? Math.max(1, Math.floor(usable / gap) + 1) : cap1;
       for (let i = 0; i < list.length; i++) {
         const hide = i >= cap;
-        if (hide !== !!list[i].g.__hidden) { list[i].g.__hidden = hide; list[i].g.style.display = hide ? 'none' : ''; }
+        if (hide !== !!list[i].g.__hidden) { list[i].g.__hidden = hide; list[i].g.style.visibility = hide ? 'hidden' : ''; }
         text(list[i].g.__more, i === cap - 1 && list.length > cap ? R.more(list.length - cap) : '');
       }
       if (list.length > cap) list.length = cap;
@@ -639,9 +643,15 @@ export class RingView {
     for (const [id, g] of this.packets) {
       if (live.has(id)) continue;
       this.packets.delete(id);
-      g.style.display = 'none';
       g.__packet = null;
-      this.pool.push(g);
+      // Hidden, not taken out of the page: a packet that leaves the layout
+      // and comes back costs the whole page a layout and a repaint. An
+      // election's burst would leave hundreds: beyond POOL of a kind, out.
+      let pool = this.pools.get(g.__msg);
+      if (!pool) this.pools.set(g.__msg, (pool = []));
+      if (pool.length >= POOL) { g.remove(); continue; }
+      g.style.visibility = 'hidden';
+      pool.push(g);
     }
   }
 
