@@ -110,9 +110,21 @@ const SIM_BUDGET_MS = 6;
 // controls, the captions), then the space-time diagram; the
 // packets in flight move at every one of them (their CSS transforms: the
 // compositor draws them). The packets keep flying smoothly and the rest is
-// redrawn 15 times a second. Every PROBE_MS a whole frame is tried again:
-// one drawn within FAST_MS ends the phasing.
+// redrawn about 15 times a second at 4× throttle, 5 at 6× (FLY_MS below).
+// Every PROBE_MS a whole frame is tried again: one drawn within FAST_MS ends
+// the phasing.
 const SLOW_MS = 18, FAST_MS = 20, PROBE_MS = 2000;
+// SIM_DT_MAX is how much wall time one simulator frame may run (phased, its
+// frames can be 200 ms apart); a frame held up longer does not jump the run
+// ahead.
+const SIM_DT_MAX = 250;
+// While phased, the frames' time beyond FLY_MS (40 frames a second) is
+// owed, and while something is owed a frame only moves the packets (at most
+// FLY_RUN in a row): on a CPU where one part of the drawing takes longer
+// than that, the packets keep flying 40 times a second where a frame that
+// only moves them fits, and the rest is redrawn as often as the time left
+// allows (a part at least every FLY_RUN + 1 frames).
+const FLY_MS = 25, FLY_RUN = 2;
 // What render draws: the ring, the side views, the space-time diagram.
 const RING = 1, SIDE = 2, ST = 4, ALL = 7;
 let lastActive = null;
@@ -373,20 +385,29 @@ class Widget {
     const probe = this.lite && !this.stale && now - (this.probeAt || 0) > PROBE_MS;
     if (probe) this.probeAt = now;
     const phased = this.lite && !probe && this.playing && !this.caps.realTime && this.pendingSeek == null && this.state && !this.dirty;
+    // What the frames took beyond FLY_MS is owed (FLY_MS above); a frame
+    // held up for long (a probe, a collection) is not paid for at once.
+    this.owed = phased ? Math.min(2 * FLY_MS, Math.max(0, (this.owed || 0) + raw - FLY_MS)) : 0;
+    if (phased && this.owed > 0 && (this.flown || 0) < FLY_RUN) {
+      this.flown = (this.flown || 0) + 1;
+      this.flyAhead(now);
+      if (this.visible) this.raf = requestAnimationFrame((t) => this.tick(t));
+      return;
+    }
+    this.flown = 0;
     if (phased && this.stale) {
       // One part of the last state's drawing, and the packets moved to
       // where they are now, at most as far past the simulator's state as
       // its next frame may run (SLOW_MS above).
       this.render(this.stale & RING ? RING : this.stale & SIDE ? SIDE : ST);
-      const st = this.state;
-      const ahead = Math.min((now - this.simWall) * this.effectiveSpeed(), this.nextCap ?? Infinity);
-      this.fly(Math.max(this.vt, st.t + ahead));
+      this.flyAhead(now);
       if (this.visible) this.raf = requestAnimationFrame((t) => this.tick(t));
       return;
     }
     // The simulator runs for the wall time since its last frame (frames
-    // that only drew part of the last state included).
-    const simDt = Math.min(100, Math.max(0, now - (this.simWall ?? now - dt)));
+    // that only drew part of the last state or moved the packets included),
+    // at most SIM_DT_MAX.
+    const simDt = Math.min(SIM_DT_MAX, Math.max(0, now - (this.simWall ?? now - dt)));
     this.simWall = now;
     if (this.caps.realTime) {
       this.liveFrame(this.sim.frame(0));
@@ -435,6 +456,13 @@ class Widget {
   // vt, and nothing else (a phased frame).
   fly(vt) {
     this.ring.fly(this.state, vt, reducedMQ.matches, !this.st.fam.has('ping'));
+  }
+
+  // flyAhead moves the packets to where they are now, at most as far past
+  // the simulator's state as its next frame may run (a phased frame).
+  flyAhead(now) {
+    const ahead = Math.min(Math.min(SIM_DT_MAX, now - this.simWall) * this.effectiveSpeed(), this.nextCap ?? Infinity);
+    this.fly(Math.max(this.vt, this.state.t + ahead));
   }
 
   // pace follows the frames' average interval while the run plays: above
