@@ -112,8 +112,9 @@ const SIM_BUDGET_MS = 6;
 // compositor draws them). The packets keep flying smoothly and the rest is
 // redrawn about 15 times a second at 4× throttle, 5 at 6× (FLY_MS below).
 // Every PROBE_MS a whole frame is tried again: one drawn within FAST_MS ends
-// the phasing.
-const SLOW_MS = 18, FAST_MS = 20, PROBE_MS = 2000;
+// the phasing; after one that took longer the wait doubles, up to
+// PROBE_MAX_MS (a whole frame on such a CPU is a visible stall).
+const SLOW_MS = 18, FAST_MS = 20, PROBE_MS = 2000, PROBE_MAX_MS = 8000;
 // SIM_DT_MAX is how much wall time one simulator frame may run (phased, its
 // frames can be 200 ms apart); a frame held up longer does not jump the run
 // ahead.
@@ -382,7 +383,7 @@ class Widget {
     const dt = Math.min(100, Math.max(0, raw));
     this.lastWall = now;
     this.pace(raw, now);
-    const probe = this.lite && !this.stale && now - (this.probeAt || 0) > PROBE_MS;
+    const probe = this.lite && !this.stale && now - (this.probeAt || 0) > (this.probeEvery || PROBE_MS);
     if (probe) this.probeAt = now;
     const phased = this.lite && !probe && this.playing && !this.caps.realTime && this.pendingSeek == null && this.state && !this.dirty;
     // What the frames took beyond FLY_MS is owed (FLY_MS above); a frame
@@ -471,7 +472,11 @@ class Widget {
   pace(dt, now) {
     if (!this.playing || !(dt > 0 && dt < 500)) return;
     if (this.lite) {
-      if (!this.probing || dt >= FAST_MS) return;
+      if (!this.probing) return;
+      if (dt >= FAST_MS) {
+        this.probeEvery = Math.min(PROBE_MAX_MS, 2 * (this.probeEvery || PROBE_MS));
+        return;
+      }
       this.lite = false;
       this.dtAvg = dt;
     } else {
@@ -479,6 +484,7 @@ class Widget {
       if (this.dtAvg > SLOW_MS) {
         this.lite = true;
         this.probeAt = now;
+        this.probeEvery = PROBE_MS;
       }
     }
     attr(this.root, 'data-phased', this.lite ? 'true' : null);
