@@ -313,3 +313,38 @@ func TestPresentationSizes(t *testing.T) {
 		})
 	}
 }
+
+// TestRingWordsApart: the words under (or beside) each server on the ring,
+// its epoch and zxid, its timer and its quorum meter, never lie on another
+// server's words, with 7 and 9 servers at every screen size (the two servers
+// at the ring's bottom wrote over each other).
+func TestRingWordsApart(t *testing.T) {
+	base := startSite(t)
+	for _, sc := range screens {
+		for _, voters := range []int{7, 9} {
+			t.Run(fmt.Sprintf("%s/%d", sc.name, voters), func(t *testing.T) {
+				b := newBrowser(t, sc.w, sc.h)
+				p := newPage(t, b, fmt.Sprintf("%s/playground?voters=%d&observers=0", base, voters), sc.w, sc.h)
+				w := widgetJS(1)
+				p.wait("a leader in broadcast", w+`.querySelector('[data-node][data-role="leading"][data-phase="broadcast"]') !== null`, 60*time.Second)
+				hits := eval[[]string](p, fmt.Sprintf(`(() => { const w = %s; const words = [];
+				  for (const n of w.querySelectorAll('.zw-ring [data-node]')) for (const el of n.querySelectorAll('.zw-node-info, .zw-node-timer, .zw-node-quorum')) {
+				    const r = el.getBoundingClientRect();
+				    if (el.textContent.trim() && r.width > 0) words.push({node: n.dataset.node, text: el.textContent, r});
+				  }
+				  const out = [];
+				  for (let i = 0; i < words.length; i++) for (let j = i + 1; j < words.length; j++) {
+				    const a = words[i], b = words[j];
+				    if (a.node === b.node) continue;
+				    const dx = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left), dy = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+				    if (dx > 1 && dy > 1) out.push(a.node + ' "' + a.text + '" on ' + b.node + ' "' + b.text + '"');
+				  }
+				  return out; })()`, w))
+				if len(hits) > 0 {
+					p.shotWidget(1, fmt.Sprintf("ring-words-%s-%d", sc.name, voters))
+					t.Errorf("%d servers at %dx%d: words on another server's words: %s", voters, sc.w, sc.h, strings.Join(hits, "; "))
+				}
+			})
+		}
+	}
+}

@@ -221,8 +221,12 @@ export class RingView {
     const below = Math.sin(a) < -0.5 ? -1 : 1; // servers at the top write above themselves
     const side = this.wide && Math.abs(Math.cos(a)) > 0.45 ? Math.sign(Math.cos(a)) : 0;
     const infoY = side ? -8 : below > 0 ? r + 26 : -(r + 40);
-    const tx = side * (r + 13);
-    const anchor = side > 0 ? 'start' : side < 0 ? 'end' : 'middle';
+    // Two servers side by side at the ring's bottom (7 or 9 servers) would
+    // write over each other: their words lean outward, away from the other.
+    const c = Math.cos(a), lean = !side && Math.abs(c) > 0.05 && Math.abs(c) < 0.5 ? Math.sign(c) : 0;
+    const tx = side ? side * (r + 13) : -lean * r * 0.5;
+    const dir = side || lean;
+    const anchor = dir > 0 ? 'start' : dir < 0 ? 'end' : 'middle';
     const info = s('text', {class: 'zw-node-info', x: tx, y: infoY, 'text-anchor': anchor});
     const tcap = s('text', {class: 'zw-node-timer', x: tx, y: infoY + 16, 'text-anchor': anchor});
     const qcap = s('text', {class: 'zw-node-quorum', x: tx, y: infoY + 31, 'text-anchor': anchor});
