@@ -1,6 +1,9 @@
 package templates
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Lang is a language of the site. English pages live at /..., Chinese ones
 // at /zh/... (Href).
@@ -80,7 +83,9 @@ type Text struct {
 	NextAfter   string
 
 	// Playground page.
-	PlayLead      string
+	// PlayLead names the playground's ensemble (voters, observers: the
+	// address's, or 5 and 1) and says what to do with it.
+	PlayLead      func(voters, observers int) string
 	HowTo         string
 	HowToSteps    []string
 	ShortcutsHead string
@@ -163,8 +168,20 @@ var en = Text{
 	NextPlay:    "the playground",
 	NextAfter:   " and break things.",
 
-	PlayLead: "Five voters and one observer (s6). Crash servers, split the network, write values, and watch ZAB " +
-		"keep one history.",
+	PlayLead: func(v, o int) string {
+		words := []string{"no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+		n := func(k int, one, many string) string {
+			if k == 1 {
+				return "one " + one
+			}
+			return words[k] + " " + many
+		}
+		ens := n(v, "voter", "voters") + " and " + n(o, "observer", "observers")
+		if o > 0 {
+			ens += " (" + observerNames(o, v) + ")"
+		}
+		return strings.ToUpper(ens[:1]) + ens[1:] + ". Crash servers, split the network, write values, and watch ZAB keep one history."
+	},
 	HowTo: "How to use it",
 	HowToSteps: []string{
 		"Watch the first election, then select a server and use the controls on it.",
@@ -256,8 +273,17 @@ var zh = Text{
 	NextPlay:    "演练场",
 	NextAfter:   "，随便折腾。",
 
-	PlayLead: "五个投票成员加一个 Observer（s6）。让服务器宕机、切分网络、写入数据，看 ZAB 如何始终保持一份历史。",
-	HowTo:    "使用方法",
+	PlayLead: func(v, o int) string {
+		nums := []string{"零", "一", "两", "三", "四", "五", "六", "七", "八", "九"}
+		ens := nums[v] + "个投票成员"
+		if o == 0 {
+			ens += "，没有 Observer"
+		} else {
+			ens += "加" + nums[o] + "个 Observer（" + observerNames(o, v) + "）"
+		}
+		return ens + "。让服务器宕机、切分网络、写入数据，看 ZAB 如何始终保持一份历史。"
+	},
+	HowTo: "使用方法",
 	HowToSteps: []string{
 		"先看第一次选举，然后选中一台服务器，用它上面的控件操作。",
 		"每条消息在传输时都会画出来；下方的泳道显示每台服务器所处的阶段和它的日志。",
@@ -313,4 +339,13 @@ var zh = Text{
 	WasmMissing1:  "模拟器还没有构建。运行 ",
 	WasmMissing2:  "（它会顺便构建）或 ",
 	WasmMissing3:  "，然后刷新本页。",
+}
+
+// observerNames is "s6" or "s6–s7": the observers' names, after the
+// voters'.
+func observerNames(observers, voters int) string {
+	if observers == 1 {
+		return fmt.Sprintf("s%d", voters+1)
+	}
+	return fmt.Sprintf("s%d–s%d", voters+1, voters+observers)
 }

@@ -165,7 +165,7 @@ func TestPagesRenderInBothLanguages(t *testing.T) {
 		site := Site{WasmBuilt: true, Lang: lang}
 		tx := lang.T()
 		for name, c := range map[string]templ.Component{
-			"home": Home(site), "playground": Playground(site), "index": LessonIndex(site, []LessonLink{link}),
+			"home": Home(site), "playground": Playground(site, 5, 1), "index": LessonIndex(site, []LessonLink{link}),
 			"lesson": Lesson(site, view), "glossary": Glossary(site, "<table></table>"),
 			"404": NotFound(site, "/x"), "405": MethodNotAllowed(site, "POST"),
 		} {

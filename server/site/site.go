@@ -10,7 +10,9 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -251,7 +253,31 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request, lang templates.La
 }
 
 func (h *handler) playground(w http.ResponseWriter, r *http.Request, lang templates.Lang) {
-	h.render(w, r, http.StatusOK, templates.Playground(h.site(lang)))
+	voters, observers := shared(r.URL.Query())
+	h.render(w, r, http.StatusOK, templates.Playground(h.site(lang), voters, observers))
+}
+
+// shared is the ensemble a playground address holds (its voters and
+// observers, read as static/pg-share.js reads them), or the playground's 5
+// and 1: the page's lead names what the widget will run. A value the
+// simulator refuses (voters 1 to 9, observers 0 to 4) keeps the default;
+// the widget says what is wrong with it.
+func shared(q url.Values) (voters, observers int) {
+	voters, observers = 5, 1
+	num := func(k string) (int, bool) {
+		f, err := strconv.ParseFloat(q.Get(k), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, false
+		}
+		return int(math.Floor(f)), true
+	}
+	if v, ok := num("voters"); ok && v >= 1 && v <= 9 {
+		voters = v
+	}
+	if o, ok := num("observers"); ok && o >= 0 && o <= 4 {
+		observers = o
+	}
+	return voters, observers
 }
 
 func (h *handler) lessonIndex(w http.ResponseWriter, r *http.Request, lang templates.Lang) {

@@ -129,6 +129,27 @@ func TestPlayground(t *testing.T) {
 	assert.Contains(t, doc.Find(`[data-testid="how-to"]`).Text(), "How to use it")
 }
 
+// TestPlaygroundLead: the lead names the ensemble the address holds (a
+// shared link with nine servers said "Five voters and one observer"), and
+// an address the simulator refuses keeps the default.
+func TestPlaygroundLead(t *testing.T) {
+	h := newServer(t, true)
+	for _, c := range []struct{ query, en, zh string }{
+		{"", "Five voters and one observer (s6).", "五个投票成员加一个 Observer（s6）。"},
+		{"?seed=1&voters=9&observers=0", "Nine voters and no observers.", "九个投票成员，没有 Observer。"},
+		{"?voters=3&observers=2&t=500", "Three voters and two observers (s4–s5).", "三个投票成员加两个 Observer（s4–s5）。"},
+		{"?voters=1", "One voter and one observer (s2).", "一个投票成员加一个 Observer（s2）。"},
+		{"?voters=12&observers=-1", "Five voters and one observer (s6).", "五个投票成员加一个 Observer（s6）。"},
+		{"?voters=abc&observers=NaN", "Five voters and one observer (s6).", "五个投票成员加一个 Observer（s6）。"},
+		{"?voters=7.9&observers=4", "Seven voters and four observers (s8–s11).", "七个投票成员加四个 Observer（s8–s11）。"},
+	} {
+		en := page(t, h, "/playground"+c.query, 200).Find("p.lead").Text()
+		assert.True(t, strings.HasPrefix(en, c.en), "%q: %q", c.query, en)
+		zh := page(t, h, "/zh/playground"+c.query, 200).Find("p.lead").Text()
+		assert.True(t, strings.HasPrefix(zh, c.zh), "%q: %q", c.query, zh)
+	}
+}
+
 func TestLessonIndex(t *testing.T) {
 	h := newServer(t, true)
 	for _, lang := range templates.Langs {
