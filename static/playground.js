@@ -110,7 +110,7 @@ const SIM_BUDGET_MS = 6;
 // controls, the captions), then the space-time diagram; the
 // packets in flight move at every one of them (their CSS transforms: the
 // compositor draws them). The packets keep flying smoothly and the rest is
-// redrawn about 15 times a second at 4× throttle, 5 at 6× (FLY_MS below).
+// redrawn 11–13 times a second at 4× throttle, 4–7 at 6× (FLY_MS below).
 // Every PROBE_MS a whole frame is tried again: one drawn within FAST_MS ends
 // the phasing; after one that took longer the wait doubles, up to
 // PROBE_MAX_MS (a whole frame on such a CPU is a visible stall).
