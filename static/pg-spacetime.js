@@ -4,7 +4,7 @@
 // clicking seeks. Only the last KEEP ms of events are kept, so it stays fast,
 // and it is redrawn only when what it shows changed: new events, the cursor
 // moved a pixel, a filter, its size (read from a ResizeObserver, never from
-// the layout in a frame).
+// the layout in a frame); and only while it is on screen.
 
 import {h, msgInfo, FAMILIES, fmtMs} from './pg-util.js';
 import {pick} from './i18n.js';
@@ -142,10 +142,29 @@ export class SpaceTime {
     this.cssW = 0; // the diagram's width, measured by the observer
     this.ro = new ResizeObserver(() => { this.cssW = this.el.clientWidth; this.dirty = true; });
     this.ro.observe(this.el);
+    // Off screen (on a laptop the diagram is below the ring) the canvas is
+    // hidden and not drawn: without a GPU the browser copies a canvas in the
+    // page for the compositor at nearly every frame, drawn or not (1.4 ms a
+    // frame at 4× with 9 servers, README "Off screen"); a hidden one is not.
+    // Drawn while the run is paused (force), so it comes back current.
+    this.onScreen = true;
+    this.io = new IntersectionObserver((es) => {
+      const on = es[es.length - 1].isIntersecting;
+      if (on === this.onScreen) return;
+      this.onScreen = on;
+      this.canvas.style.visibility = on ? '' : 'hidden';
+      if (on) this.dirty = true;
+    }, {rootMargin: '50px'});
+    this.io.observe(this.canvas);
     this.servers = [];
     this.dirty = true;
     this.drawnAt = 0;
     this.text = new TextSprites();
+  }
+
+  destroy() {
+    this.ro.disconnect();
+    this.io.disconnect();
   }
 
   setServers(servers) {
@@ -212,6 +231,7 @@ export class SpaceTime {
     if (this.calledAt) this.frameMs = 0.9 * (this.frameMs || 16) + 0.1 * Math.min(100, wall - this.calledAt);
     this.calledAt = wall;
     if (!this.dirty && key === this.drawnKey) return;
+    if (!this.onScreen && !force) return;
     // While it only scrolls, 25 times a second is smooth enough.
     if (!this.dirty && !force && wall - this.drawnAt < Math.max(MIN_MS, 2.5 * (this.frameMs || 0))) return;
     this.drawnAt = wall;

@@ -334,6 +334,7 @@ class Widget {
   // leaves the page.
   destroy() {
     this.io.disconnect();
+    this.st.destroy();
     this.sim?.destroy();
     if (this.saved) this.saved.sim.destroy();
     this.sim = null;
