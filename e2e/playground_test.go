@@ -208,3 +208,37 @@ func TestKeyboard(t *testing.T) {
 	p.key(" ") // play again
 	p.wait("the write to converge", convergedJS(1), 60*time.Second)
 }
+
+// TestSpaceTimeOffScreen: below the fold (a laptop's screen shows the ring
+// and the controls) the space-time diagram is hidden and not drawn while the
+// run plays: without a GPU a canvas in the page is copied for the compositor
+// at nearly every frame, drawn or not (README, "Off screen"). Scrolled into
+// view it is shown and drawn at the run's time; paused, it is drawn even off
+// screen, so it comes back current.
+func TestSpaceTimeOffScreen(t *testing.T) {
+	base := startSite(t)
+	b := newBrowser(t, 1366, 900)
+	p := newPage(t, b, base+"/playground?seed=1", 1366, 900)
+	w := widgetJS(1)
+	cv := w + `.querySelector('.zw-st-canvas')`
+	p.wait("the run at 1 s", w+`?.dataset.playing === 'true' && +`+w+`.dataset.simTime > 1000`, 60*time.Second)
+	if top := eval[float64](p, cv+`.getBoundingClientRect().top`); top < 900+50 {
+		t.Fatalf("the diagram's top is at %.0f px: not below a 900 px screen, the test shows nothing", top)
+	}
+	p.wait("the diagram hidden off screen", cv+`.style.visibility === 'hidden'`, 10*time.Second)
+	drawn := eval[string](p, cv+`.dataset.t`)
+	now := eval[float64](p, `+`+w+`.dataset.simTime`)
+	p.wait("the run 1 s further", `+`+w+`.dataset.simTime > `+strconv.Itoa(int(now)+1000), 60*time.Second)
+	if got := eval[string](p, cv+`.dataset.t`); got != drawn {
+		t.Errorf("off screen the diagram was drawn while the run played: data-t %s, then %s", drawn, got)
+	}
+
+	eval[bool](p, `(`+cv+`.scrollIntoView({block: 'center'}), true)`)
+	p.wait("the diagram shown and drawn at the run's time", `(() => { const c = `+cv+`;
+	  return c.style.visibility === '' && Math.abs(+c.dataset.t - +`+w+`.dataset.simTime) < 500; })()`, 10*time.Second)
+
+	eval[bool](p, `(window.scrollTo(0, 0), true)`)
+	p.wait("the diagram hidden again", cv+`.style.visibility === 'hidden'`, 10*time.Second)
+	p.click("Pause", button(1, "Pause"))
+	p.wait("the diagram drawn at the paused time, off screen", w+`.dataset.playing === 'false' && `+cv+`.dataset.t === `+w+`.dataset.simTime && `+cv+`.style.visibility === 'hidden'`, 10*time.Second)
+}

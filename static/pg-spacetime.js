@@ -238,6 +238,7 @@ export class SpaceTime {
     this.drawnKey = key;
     this.gutter = GUTTER;
     if (cv.dataset.fontPx !== String(fs)) cv.dataset.fontPx = fs; // for tests: the diagram's text size
+    cv.dataset.t = Math.floor(vt); // for tests: the virtual time drawn
     const cssH = AXIS + LANE * Math.max(1, lanes.length) + 8;
     const dpr = window.devicePixelRatio || 1;
     if (cv.width !== Math.round(cssW * dpr) || cv.height !== Math.round(cssH * dpr)) {
