@@ -91,16 +91,24 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// MaxVoters and MaxObservers bound an ensemble: every layer that takes a
+// size (the simulator, live ensembles, the site, the wasm narrator) checks
+// against these.
+const (
+	MaxVoters    = 9
+	MaxObservers = 4
+)
+
 // Validate reports what is wrong with a config, or nil.
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if len(c.Voters) < 1 || len(c.Voters) > 9 {
-		bad("%d voters: want 1 to 9", len(c.Voters))
+	if len(c.Voters) < 1 || len(c.Voters) > MaxVoters {
+		bad("%d voters: want 1 to %d", len(c.Voters), MaxVoters)
 	}
-	if len(c.Observers) > 4 {
-		bad("%d observers: want 0 to 4", len(c.Observers))
+	if len(c.Observers) > MaxObservers {
+		bad("%d observers: want 0 to %d", len(c.Observers), MaxObservers)
 	}
 	seen := map[NodeID]bool{}
 	for _, id := range append(append([]NodeID{}, c.Voters...), c.Observers...) {

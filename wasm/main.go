@@ -285,8 +285,8 @@ func newNarrator(_ js.Value, args []js.Value) any {
 	if err := json.Unmarshal([]byte(args[0].String()), &c); err != nil {
 		return errorJSON(fmt.Errorf("narrator: config: %w", err))
 	}
-	if c.Voters < 1 || c.Voters > 9 || c.Observers < 0 || c.Observers > 4 {
-		return errorJSON(fmt.Errorf("narrator: want 1-9 voters and 0-4 observers"))
+	if c.Voters < 1 || c.Voters > core.MaxVoters || c.Observers < 0 || c.Observers > core.MaxObservers {
+		return errorJSON(fmt.Errorf("narrator: want 1-%d voters and 0-%d observers", core.MaxVoters, core.MaxObservers))
 	}
 	if len(narrators) >= maxNarrate {
 		return errorJSON(fmt.Errorf("narrator: %d narrators on this page; destroy one first", maxNarrate))

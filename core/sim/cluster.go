@@ -49,10 +49,10 @@ func DefaultOptions() Options {
 
 func (o Options) validate() error {
 	switch {
-	case o.Voters < 1 || o.Voters > 9:
-		return fmt.Errorf("voters=%d: want 1 to 9", o.Voters)
-	case o.Observers < 0 || o.Observers > 4:
-		return fmt.Errorf("observers=%d: want 0 to 4", o.Observers)
+	case o.Voters < 1 || o.Voters > core.MaxVoters:
+		return fmt.Errorf("voters=%d: want 1 to %d", o.Voters, core.MaxVoters)
+	case o.Observers < 0 || o.Observers > core.MaxObservers:
+		return fmt.Errorf("observers=%d: want 0 to %d", o.Observers, core.MaxObservers)
 	case o.LatencyMinMs < 0 || o.LatencyMaxMs < o.LatencyMinMs:
 		return fmt.Errorf("latency %dms..%dms: want 0 <= min <= max", o.LatencyMinMs, o.LatencyMaxMs)
 	case o.FsyncMinMs < 0 || o.FsyncMaxMs < o.FsyncMinMs:

@@ -34,10 +34,10 @@ type Spec struct {
 // Validate checks the ranges of the contract.
 func (s Spec) Validate() error {
 	switch {
-	case s.Voters < 1 || s.Voters > 9:
-		return fmt.Errorf("voters %d: want 1..9", s.Voters)
-	case s.Observers < 0 || s.Observers > 4:
-		return fmt.Errorf("observers %d: want 0..4", s.Observers)
+	case s.Voters < 1 || s.Voters > core.MaxVoters:
+		return fmt.Errorf("voters %d: want 1..%d", s.Voters, core.MaxVoters)
+	case s.Observers < 0 || s.Observers > core.MaxObservers:
+		return fmt.Errorf("observers %d: want 0..%d", s.Observers, core.MaxObservers)
 	case s.LinkDelayMs < 0 || s.LinkDelayMs > 5000:
 		return fmt.Errorf("linkDelayMs %d: want 0..5000", s.LinkDelayMs)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/zabplay/zabplay/core"
 	"github.com/zabplay/zabplay/lessons"
 	"github.com/zabplay/zabplay/static"
 	"github.com/zabplay/zabplay/templates"
@@ -260,8 +261,9 @@ func (h *handler) playground(w http.ResponseWriter, r *http.Request, lang templa
 // shared is the ensemble a playground address holds (its voters and
 // observers, read as static/pg-share.js reads them), or the playground's 5
 // and 1: the page's lead names what the widget will run. A value the
-// simulator refuses (voters 1 to 9, observers 0 to 4) keeps the default;
-// the widget says what is wrong with it.
+// simulator refuses (voters 1 to core.MaxVoters, observers 0 to
+// core.MaxObservers) keeps the default; the widget says what is wrong with
+// it.
 func shared(q url.Values) (voters, observers int) {
 	voters, observers = 5, 1
 	num := func(k string) (int, bool) {
@@ -271,10 +273,10 @@ func shared(q url.Values) (voters, observers int) {
 		}
 		return int(math.Floor(f)), true
 	}
-	if v, ok := num("voters"); ok && v >= 1 && v <= 9 {
+	if v, ok := num("voters"); ok && v >= 1 && v <= core.MaxVoters {
 		voters = v
 	}
-	if o, ok := num("observers"); ok && o >= 0 && o <= 4 {
+	if o, ok := num("observers"); ok && o >= 0 && o <= core.MaxObservers {
 		observers = o
 	}
 	return voters, observers
