@@ -22,6 +22,10 @@ func TestWatches(t *testing.T) {
 	b, _ := c.connect([]string{srv[1]})
 	_, err := b.Create("/w", []byte("0"), 0, acl)
 	require.NoError(t, err)
+	// a's server may not have applied b's create yet (a read is served
+	// by the server a is on, as in ZooKeeper): sync first.
+	_, err = a.Sync("/w")
+	require.NoError(t, err)
 
 	_, _, dataW, err := a.GetW("/w")
 	require.NoError(t, err)
