@@ -316,8 +316,10 @@ func TestPresentationSizes(t *testing.T) {
 
 // TestRingWordsApart: the words under (or beside) each server on the ring,
 // its epoch and zxid, its timer and its quorum meter, never lie on another
-// server's words, with 7 and 9 servers at every screen size (the two servers
-// at the ring's bottom wrote over each other).
+// server's words nor on another server (its circle and timer ring), with 7
+// and 9 servers at every screen size (the two servers at the ring's bottom
+// wrote over each other; on a phone each server's words lay on its
+// neighbour below until the ring grew taller there).
 func TestRingWordsApart(t *testing.T) {
 	base := startSite(t)
 	for _, sc := range screens {
@@ -339,10 +341,20 @@ func TestRingWordsApart(t *testing.T) {
 				    const dx = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left), dy = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
 				    if (dx > 1 && dy > 1) out.push(a.node + ' "' + a.text + '" on ' + b.node + ' "' + b.text + '"');
 				  }
+				  // A server: the circle of its timer ring (its outermost part).
+				  for (const n of w.querySelectorAll('.zw-ring [data-node]')) {
+				    const c = n.querySelector('.zw-timer-track').getBoundingClientRect();
+				    const cx = (c.left + c.right) / 2, cy = (c.top + c.bottom) / 2, rad = c.width / 2;
+				    for (const a of words) {
+				      if (a.node === n.dataset.node) continue;
+				      const nx = Math.max(a.r.left, Math.min(cx, a.r.right)), ny = Math.max(a.r.top, Math.min(cy, a.r.bottom));
+				      if (Math.hypot(nx - cx, ny - cy) < rad - 1) out.push(a.node + ' "' + a.text + '" on server ' + n.dataset.node);
+				    }
+				  }
 				  return out; })()`, w))
 				if len(hits) > 0 {
 					p.shotWidget(1, fmt.Sprintf("ring-words-%s-%d", sc.name, voters))
-					t.Errorf("%d servers at %dx%d: words on another server's words: %s", voters, sc.w, sc.h, strings.Join(hits, "; "))
+					t.Errorf("%d servers at %dx%d: words on another server or its words: %s", voters, sc.w, sc.h, strings.Join(hits, "; "))
 				}
 			})
 		}

@@ -122,8 +122,9 @@ export class RingView {
     this.over = h('div', {class: 'zw-ring-pkts'});
     this.gCallouts = s('g', {class: 'zw-callouts'});
     // How to read a zxid, once, at the bottom of the drawing.
-    const key = s('text', {class: 'zw-zxid-key', x: C, y: SIZE - 4, 'text-anchor': 'middle'}, R.zxidKey);
-    this.svg.append(defs, key, this.gLinks, this.gNodes, this.gCallouts);
+    this.key = s('text', {class: 'zw-zxid-key', x: C, y: SIZE - 4, 'text-anchor': 'middle'}, R.zxidKey);
+    this.cy = C; // the ring's centre, down (taller than wide on a phone with 7 or more)
+    this.svg.append(defs, this.key, this.gLinks, this.gNodes, this.gCallouts);
     this.nodes = new Map(); // id -> {g, parts, x, y}
     this.links = new Map(); // "a-b" -> line
     this.packets = new Map(); // id -> g
@@ -178,7 +179,15 @@ export class RingView {
     this.wide = n >= 5 && !this.narrow;
     const R0 = SIZE / 2 - this.r - (this.wide ? 92 : 66);
     this.padX = this.wide ? 70 : 0;
-    attr(this.svg, 'viewBox', `${-this.padX} 0 ${SIZE + 2 * this.padX} ${SIZE}`);
+    // On a phone, 7 or 9 servers on a circle sit so close that each one's
+    // words (under it) lie on its neighbour below: the ring grows taller
+    // there (a phone has room down, not across), an ellipse.
+    const tall = this.narrow && n >= 7 ? (n >= 9 ? 160 : 120) : 0;
+    const H = SIZE + tall;
+    this.cy = H / 2;
+    attr(this.key, 'y', H - 4);
+    attr(this.svg, 'viewBox', `${-this.padX} 0 ${SIZE + 2 * this.padX} ${H}`);
+    attr(this.svg, 'data-tall', tall ? 'true' : null);
     attr(this.svg, 'data-wide', this.padX ? 'true' : null);
     // The widget widens its ring's column for it (widget.css): said on the
     // widget itself, as a :has() there would restyle the widget at every
@@ -193,7 +202,7 @@ export class RingView {
     this.measure();
     servers.forEach((sv, i) => {
       const a = -Math.PI / 2 + (i * 2 * Math.PI) / n;
-      const x = C + R0 * Math.cos(a), y = C + R0 * Math.sin(a);
+      const x = C + R0 * Math.cos(a), y = this.cy + (R0 + tall / 2) * Math.sin(a);
       const node = this.makeNode(sv, x, y, a);
       if (!this.svg.__a?.['data-starting']) attr(node.g, 'data-node', node.name);
       this.nodes.set(sv.id, node);
@@ -223,7 +232,10 @@ export class RingView {
     const infoY = side ? -8 : below > 0 ? r + 26 : -(r + 40);
     // Two servers side by side at the ring's bottom (7 or 9 servers) would
     // write over each other: their words lean outward, away from the other.
-    const c = Math.cos(a), lean = !side && Math.abs(c) > 0.05 && Math.abs(c) < 0.5 ? Math.sign(c) : 0;
+    // So do the ones writing above themselves beside the top one on a phone
+    // (a leader's "hears 9/9 · needs 5" reached the top server).
+    const c = Math.cos(a);
+    const lean = !side && Math.abs(c) > 0.05 && (Math.abs(c) < 0.5 || (this.narrow && below < 0)) ? Math.sign(c) : 0;
     const tx = side ? side * (r + 13) : -lean * r * 0.5;
     const dir = side || lean;
     const anchor = dir > 0 ? 'start' : dir < 0 ? 'end' : 'middle';
@@ -488,7 +500,7 @@ export class RingView {
       if (n.side) {
         // Its words are beside it: the callout goes under (over) it.
         cx = Math.max(w / 2 + 2 - this.padX, Math.min(SIZE + this.padX - w / 2 - 2, n.x + n.side * 20));
-        cy = n.y > C ? n.y + this.r + 12 + hgt / 2 : n.y - this.r - 12 - hgt / 2;
+        cy = n.y > this.cy ? n.y + this.r + 12 + hgt / 2 : n.y - this.r - 12 - hgt / 2;
       } else if (cx - w / 2 < 2 || cx + w / 2 > SIZE - 2) {
         // No room outward: under (or over) the server's words.
         cx = Math.max(w / 2 + 2, Math.min(SIZE - w / 2 - 2, n.x));
