@@ -27,6 +27,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/zabplay/zabplay/internal/headless"
 	"github.com/zabplay/zabplay/lessons"
 	"github.com/zabplay/zabplay/server/site"
 )
@@ -327,28 +328,9 @@ func TestWorkerLessonKillLeader(t *testing.T) {
 	}
 }
 
-// newBrowser starts headless Chromium with the flags of shared/toolchain.md
-// (CHROMIUM overrides the path; `task chromium` installs it).
+// newBrowser starts headless Chromium (internal/headless; CHROMIUM
+// overrides the path, `task chromium` installs it).
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := os.Getenv("CHROMIUM")
-	if path == "" {
-		var err error
-		if path, err = exec.LookPath("chromium"); err != nil {
-			t.Fatalf("Chromium not found: go tool -modfile=tools/go.mod task chromium, or set CHROMIUM")
-		}
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path), chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
-	t.Cleanup(cancel)
-	bctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	return bctx
+	return headless.Browser(t, 1280, 1000)
 }

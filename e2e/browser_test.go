@@ -3,8 +3,9 @@
 // the real simulator (static/zab.wasm).
 //
 // Run: go tool -modfile=tools/go.mod task wasm && go test ./e2e/ -v
-// Chromium: apt-get install -y chromium fonts-liberation (or set CHROMIUM to
-// its path). Without it, or without the wasm build, the tests FAIL.
+// Chromium: `go tool -modfile=tools/go.mod task chromium` (or set CHROMIUM
+// to its path; internal/headless starts it). Without it, or without the
+// wasm build, the tests FAIL.
 // Screenshots land in e2e/artifacts/ (gitignored).
 package e2e
 
@@ -13,7 +14,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
+	"github.com/zabplay/zabplay/internal/headless"
 	"github.com/zabplay/zabplay/lessons"
 	"github.com/zabplay/zabplay/server/site"
 	"github.com/zabplay/zabplay/static"
@@ -63,21 +64,6 @@ func siteServer(t testing.TB, warm bool) string {
 	return srv.URL
 }
 
-// chromiumPath finds the browser; CHROMIUM overrides.
-func chromiumPath(t testing.TB) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Fatalf("Chromium not found (the e2e tests need it): apt-get install -y chromium fonts-liberation, or set CHROMIUM=/path/to/chrome")
-	return ""
-}
-
 // page is one browser tab with the helpers the tests use.
 type page struct {
 	t   testing.TB
@@ -86,31 +72,11 @@ type page struct {
 	bad []string // uncaught exceptions and console errors
 }
 
-// newBrowser starts Chromium with the flags from shared/toolchain.md.
+// newBrowser starts Chromium (internal/headless) with a window of
+// width×height.
 func newBrowser(t testing.TB, width, height int) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(width, height),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	bctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	return bctx
+	return headless.Browser(t, width, height)
 }
 
 // newPage opens a tab in the browser of bctx and navigates to url.
