@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zabplay/zabplay/core/check"
 )
 
 // TestChineseLessonPage opens a lesson in Chinese: the page is zh-Hans, loads
@@ -66,8 +68,9 @@ func TestChineseLessonPage(t *testing.T) {
 
 // TestStringTables: every module of static/ that exports a string table
 // ({en: {...}, zh: {...}}, i18n.js) has the same keys in both languages, so no
-// UI string is left untranslated; and the widget's own buttons on a Chinese
-// page are in Chinese.
+// UI string is left untranslated; every property the checker can name
+// (check.Properties) is explained (pg-util.js PROPERTY_TEXT); and the
+// widget's own buttons on a Chinese page are in Chinese.
 func TestStringTables(t *testing.T) {
 	base := startSite(t)
 	b := newBrowser(t, 1280, 900)
@@ -83,6 +86,7 @@ func TestStringTables(t *testing.T) {
 		}
 	}
 	list, _ := json.Marshal(mods)
+	props, _ := json.Marshal(check.Properties)
 	eval[bool](p, `(window.__tables = null, (async () => {
 	  const out = {tables: [], bad: []};
 	  for (const m of `+string(list)+`) {
@@ -94,6 +98,8 @@ func TestStringTables(t *testing.T) {
 	      if (en !== zh) out.bad.push(m + ' ' + name + ': en has ' + en + ', zh has ' + zh);
 	    }
 	  }
+	  const {PROPERTY_TEXT} = await import('/static/pg-util.js');
+	  out.unexplained = `+string(props)+`.filter((k) => !PROPERTY_TEXT.en[k]);
 	  window.__tables = out;
 	})(), true)`)
 	p.wait("the modules' tables", `window.__tables !== null`, 20*time.Second)
@@ -105,6 +111,9 @@ func TestStringTables(t *testing.T) {
 	}
 	for _, bad := range eval[[]string](p, `window.__tables.bad`) {
 		t.Errorf("untranslated: %s", bad)
+	}
+	for _, miss := range eval[[]string](p, `window.__tables.unexplained`) {
+		t.Errorf("the checker's property %s has no text in pg-util.js PROPERTY_TEXT: the alarm would say nothing about it", miss)
 	}
 	p.wait("the widget", widgetJS(1)+`?.dataset.simTime != null`, 30*time.Second)
 	for _, label := range []string{"杀掉 Leader", "恢复网络", "单步", "写入"} {

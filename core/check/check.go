@@ -25,7 +25,23 @@ const (
 	// after a closeSession(S) creates one owned by S, and no read of a
 	// server that applied the closeSession shows one.
 	EphemeralsDie = "EphemeralsDie"
+	// WatchOrder: a client sees a watch's notification before it sees the
+	// data of the txn that fired it, and its notifications in zxid order
+	// (ZooKeeper's Programmer's Guide: "a client will see a watch event for
+	// a znode it is watching before seeing the new data"): no notification
+	// of zxid Z reaches a session after a reply at Z or later, or after a
+	// notification of a later zxid.
+	WatchOrder = "WatchOrder"
 )
+
+// Properties lists every property a violation can name: the trace's above
+// and the protocol's (protocol.go). The playground explains each one
+// (static/pg-util.js PROPERTY_TEXT, checked by e2e's TestChinesePlayground).
+var Properties = []string{
+	Integrity, Agreement, TotalOrder, GlobalPrimaryOrder, PrimaryIntegrity, OneLeaderPerEpoch, CommittedNeverLost,
+	FIFOClientOrder, MonotonicReads, SyncThenRead, LinearizableWrites, EphemeralsDie, WatchOrder,
+	AckDurable, EpochMonotonic, EpochPromise, LeaderMostRecent, VoterQuorum, DurableLog, NoFatal,
+}
 
 // Violation is one broken property with the window of the trace that shows it.
 type Violation struct {
@@ -54,7 +70,8 @@ type nodeState struct {
 
 type session struct {
 	lastCxid  uint32
-	maxZxid   core.Zxid
+	maxZxid   core.Zxid // the highest zxid a reply to the session carried
+	notified  core.Zxid // the highest zxid of a notification it got
 	syncFloor core.Zxid
 	syncReq   map[uint32]core.Zxid
 	readFloor map[uint32]core.Zxid
@@ -291,9 +308,13 @@ func (c *Checker) request(e core.Event) {
 
 func (c *Checker) reply(e core.Event) {
 	r := e.Reply
-	if r == nil || r.Op == ztree.OpNotification || r.Op == ztree.OpPing || r.Conn != 0 {
-		// A watch notification, a ping or a Connect's answer answers no
-		// request of the session's sequence.
+	if r != nil && r.Op == ztree.OpNotification {
+		c.notification(e)
+		return
+	}
+	if r == nil || r.Op == ztree.OpPing || r.Conn != 0 {
+		// A ping or a Connect's answer answers no request of the session's
+		// sequence.
 		return
 	}
 	idx := len(c.trace) - 1
@@ -334,6 +355,27 @@ func (c *Checker) reply(e core.Event) {
 	}
 	if !r.Op.IsRead() && r.Op != ztree.OpSync && r.Zxid > c.maxWrite {
 		c.maxWrite = r.Zxid
+	}
+}
+
+// notification checks WatchOrder. A notification without a zxid (a watch
+// given back at a reconnection that fires at once, WatchedEvent.NO_ZXID)
+// or without a node (a session event: Disconnected, Expired) is not held
+// to it.
+func (c *Checker) notification(e core.Event) {
+	r := e.Reply
+	if r.Watch == nil || r.Watch.Type == core.EventNone || r.Zxid == 0 {
+		return
+	}
+	s := c.sess(e.Client)
+	switch {
+	case r.Zxid <= s.maxZxid:
+		c.flag(WatchOrder, len(c.trace)-1, "client %d got the %v notification of %s at %v from %v after a reply at %v", e.Client, r.Watch.Type, r.Watch.Path, r.Zxid, r.Server, s.maxZxid)
+	case r.Zxid < s.notified:
+		c.flag(WatchOrder, len(c.trace)-1, "client %d got the %v notification of %s at %v from %v after a notification at %v", e.Client, r.Watch.Type, r.Watch.Path, r.Zxid, r.Server, s.notified)
+	}
+	if r.Zxid > s.notified {
+		s.notified = r.Zxid
 	}
 }
 

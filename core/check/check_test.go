@@ -1,6 +1,9 @@
 package check
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -164,4 +167,67 @@ func TestEstablishedOlderEpochAfterNewer(t *testing.T) {
 		props = append(props, v.Property)
 	}
 	assert.Contains(t, props, CommittedNeverLost, "a newer epoch's leader without 8·1")
+}
+
+// WatchOrder: a session's notification of zxid Z comes before any reply at Z
+// or later (the reply to the write that fired it included) and after the
+// notifications of earlier zxids. A watch given back that fires at once
+// (no zxid) and a session event (Disconnected) are not held to it.
+func TestWatchOrder(t *testing.T) {
+	const c = int64(7)
+	setRep := func(cxid uint32, zx core.Zxid) []core.Event {
+		return []core.Event{
+			{Kind: core.EvRequest, Client: c, Req: &core.Request{Session: c, Cxid: cxid, Request: ztree.Request{Op: ztree.OpSetData, Path: "/a"}}},
+			{Kind: core.EvReply, Client: c, Reply: &core.Reply{Session: c, Cxid: cxid, Op: ztree.OpSetData, Path: "/a", Zxid: zx, Server: 2}},
+		}
+	}
+	note := func(zx core.Zxid, typ core.EventType) core.Event {
+		return core.Event{Kind: core.EvReply, Client: c, Reply: &core.Reply{Session: c, Op: ztree.OpNotification, Zxid: zx, Server: 2,
+			Watch: &core.WatchEvent{Type: typ, State: core.StateSyncConnected, Path: "/a"}}}
+	}
+	props := func(evs []core.Event) []string {
+		var out []string
+		for _, v := range run(evs) {
+			out = append(out, v.Property)
+		}
+		return out
+	}
+	t.Run("the notification after the reply to the write that fired it", func(t *testing.T) {
+		assert.Equal(t, []string{WatchOrder}, props(append(setRep(1, z(1, 4)), note(z(1, 4), core.EventNodeDataChanged))))
+	})
+	t.Run("the notification after a reply past its zxid", func(t *testing.T) {
+		assert.Equal(t, []string{WatchOrder}, props(append(setRep(1, z(1, 6)), note(z(1, 4), core.EventNodeDataChanged))))
+	})
+	t.Run("notifications out of zxid order", func(t *testing.T) {
+		assert.Equal(t, []string{WatchOrder}, props([]core.Event{note(z(1, 5), core.EventNodeDataChanged), note(z(1, 4), core.EventNodeDeleted)}))
+	})
+	t.Run("in order, two of one txn, given back, and a session event are clean", func(t *testing.T) {
+		evs := []core.Event{note(z(1, 4), core.EventNodeDataChanged), note(z(1, 4), core.EventNodeChildrenChanged)}
+		evs = append(evs, setRep(1, z(1, 4))...)
+		evs = append(evs, note(0, core.EventNodeDataChanged), note(z(1, 2), core.EventNone), note(z(1, 5), core.EventNodeDeleted))
+		assert.Empty(t, props(evs))
+	})
+}
+
+// TestPropertiesListed: Properties names every property constant of the
+// package (each a string constant whose value is its own name), so the
+// playground's texts cover all of them.
+func TestPropertiesListed(t *testing.T) {
+	fset := token.NewFileSet()
+	var consts []string
+	for _, f := range []string{"check.go", "protocol.go"} {
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		require.NoError(t, err)
+		ast.Inspect(file, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok || len(vs.Values) != 1 {
+				return true
+			}
+			if lit, ok := vs.Values[0].(*ast.BasicLit); ok && lit.Kind == token.STRING && lit.Value == `"`+vs.Names[0].Name+`"` {
+				consts = append(consts, vs.Names[0].Name)
+			}
+			return true
+		})
+	}
+	assert.ElementsMatch(t, consts, Properties)
 }
