@@ -29,6 +29,7 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	faults := fs.String("faults", "all", "campaign: all, none, or a list of "+strings.Join(sim.AllFaults, ",")+
 		"; the break-the-assumption faults "+strings.Join(sim.BreakFaults, ",")+" are never in all (e.g. all,reorder)")
 	duration := fs.Duration("duration", 60*time.Second, "campaign: virtual time of faults per seed")
+	sessions := fs.Int("sessions", 0, "campaign: session clients beside the default workload (ephemerals, multis, watches, closes; 0-16)")
 	trace := fs.String("trace", "", "write the trace as JSON lines to this file")
 	bugs := fs.String("bug", "", "campaign: comma list of bug switches to turn on (e.g. ZOOKEEPER-1154)")
 	workers := fs.Int("workers", 0, "campaign: parallel workers (default: all cores)")
@@ -38,6 +39,9 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	record := fs.String("record", "", "with --mutants: write each mutant's first-killing seed to this file (TestMutantsKilled reads core/sim/campaign/testdata/mutants.golden)")
 	if err := fs.Parse(args); err != nil {
 		return errQuiet
+	}
+	if *sessions < 0 || *sessions > 16 {
+		return fmt.Errorf("--sessions %d: want 0-16 session clients", *sessions)
 	}
 	var mut core.Mutant
 	if *mutant != "" {
@@ -76,7 +80,7 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			*seeds = 2000
 		}
 		co := campaign.Options{Seeds: *seeds, FirstSeed: *first, Voters: *voters, Observers: *observers,
-			Faults: fl, DurationMs: duration.Milliseconds(), Workers: *workers}
+			Faults: fl, DurationMs: duration.Milliseconds(), Workers: *workers, Sessions: *sessions}
 		return mutantsCmd(co, *faults, *scenarioDir, *record, stdout, stderr)
 	case *scenario != "":
 		src, err := os.ReadFile(*scenario)
@@ -106,9 +110,9 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		co := campaign.Options{Seeds: *seeds, FirstSeed: *first, Voters: *voters, Observers: *observers,
-			Faults: fl, DurationMs: duration.Milliseconds(), Bugs: on, Workers: *workers, Mutant: mut}
-		if *voters < 1 || *voters > 9 || *observers < 0 || *observers > 4 {
-			return fmt.Errorf("want 1-9 voters and 0-4 observers")
+			Faults: fl, DurationMs: duration.Milliseconds(), Bugs: on, Workers: *workers, Mutant: mut, Sessions: *sessions}
+		if *voters < 1 || *voters > core.MaxVoters || *observers < 0 || *observers > core.MaxObservers {
+			return fmt.Errorf("want 1-%d voters and 0-%d observers", core.MaxVoters, core.MaxObservers)
 		}
 		if *seeds == 0 {
 			return replaySeed(*seed, co, traceW, stdout)
@@ -116,9 +120,16 @@ func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if isTerminal(stderr) {
 			co.Progress = stderr
 		}
-		fmt.Fprintf(stdout, "campaign: %d seeds from %d, %d voters, %d observers, faults=%s, %v each\n", co.Seeds, co.FirstSeed, co.Voters, co.Observers, *faults, *duration)
+		fmt.Fprintf(stdout, "campaign: %d seeds from %d, %d voters, %d observers, faults=%s, %v each", co.Seeds, co.FirstSeed, co.Voters, co.Observers, *faults, *duration)
+		if co.Sessions > 0 {
+			fmt.Fprintf(stdout, ", %d session clients", co.Sessions)
+		}
+		fmt.Fprintln(stdout)
 		res := campaign.Run(co)
 		replay := fmt.Sprintf("--voters %d --observers %d --faults %s --duration %v", co.Voters, co.Observers, *faults, *duration)
+		if co.Sessions > 0 {
+			replay += fmt.Sprintf(" --sessions %d", co.Sessions)
+		}
 		if *bugs != "" {
 			replay += " --bug " + *bugs
 		}
@@ -208,8 +219,8 @@ func mutantsCmd(co campaign.Options, faults, dir, record string, stdout, stderr 
 		}
 		scenarios[filepath.Base(f)] = string(b)
 	}
-	fmt.Fprintf(stdout, "mutants: campaign of up to %d seeds from %d, %d voters, %d observers, faults=%s, %v each (stops at the first kill); %d scenarios from %s\n\n",
-		co.Seeds, co.FirstSeed, co.Voters, co.Observers, faults, time.Duration(co.DurationMs)*time.Millisecond, len(scenarios), dir)
+	fmt.Fprintf(stdout, "mutants: campaign of up to %d seeds from %d, %d voters, %d observers, faults=%s, %v each, %d session clients (stops at the first kill); %d scenarios from %s\n\n",
+		co.Seeds, co.FirstSeed, co.Voters, co.Observers, faults, time.Duration(co.DurationMs)*time.Millisecond, co.Sessions, len(scenarios), dir)
 	fmt.Fprintln(stdout, "| mutant | result | campaign: first kill | seeds to it | scenarios that kill it |")
 	fmt.Fprintln(stdout, "|---|---|---|---|---|")
 	var all []campaign.MutantResult

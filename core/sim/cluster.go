@@ -216,6 +216,18 @@ func (c *Cluster) OnEvent(f func(core.Event)) { c.sink = f }
 
 func (c *Cluster) emit(e core.Event) {
 	e.At = c.now
+	if c.Coverage != nil {
+		switch {
+		case e.Kind == core.EvSession:
+			c.Coverage["session: "+e.Text]++
+		case e.Kind == core.EvDeliver && e.Closes != 0:
+			c.Coverage["session: closeSession applied (by each server)"]++
+		case e.Kind == core.EvDeliver && e.Owner != 0:
+			c.Coverage["session: ephemeral created (by each server)"]++
+		case e.Kind == core.EvReply && e.Reply.Watch != nil && e.Reply.Watch.Type != core.EventNone:
+			c.Coverage["session: notification"]++
+		}
+	}
 	if c.sink != nil {
 		c.sink(e)
 	}

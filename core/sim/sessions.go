@@ -288,8 +288,9 @@ func (c *Cluster) sessionServerDown(id core.NodeID) {
 // or it closed it), and sends, at most two at a time, ephemeral creates
 // under /e, multis on /m0../m3 (create+setData, check+setData,
 // check+delete), reads with watches, and now and then a close. The
-// campaign's default workload (StartWorkload) has no sessions; this one is
-// for runs that check the session guarantees too.
+// campaign starts it beside the default workload (StartWorkload, whose
+// clients have no session) when asked (`sim --sessions N`; `task test` and
+// the mutant campaign run three).
 func (c *Cluster) StartSessionWorkload(n int, periodMs int) {
 	if c.sess.byName == nil {
 		c.sess.byName = map[string]*SessionClient{}

@@ -27,6 +27,10 @@ type Options struct {
 	Workers    int   // default GOMAXPROCS
 	Bugs       core.Bugs
 	Mutant     core.Mutant // plant a mutant in every server (mutation testing)
+	// Sessions: this many session clients (sim.StartSessionWorkload:
+	// ephemerals, multis, watches, closes, moves after a disconnection)
+	// work beside the default workload's; 0, none.
+	Sessions int
 	// StopAtFirstFailure stops handing out seeds above the lowest failing
 	// seed found so far; the seeds below it still run, so the lowest failing
 	// seed reported is the same whatever the workers' timing.
@@ -116,6 +120,9 @@ func SeedOptions(seed uint64, voters, observers int, bugs core.Bugs) sim.Options
 	return o
 }
 
+// sessionPeriodMs: how often (about) each session client works.
+const sessionPeriodMs = 150
+
 // maxSeedSteps bounds the simulator events of one seed.
 const maxSeedSteps = 1_000_000
 
@@ -160,6 +167,9 @@ func RunSeed(seed uint64, co Options) (res SeedResult) {
 		return SeedResult{Seed: seed, Pending: err.Error()}
 	}
 	c.StartRandomFaults(faults, co.DurationMs)
+	if co.Sessions > 0 {
+		c.StartSessionWorkload(co.Sessions, sessionPeriodMs)
+	}
 	// A budget of events: a clean seed takes ~70k; a fault outside the
 	// model can start a message storm that never reaches the next
 	// millisecond.
