@@ -519,7 +519,7 @@ func (n *Node) leaderRequest(r Request) {
 		// checkSession: a session the leader does not know, or is closing.
 		tx = ztree.Txn{Op: ztree.OpError, Err: ztree.SessionExpired, Path: r.Path, Session: r.Session}
 		refused = "session expired"
-	case r.Connected && r.Op != ztree.OpCloseSession && !l.sessions.checkOwner(r.Session, r.Origin):
+	case r.Connected && r.Op != ztree.OpCloseSession && !l.sessions.checkOwner(r.Session, r.Origin) && n.cfg.Mutant != MutSessionMovedUnchecked:
 		// checkSession: the client has moved to another server since this
 		// one forwarded the request (ZOOKEEPER-710).
 		tx = ztree.Txn{Op: ztree.OpError, Err: ztree.SessionMoved, Path: r.Path, Session: r.Session}

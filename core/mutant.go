@@ -101,6 +101,19 @@ const (
 	// MutTruncOffByOne: a learner ahead of the leader is truncated to the
 	// zxid just below the leader's last committed txn instead of to it.
 	MutTruncOffByOne
+	// MutNotifyAfterReply: a server answers the client whose write a txn is
+	// before it fires the watches the txn triggers (FinalRequestProcessor
+	// fires them in processTxn, before the reply).
+	MutNotifyAfterReply
+	// MutKillSessionLeaderOnly: only the leader deletes a closed session's
+	// ephemerals when it applies the closeSession (DataTree.killSession runs
+	// on every replica).
+	MutKillSessionLeaderOnly
+	// MutSessionMovedUnchecked: the leader does not check that a write
+	// comes from the session's owner (checkSession's owner test,
+	// ZOOKEEPER-710): a write the old server forwards after its client moved
+	// away still applies.
+	MutSessionMovedUnchecked
 	numMutants
 )
 
@@ -110,7 +123,8 @@ var mutantNames = enum.New[Mutant]("mutant",
 	"commit-before-leader-log", "uptodate-before-quorum", "observer-in-quorum", "stale-vote",
 	"snapshot-wrong-zxid", "no-trunc-ahead", "apply-before-commit", "window-off-by-one",
 	"sync-commits-uncommitted", "epoch-no-increment", "no-ahead-check", "trunc-no-reload",
-	"newleader-no-current-epoch", "leaderinfo-before-persist", "trunc-off-by-one")
+	"newleader-no-current-epoch", "leaderinfo-before-persist", "trunc-off-by-one",
+	"notify-after-reply", "kill-session-leader-only", "session-moved-unchecked")
 
 // String returns the mutant's name, e.g. "quorum-half".
 func (m Mutant) String() string { return mutantNames.Name(m) }

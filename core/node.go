@@ -485,7 +485,11 @@ func (n *Node) fastForward() {
 // apply applies one txn to the DB and returns the result and the previous
 // (zxid, digest) of the delivered chain.
 func (n *Node) apply(t *Txn) (ztree.Result, Zxid, uint64) {
-	res := n.tree.Apply(uint64(t.Zxid), t.Txn)
+	tx := t.Txn
+	if tx.Op == ztree.OpCloseSession && n.cfg.Mutant == MutKillSessionLeaderOnly && n.lead == nil {
+		tx.Session = 0 // the close of no session here: its ephemerals stay
+	}
+	res := n.tree.Apply(uint64(t.Zxid), tx)
 	prevZ, prevD := n.lastTxnZxid, n.digest
 	n.digest = chain(prevD, t.Zxid, t.Txn.Hash())
 	n.lastTxnZxid = t.Zxid
@@ -515,11 +519,19 @@ func (n *Node) commitWindow() []Entry {
 // before the reply of Z, as FinalRequestProcessor sends them.
 func (n *Node) deliver(t *Txn) ztree.Result {
 	var deleted []string
-	if t.Op == ztree.OpCloseSession {
+	if t.Op == ztree.OpCloseSession && (n.cfg.Mutant != MutKillSessionLeaderOnly || n.lead != nil) {
 		deleted = n.tree.Ephemerals(t.Session)
 	}
 	res, pz, pd := n.apply(t)
 	n.noteDelivered(t, pz, pd)
+	if n.cfg.Mutant == MutNotifyAfterReply {
+		if t.Op == ztree.OpCloseSession {
+			n.sessionClosed(t)
+		}
+		n.answerCommitted(t, res)
+		n.triggerWatches(t, t.Txn, res, deleted)
+		return res
+	}
 	n.triggerWatches(t, t.Txn, res, deleted)
 	if t.Op == ztree.OpCloseSession {
 		n.sessionClosed(t)

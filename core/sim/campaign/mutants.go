@@ -20,11 +20,15 @@ const (
 )
 
 // MutantCampaign is the default campaign the mutants face (and the one
-// testdata/mutants.golden records): 5 voters, 1 observer, every fault inside
-// the model, 60 s of faults per seed.
+// testdata/mutants.golden records; `task test` runs it clean): 5 voters, 1
+// observer, every fault inside the model, 60 s of faults per seed, 3 session
+// clients beside the default workload.
 func MutantCampaign(seeds int) Options {
-	return Options{Seeds: seeds, FirstSeed: 1, Voters: 5, Observers: 1, Faults: sim.AllFaults, DurationMs: 60000}
+	return Options{Seeds: seeds, FirstSeed: 1, Voters: 5, Observers: 1, Faults: sim.AllFaults, DurationMs: 60000, Sessions: 3}
 }
+
+// MutantCampaignFlags are MutantCampaign's as `zabplay sim` takes them.
+const MutantCampaignFlags = "--voters 5 --observers 1 --faults all --duration 60s --sessions 3"
 
 // ScenarioKill is a committed scenario that failed against a mutant.
 type ScenarioKill struct {
@@ -107,27 +111,42 @@ func scenarioAgainst(m core.Mutant, file, src string) (why string) {
 }
 
 // MutantKill is one line of the recorded first kills (testdata/mutants.golden):
-// the seed that killed a mutant in the default campaign and what flagged it.
+// the seed that killed a mutant in the default campaign and what flagged it,
+// or, for a mutant the campaign does not kill, the first committed scenario
+// that does (Seed 0, Scenario its file) and how (a property, or "expect").
 type MutantKill struct {
-	Mutant core.Mutant
-	Seed   uint64
-	By     string
+	Mutant   core.Mutant
+	Seed     uint64
+	Scenario string
+	By       string
 }
 
 // FormatMutantKills writes the recorded first kills, one "name seed property"
-// line per killed mutant.
+// line per mutant the campaign killed and one "name scenario:FILE how" per
+// mutant only a scenario killed.
 func FormatMutantKills(rs []MutantResult) string {
 	var b strings.Builder
-	b.WriteString("# The first campaign seed that kills each mutant, and what flags it (TestMutantsKilled).\n")
-	b.WriteString("# Campaign: 5 voters, 1 observer, faults=all, 60s (sim.MutantCampaign). Rewrite with:\n")
-	b.WriteString("#   go run . sim --mutants --voters 5 --observers 1 --faults all --duration 60s --record core/sim/campaign/testdata/mutants.golden\n")
+	b.WriteString("# The first campaign seed that kills each mutant, and what flags it (TestMutantsKilled);\n")
+	b.WriteString("# for a mutant the campaign does not kill, the first scenario that does.\n")
+	b.WriteString("# Campaign: 5 voters, 1 observer, faults=all, 60s, 3 session clients (campaign.MutantCampaign). Rewrite with:\n")
+	b.WriteString("#   go run . sim --mutants " + MutantCampaignFlags + " --record core/sim/campaign/testdata/mutants.golden\n")
 	for _, r := range rs {
-		if r.Seed != 0 {
+		switch {
+		case r.Seed != 0:
 			fmt.Fprintf(&b, "%s %d %s\n", r.Mutant, r.Seed, r.By)
+		case len(r.Scenarios) > 0:
+			how, _, _ := strings.Cut(r.Scenarios[0].Reason, " ")
+			fmt.Fprintf(&b, "%s scenario:%s %s\n", r.Mutant, r.Scenarios[0].File, strings.TrimSuffix(how, ":"))
 		}
 	}
 	return b.String()
 }
+
+// ScenarioAgainst runs one committed scenario with the mutant planted
+// (core.MutNone: the faithful core); it returns why the scenario failed:
+// its first violation's property, "expect <line>: <statement>", "error:
+// ...", or "" if it passed.
+func ScenarioAgainst(m core.Mutant, file, src string) string { return scenarioAgainst(m, file, src) }
 
 // ParseMutantKills reads what FormatMutantKills wrote.
 func ParseMutantKills(s string) ([]MutantKill, error) {
@@ -139,11 +158,15 @@ func ParseMutantKills(s string) ([]MutantKill, error) {
 		}
 		f := strings.Fields(line)
 		if len(f) != 3 {
-			return nil, fmt.Errorf("line %d: want \"mutant seed property\", got %q", i+1, line)
+			return nil, fmt.Errorf("line %d: want \"mutant seed property\" or \"mutant scenario:FILE how\", got %q", i+1, line)
 		}
 		m, err := core.ParseMutant(f[0])
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", i+1, err)
+		}
+		if file, ok := strings.CutPrefix(f[1], "scenario:"); ok {
+			out = append(out, MutantKill{Mutant: m, Scenario: file, By: f[2]})
+			continue
 		}
 		seed, err := strconv.ParseUint(f[1], 10, 64)
 		if err != nil {

@@ -2,6 +2,8 @@ package campaign
 
 import (
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -17,7 +19,9 @@ var equivalentMutants = map[core.Mutant]bool{core.MutStaleVote: true}
 // TestMutantsKilled replays, for every mutant, the campaign seed that first
 // killed it (testdata/mutants.golden, written by `sim --mutants --record`)
 // and asserts the recorded property flags it, and that the same seed is clean
-// without the mutant. A mutant without a line must be a known equivalent.
+// without the mutant; for a mutant only a committed scenario kills, that
+// scenario fails with it as recorded and passes without it. A mutant without
+// a line must be a known equivalent.
 func TestMutantsKilled(t *testing.T) {
 	b, err := os.ReadFile("testdata/mutants.golden")
 	require.NoError(t, err)
@@ -28,6 +32,16 @@ func TestMutantsKilled(t *testing.T) {
 		seen[k.Mutant] = true
 		t.Run(k.Mutant.String(), func(t *testing.T) {
 			t.Parallel()
+			if k.Scenario != "" {
+				file := filepath.Join("..", "testdata", k.Scenario)
+				src, err := os.ReadFile(file)
+				require.NoError(t, err)
+				require.Empty(t, ScenarioAgainst(core.MutNone, k.Scenario, string(src)), "%s fails without the mutant", file)
+				why := ScenarioAgainst(k.Mutant, k.Scenario, string(src))
+				assert.True(t, strings.HasPrefix(why, k.By), "%s with %v: want %s, got %q\nreplay: go run . sim --scenario core/sim/testdata/%s --mutant %v",
+					file, k.Mutant, k.By, why, k.Scenario, k.Mutant)
+				return
+			}
 			co := MutantCampaign(1)
 			clean := RunSeed(k.Seed, co)
 			require.False(t, clean.Failed(), "seed %d fails without the mutant: %s", k.Seed, check.Report(clean.Violations, k.Seed))
@@ -40,8 +54,8 @@ func TestMutantsKilled(t *testing.T) {
 			if r.Pending != "" {
 				flagged[Liveness] = true
 			}
-			assert.True(t, flagged[k.By], "seed %d with %v: want %s flagged, got %v (pending %q)\nreplay: go run . sim --seed %d --voters 5 --observers 1 --faults all --duration 60s --mutant %v",
-				k.Seed, k.Mutant, k.By, flagged, r.Pending, k.Seed, k.Mutant)
+			assert.True(t, flagged[k.By], "seed %d with %v: want %s flagged, got %v (pending %q)\nreplay: go run . sim --seed %d %s --mutant %v",
+				k.Seed, k.Mutant, k.By, flagged, r.Pending, k.Seed, MutantCampaignFlags, k.Mutant)
 		})
 	}
 	for _, m := range core.AllMutants() {
