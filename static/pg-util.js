@@ -228,6 +228,7 @@ export const PROPERTY_TEXT = {
     NoFatal: 'A server found the leader\'s stream of packets inconsistent (a gap in proposals, a COMMIT for nothing pending), where ZooKeeper would exit.',
     EphemeralsDie: 'An ephemeral node outlived its session: it was created after the session\'s closeSession, or a server that had applied the close still showed it.',
     WatchOrder: 'A client saw new data before the watch event for it, or watch events out of order. ZooKeeper sends a watch\'s event before any reply that shows the change.',
+    ClientWriteOrder: 'A client\'s writes were applied out of the order it sent them (for example a write its old server forwarded late, after the client had moved on and written again). ZooKeeper applies each client\'s updates in order.',
   },
   zh: {
     Integrity: '有服务器交付了一个从没有哪个 Leader 广播过的事务，或把同一个事务交付了两次。副本只能应用 Leader 提议过的事务，而且只应用一次。',
@@ -250,6 +251,7 @@ export const PROPERTY_TEXT = {
     NoFatal: '有服务器发现 Leader 发来的数据包流不一致（提案中有缺口，或 COMMIT 对不上任何待提交事务），ZooKeeper 在这种情况下会退出进程。',
     EphemeralsDie: '一个临时节点活得比它的会话还久：它在会话的 closeSession 之后才被创建，或者已经应用了关闭的服务器仍然显示它。',
     WatchOrder: '客户端先看到了新数据，后收到对应的监听(Watcher)事件，或者监听事件乱了顺序。ZooKeeper 会在任何体现该变化的回复之前先发出监听事件。',
+    ClientWriteOrder: '一个客户端的写没有按它发送的顺序生效（例如它的旧服务器在它换到别的服务器并再次写入之后，才转发出一次迟到的写）。ZooKeeper 按顺序应用每个客户端的更新。',
   },
 };
 export const PROPERTIES = pick(PROPERTY_TEXT);

@@ -32,6 +32,12 @@ const (
 	// of zxid Z reaches a session after a reply at Z or later, or after a
 	// notification of a later zxid.
 	WatchOrder = "WatchOrder"
+	// ClientWriteOrder: a client's writes are applied in the order it sent
+	// them (ZooKeeper's "sequential consistency"): the txns of a session
+	// commit in the order of its requests' xids, wherever the session
+	// moved. A write refused as the session's (SESSIONMOVED, SESSIONEXPIRED)
+	// is no write of the session and is not held to it.
+	ClientWriteOrder = "ClientWriteOrder"
 )
 
 // Properties lists every property a violation can name: the trace's above
@@ -39,7 +45,7 @@ const (
 // (static/pg-util.js PROPERTY_TEXT, checked by e2e's TestChinesePlayground).
 var Properties = []string{
 	Integrity, Agreement, TotalOrder, GlobalPrimaryOrder, PrimaryIntegrity, OneLeaderPerEpoch, CommittedNeverLost,
-	FIFOClientOrder, MonotonicReads, SyncThenRead, LinearizableWrites, EphemeralsDie, WatchOrder,
+	FIFOClientOrder, MonotonicReads, SyncThenRead, LinearizableWrites, EphemeralsDie, WatchOrder, ClientWriteOrder,
 	AckDurable, EpochMonotonic, EpochPromise, LeaderMostRecent, VoterQuorum, DurableLog, NoFatal,
 }
 
@@ -72,6 +78,8 @@ type session struct {
 	lastCxid  uint32
 	maxZxid   core.Zxid // the highest zxid a reply to the session carried
 	notified  core.Zxid // the highest zxid of a notification it got
+	txnZxid   core.Zxid // the session's highest committed txn, and its xid
+	txnCxid   uint32
 	syncFloor core.Zxid
 	syncReq   map[uint32]core.Zxid
 	readFloor map[uint32]core.Zxid
@@ -83,6 +91,7 @@ type Checker struct {
 	gMax     core.Zxid
 	gSnapMax core.Zxid // the highest G entry that came from a snapshot
 	proposed map[proposalKey]int
+	writes   map[core.Zxid]sessionWrite // proposals of a session's requests, until committed
 	leaders  map[core.Epoch]core.NodeID
 	nodes    [core.MaxNodes + 1]nodeState
 	sessions map[int64]*session
@@ -97,6 +106,11 @@ type Checker struct {
 	Limit int
 }
 
+type sessionWrite struct {
+	session int64
+	cxid    uint32
+}
+
 type proposalKey struct {
 	zxid core.Zxid
 	hash uint64
@@ -105,7 +119,7 @@ type proposalKey struct {
 // New returns an empty checker.
 func New() *Checker {
 	return &Checker{
-		g: map[core.Zxid]gEntry{}, proposed: map[proposalKey]int{},
+		g: map[core.Zxid]gEntry{}, proposed: map[proposalKey]int{}, writes: map[core.Zxid]sessionWrite{},
 		leaders: map[core.Epoch]core.NodeID{}, sessions: map[int64]*session{}, closed: map[int64]core.Zxid{}, Limit: 20,
 	}
 }
@@ -157,6 +171,9 @@ func (c *Checker) Observe(e core.Event) {
 		if _, ok := c.proposed[k]; !ok {
 			c.proposed[k] = idx
 		}
+		if _, ok := c.writes[e.Zxid]; !ok && e.Client != 0 && e.Seq != 0 && e.Reason == "" {
+			c.writes[e.Zxid] = sessionWrite{e.Client, uint32(e.Seq)}
+		}
 	case core.EvCrash, core.EvRestart, core.EvFatal:
 		c.nodes[e.Node] = nodeState{}
 	case core.EvRole:
@@ -167,6 +184,7 @@ func (c *Checker) Observe(e core.Event) {
 	case core.EvDeliver:
 		c.delivered(e, idx)
 		c.ephemerals(e, idx)
+		c.writeOrder(e, idx)
 	case core.EvSyncMode:
 		c.syncAt[e.Peer] = idx
 	case core.EvTruncate:
@@ -187,6 +205,24 @@ func (c *Checker) Observe(e core.Event) {
 	case core.EvReply:
 		c.reply(e)
 	}
+}
+
+// writeOrder checks ClientWriteOrder at a txn's first delivery (its
+// commit: the servers agree on the order after it, Agreement checks that).
+func (c *Checker) writeOrder(e core.Event, idx int) {
+	w, ok := c.writes[e.Zxid]
+	if !ok || e.Snapshot {
+		return
+	}
+	delete(c.writes, e.Zxid)
+	s := c.sess(w.session)
+	if e.Zxid < s.txnZxid {
+		return
+	}
+	if s.txnZxid != 0 && w.cxid <= s.txnCxid {
+		c.flag(ClientWriteOrder, idx, "client %d's request %d committed at %v, after its request %d at %v", w.session, w.cxid, e.Zxid, s.txnCxid, s.txnZxid)
+	}
+	s.txnZxid, s.txnCxid = e.Zxid, w.cxid
 }
 
 // ephemerals checks EphemeralsDie over a delivery.

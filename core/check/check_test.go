@@ -231,3 +231,38 @@ func TestPropertiesListed(t *testing.T) {
 	}
 	assert.ElementsMatch(t, consts, Properties)
 }
+
+// ClientWriteOrder: a session's txns commit in the order of its requests'
+// xids; a refused one (the old server's late write after a move) is no
+// write of the session, and a close by expiry (xid 0) is not the client's.
+func TestClientWriteOrder(t *testing.T) {
+	const s = int64(7)
+	write := func(c uint32, cxid uint32, reason string) []core.Event {
+		return []core.Event{
+			{Kind: core.EvPropose, Node: 1, Zxid: z(1, c), Hash: uint64(10 + c), Client: s, Seq: uint64(cxid), Reason: reason},
+			{Kind: core.EvDeliver, Node: 1, Zxid: z(1, c), Hash: uint64(10 + c), Digest: uint64(100 + c)},
+		}
+	}
+	props := func(parts ...[]core.Event) []string {
+		evs := []core.Event{{Kind: core.EvEstablished, Node: 1, Epoch: 1}}
+		for _, p := range parts {
+			evs = append(evs, p...)
+		}
+		for i := 2; i < len(evs); i++ {
+			if evs[i].Kind == core.EvDeliver && evs[i].Zxid.Counter() > 1 {
+				evs[i].PrevZxid, evs[i].PrevDigest = evs[i].Zxid-1, evs[i].Digest-1
+			}
+		}
+		var out []string
+		for _, v := range run(evs) {
+			out = append(out, v.Property)
+		}
+		return out
+	}
+	t.Run("an earlier request committed after a later one", func(t *testing.T) {
+		assert.Equal(t, []string{ClientWriteOrder}, props(write(1, 2, ""), write(2, 4, ""), write(3, 3, "")))
+	})
+	t.Run("in order, a refused late write and a close by expiry are clean", func(t *testing.T) {
+		assert.Empty(t, props(write(1, 2, ""), write(2, 4, ""), write(3, 3, "session moved"), write(4, 0, ""), write(5, 5, "")))
+	})
+}
