@@ -36,7 +36,10 @@ const (
 	// them (ZooKeeper's "sequential consistency"): the txns of a session
 	// commit in the order of its requests' xids, wherever the session
 	// moved. A write refused as the session's (SESSIONMOVED, SESSIONEXPIRED)
-	// is no write of the session and is not held to it.
+	// is no write of the session and is not held to it. Only sessions a
+	// server connected are: a client without one (the simulator's workload
+	// and scenario client) may send each request through another server,
+	// which no ZooKeeper client can.
 	ClientWriteOrder = "ClientWriteOrder"
 )
 
@@ -75,14 +78,19 @@ type nodeState struct {
 }
 
 type session struct {
-	lastCxid  uint32
-	maxZxid   core.Zxid // the highest zxid a reply to the session carried
-	notified  core.Zxid // the highest zxid of a notification it got
-	txnZxid   core.Zxid // the session's highest committed txn, and its xid
-	txnCxid   uint32
-	syncFloor core.Zxid
-	syncReq   map[uint32]core.Zxid
-	readFloor map[uint32]core.Zxid
+	lastCxid uint32
+	// lastCxidAt: a client without a session, the last reply's xid from
+	// each server (its requests through different servers are on
+	// different connections: FIFO holds on each).
+	lastCxidAt map[core.NodeID]uint32
+	maxZxid    core.Zxid // the highest zxid a reply to the session carried
+	notified   core.Zxid // the highest zxid of a notification it got
+	txnZxid    core.Zxid // the session's highest committed txn, and its xid
+	txnCxid    uint32
+	connected  bool // a server answered its Connect: a session, not a one-off client
+	syncFloor  core.Zxid
+	syncReq    map[uint32]core.Zxid
+	readFloor  map[uint32]core.Zxid
 }
 
 // Checker checks a trace event by event.
@@ -155,6 +163,11 @@ func (c *Checker) Observe(e core.Event) {
 	switch e.Kind {
 	case core.EvPropose, core.EvDeliver, core.EvEstablished, core.EvTruncate, core.EvSyncMode,
 		core.EvCrash, core.EvRestart, core.EvFatal, core.EvRequest, core.EvReply, core.EvRole:
+	case core.EvSession:
+		if e.Text == "connected" {
+			c.sess(e.Client).connected = true
+		}
+		return
 	case core.EvPersist, core.EvFsync, core.EvAcceptedEpoch, core.EvCurrentEpoch, core.EvSend, core.EvDeliverMsg:
 		if !c.p.on {
 			return
@@ -216,7 +229,7 @@ func (c *Checker) writeOrder(e core.Event, idx int) {
 	}
 	delete(c.writes, e.Zxid)
 	s := c.sess(w.session)
-	if e.Zxid < s.txnZxid {
+	if !s.connected || e.Zxid < s.txnZxid {
 		return
 	}
 	if s.txnZxid != 0 && w.cxid <= s.txnCxid {
@@ -355,10 +368,21 @@ func (c *Checker) reply(e core.Event) {
 	}
 	idx := len(c.trace) - 1
 	s := c.sess(e.Client)
-	if r.Cxid < s.lastCxid {
-		c.flag(FIFOClientOrder, idx, "client %d got the reply to request %d after the reply to %d", e.Client, r.Cxid, s.lastCxid)
+	prev := s.lastCxid
+	if !s.connected {
+		prev = s.lastCxidAt[r.Server]
 	}
-	s.lastCxid = r.Cxid
+	if r.Cxid < prev {
+		c.flag(FIFOClientOrder, idx, "client %d got the reply to request %d after the reply to %d", e.Client, r.Cxid, prev)
+	}
+	if s.connected {
+		s.lastCxid = r.Cxid
+	} else {
+		if s.lastCxidAt == nil {
+			s.lastCxidAt = map[core.NodeID]uint32{}
+		}
+		s.lastCxidAt[r.Server] = r.Cxid
+	}
 	floor, isRead := s.readFloor[r.Cxid]
 	delete(s.readFloor, r.Cxid)
 	want, isSync := s.syncReq[r.Cxid]

@@ -93,6 +93,20 @@ func TestClientGuarantees(t *testing.T) {
 		require.NotEmpty(t, vs)
 		assert.Equal(t, FIFOClientOrder, vs[0].Property)
 	})
+	// A client without a session that sends each request through another
+	// server has a connection to each: FIFO holds on each, not across them
+	// (the scenario language's "via"). A session has one connection at a
+	// time, wherever it moves.
+	from := func(e core.Event, srv core.NodeID) core.Event { e.Reply.Server = srv; return e }
+	hop := []core.Event{req(1, ztree.OpCreate), req(2, ztree.OpCreate), from(rep(2, ztree.OpCreate, z(1, 1)), 3), from(rep(1, ztree.OpCreate, z(1, 2)), 2)}
+	t.Run("FIFO through two servers, no session", func(t *testing.T) {
+		assert.Empty(t, run(hop))
+	})
+	t.Run("FIFO through two servers, a session", func(t *testing.T) {
+		vs := run(append([]core.Event{{Kind: core.EvSession, Client: 7, Text: "connected"}}, hop...))
+		require.NotEmpty(t, vs)
+		assert.Equal(t, FIFOClientOrder, vs[0].Property)
+	})
 	t.Run("read goes back in time", func(t *testing.T) {
 		vs := run([]core.Event{req(1, ztree.OpSetData), rep(1, ztree.OpSetData, z(1, 5)), req(2, ztree.OpGetData), rep(2, ztree.OpGetData, z(1, 4))})
 		require.NotEmpty(t, vs)
@@ -234,7 +248,8 @@ func TestPropertiesListed(t *testing.T) {
 
 // ClientWriteOrder: a session's txns commit in the order of its requests'
 // xids; a refused one (the old server's late write after a move) is no
-// write of the session, and a close by expiry (xid 0) is not the client's.
+// write of the session, a close by expiry (xid 0) is not the client's, and
+// a client that never connected has no session to hold to it.
 func TestClientWriteOrder(t *testing.T) {
 	const s = int64(7)
 	write := func(c uint32, cxid uint32, reason string) []core.Event {
@@ -243,6 +258,7 @@ func TestClientWriteOrder(t *testing.T) {
 			{Kind: core.EvDeliver, Node: 1, Zxid: z(1, c), Hash: uint64(10 + c), Digest: uint64(100 + c)},
 		}
 	}
+	connected := []core.Event{{Kind: core.EvSession, Node: 1, Client: s, Text: "connected"}}
 	props := func(parts ...[]core.Event) []string {
 		evs := []core.Event{{Kind: core.EvEstablished, Node: 1, Epoch: 1}}
 		for _, p := range parts {
@@ -260,9 +276,12 @@ func TestClientWriteOrder(t *testing.T) {
 		return out
 	}
 	t.Run("an earlier request committed after a later one", func(t *testing.T) {
-		assert.Equal(t, []string{ClientWriteOrder}, props(write(1, 2, ""), write(2, 4, ""), write(3, 3, "")))
+		assert.Equal(t, []string{ClientWriteOrder}, props(connected, write(1, 2, ""), write(2, 4, ""), write(3, 3, "")))
 	})
 	t.Run("in order, a refused late write and a close by expiry are clean", func(t *testing.T) {
-		assert.Empty(t, props(write(1, 2, ""), write(2, 4, ""), write(3, 3, "session moved"), write(4, 0, ""), write(5, 5, "")))
+		assert.Empty(t, props(connected, write(1, 2, ""), write(2, 4, ""), write(3, 3, "session moved"), write(4, 0, ""), write(5, 5, "")))
+	})
+	t.Run("a client without a session is not held to it", func(t *testing.T) {
+		assert.Empty(t, props(write(1, 2, ""), write(2, 4, ""), write(3, 3, "")))
 	})
 }
