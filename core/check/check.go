@@ -36,7 +36,8 @@ const (
 	// them (ZooKeeper's "sequential consistency"): the txns of a session
 	// commit in the order of its requests' xids, wherever the session
 	// moved. A write refused as the session's (SESSIONMOVED, SESSIONEXPIRED)
-	// is no write of the session and is not held to it. Only sessions a
+	// is no write of the session and is not held to it, nor is a txn after
+	// the session's closeSession (a late second close). Only sessions a
 	// server connected are: a client without one (the simulator's workload
 	// and scenario client) may send each request through another server,
 	// which no ZooKeeper client can.
@@ -230,6 +231,12 @@ func (c *Checker) writeOrder(e core.Event, idx int) {
 	delete(c.writes, e.Zxid)
 	s := c.sess(w.session)
 	if !s.connected || e.Zxid < s.txnZxid {
+		return
+	}
+	if z, ok := c.closed[w.session]; ok && e.Zxid > z {
+		// After the session's close: a close its old server forwards late
+		// is proposed again (PrepRequestProcessor does not check a
+		// closeSession's owner) and changes nothing; a write is refused.
 		return
 	}
 	if s.txnZxid != 0 && w.cxid <= s.txnCxid {

@@ -18,6 +18,10 @@ type ClientOp struct {
 	Return  int64 // 0 while outstanding
 	Reply   core.Reply
 	Done    bool
+	// Sent: it reached its server (paused) before the client closed the
+	// connection and gave it up: the server still reads and serves it when
+	// it resumes, though the client never sees the answer.
+	sent bool
 }
 
 type clientOp = ClientOp
@@ -127,7 +131,7 @@ func (c *Cluster) clientArrive(e qev) {
 		c.workloadTick(e)
 		return
 	}
-	if op.Done {
+	if op.Done && !op.sent {
 		return
 	}
 	s := c.servers[e.node]

@@ -224,6 +224,8 @@ func (c *Cluster) emit(e core.Event) {
 			c.Coverage["session: closeSession applied (by each server)"]++
 		case e.Kind == core.EvDeliver && e.Owner != 0:
 			c.Coverage["session: ephemeral created (by each server)"]++
+		case e.Kind == core.EvPropose && e.Reason != "":
+			c.Coverage["session: write refused ("+e.Reason+")"]++
 		case e.Kind == core.EvReply && e.Reply.Watch != nil && e.Reply.Watch.Type != core.EventNone:
 			c.Coverage["session: notification"]++
 		}
@@ -304,6 +306,11 @@ func (c *Cluster) RunUntil(t int64, stop func() bool) bool {
 
 func (c *Cluster) dispatch(e qev) {
 	switch e.kind {
+	case evClientClose:
+		if s := c.servers[e.node]; s.node != nil && e.gen == s.gen && !s.paused {
+			s.node.Step(core.Message{Type: core.MsgDisconnect, Connect: &core.Connect{Conn: e.upTo, Session: int64(e.peer)}})
+			c.handleReady(e.node)
+		}
 	case evTick:
 		s := c.servers[e.node]
 		if s.node == nil || e.gen != s.gen {

@@ -14,6 +14,10 @@ const (
 	evHeal
 	evFault
 	evCrash // a crash scheduled by the sync fault (node, gen)
+	// evClientClose: a session client closed its connection (conn upTo,
+	// session peer) to a server that was paused; it runs after what the
+	// client had sent before it, when the server resumes.
+	evClientClose
 )
 
 // qev is one queued event. Events run in (at, seq) order, which makes the run

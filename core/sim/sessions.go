@@ -24,8 +24,13 @@ type SessionClient struct {
 	// "closed" (it closed its session).
 	State  string
 	Events []core.WatchEvent // notifications, in the order they came
-	conn   uint64
-	gen    uint64 // bumped at each Connect: stale pings stop
+	heard  int64             // when its server last answered its Connect or a ping (ms)
+	// closing: the workload client sent its closeSession; as ZooKeeper's
+	// close() it never takes that session elsewhere (its close may still
+	// apply later).
+	closing bool
+	conn    uint64
+	gen     uint64 // bumped at each Connect: stale pings stop
 	// watches are the watches the client holds, as a ZooKeeper client's
 	// ZKWatchManager keeps them: the read that set each (getData, exists
 	// on a missing node, getChildren) by path. It gives them back when it
@@ -129,9 +134,21 @@ func (c *Cluster) Connect(name string, via core.NodeID, timeoutMs int64) (*Sessi
 		// The old connection closes: the client library fails what is
 		// still outstanding on it (ConnectionLoss: the outcome is unknown).
 		c.failPending(sc.Session, sc.Server)
-		if s := c.servers[sc.Server]; s.node != nil && !s.paused {
+		switch s := c.servers[sc.Server]; {
+		case s.node != nil && !s.paused:
 			s.node.Step(core.Message{Type: core.MsgDisconnect, Connect: &core.Connect{Conn: sc.conn, Session: sc.Session}})
 			c.handleReady(int(sc.Server))
+		case s.node != nil:
+			// A paused server has what the client sent before closing in
+			// its socket: it serves that when it resumes (and may forward a
+			// write for a session that has moved on since, ZOOKEEPER-710),
+			// then reads the close.
+			for _, b := range s.backlog {
+				if b.kind == evClient && b.op != nil && b.op.Session == sc.Session {
+					b.op.sent = true
+				}
+			}
+			s.backlog = append(s.backlog, qev{at: c.now, kind: evClientClose, node: int(sc.Server), gen: s.gen, upTo: sc.conn, peer: int(sc.Session)})
 		}
 	}
 	c.sess.conns++
@@ -180,6 +197,7 @@ func (c *Cluster) sessionReply(r core.Reply) bool {
 			switch {
 			case r.Err == ztree.OK:
 				sc.Session, sc.TimeoutMs, sc.State = r.Session, r.TimeoutMs, "connected"
+				sc.heard = c.now
 				c.clients.get(sc.Session).server = sc.Server
 				c.schedulePing(sc)
 				c.giveWatchesBack(sc)
@@ -194,10 +212,12 @@ func (c *Cluster) sessionReply(r core.Reply) bool {
 		c.emit(core.Event{Kind: core.EvReply, Node: r.Server, Client: r.Session, Reply: &rep})
 		return true
 	case r.Op == ztree.OpNotification && r.Watch != nil:
+		delivered := false
 		for _, sc := range c.sess.order {
 			if sc.Session != r.Session || sc.Server != r.Server {
 				continue
 			}
+			delivered = true
 			sc.Events = append(sc.Events, *r.Watch)
 			sc.fired(*r.Watch)
 			switch r.Watch.State {
@@ -211,10 +231,22 @@ func (c *Cluster) sessionReply(r core.Reply) bool {
 				defer c.failPending(sc.Session, sc.Server)
 			}
 		}
-		rep := r
-		c.emit(core.Event{Kind: core.EvReply, Node: r.Server, Client: r.Session, Reply: &rep})
+		if delivered {
+			// Not when the client has left that server: it closed the
+			// connection (a server paused then learns it only later), so
+			// it never reads what the server still sends on it.
+			rep := r
+			c.emit(core.Event{Kind: core.EvReply, Node: r.Server, Client: r.Session, Reply: &rep})
+		}
 		return true
 	case r.Op == ztree.OpPing:
+		if r.Err == ztree.OK {
+			for _, sc := range c.sess.order {
+				if sc.Session == r.Session && sc.Server == r.Server {
+					sc.heard = c.now
+				}
+			}
+		}
 		return true
 	case r.Op == ztree.OpCloseSession && r.Err == ztree.OK:
 		for _, sc := range c.sess.order {
@@ -284,8 +316,9 @@ func (c *Cluster) sessionServerDown(id core.NodeID) {
 
 // StartSessionWorkload starts n session clients (w1..wn) that keep working
 // every ~periodMs: each connects to a running server (again, with its
-// session, after a disconnection; a new session after its session expired
-// or it closed it), and sends, at most two at a time, ephemeral creates
+// session, after a disconnection or when its server has not answered a ping
+// for two thirds of the session timeout, as ClientCnxn's readTimeout; a new
+// session after its session expired or it closed it), and sends, at most two at a time, ephemeral creates
 // under /e, multis on /m0../m3 (create+setData, check+setData,
 // check+delete), reads with watches, and now and then a close. The
 // campaign starts it beside the default workload (StartWorkload, whose
@@ -308,19 +341,49 @@ func (c *Cluster) sessionWorkTick(e qev) {
 	case sc == nil || sc.State == "expired" || sc.State == "closed":
 		if sc != nil {
 			// A new session under the same name.
-			sc.Session, sc.State, sc.conn = 0, "", 0
+			sc.Session, sc.State, sc.conn, sc.closing = 0, "", 0, false
 		}
 		c.connectRandom(name)
+	case sc.closing && (sc.State != "connected" || c.now-sc.heard > 2*int64(sc.TimeoutMs)/3):
+		// Its close went unanswered: the client is done with the session
+		// (whether the close applied or not) and starts a new one next.
+		c.failPending(sc.Session, sc.Server)
+		sc.State = "closed"
+		sc.watches = nil
 	case sc.State == "disconnected":
 		c.connectRandom(name)
+	case sc.State == "connected" && c.now-sc.heard > 2*int64(sc.TimeoutMs)/3:
+		// Nothing heard from its server (paused, cut off): the client
+		// drops the connection and moves to another server with its
+		// session. What it had outstanding fails (ConnectionLoss); the old
+		// server may still forward it later, and the leader must refuse it
+		// (SESSIONMOVED, ZOOKEEPER-710).
+		c.moveAway(name, sc)
 	case sc.State == "connected":
 		cl := c.clients.get(sc.Session)
-		if len(cl.pending) < 2 {
-			c.SubmitAs(name, c.sessionRequest(sc))
+		if len(cl.pending) < 2 && !sc.closing {
+			r := c.sessionRequest(sc)
+			sc.closing = r.Op == ztree.OpCloseSession
+			c.SubmitAs(name, r)
 		}
 	}
 	if !c.stopWorkload {
 		c.schedule(qev{at: c.now + c.between(1, periodMs), kind: evClient, node: e.node, peer: e.peer})
+	}
+}
+
+// moveAway connects session client name to a running server other than
+// its own, if there is one.
+func (c *Cluster) moveAway(name string, sc *SessionClient) {
+	var up []core.NodeID
+	for i := 1; i < len(c.servers); i++ {
+		if id := core.NodeID(i); c.servers[i].node != nil && id != sc.Server {
+			up = append(up, id)
+		}
+	}
+	if len(up) > 0 {
+		c.count("session: moved (nothing heard for readTimeout)")
+		c.Connect(name, up[c.rng.IntN(len(up))], 0)
 	}
 }
 
@@ -334,7 +397,11 @@ func (c *Cluster) connectRandom(name string) {
 	if len(up) == 0 {
 		return
 	}
-	c.Connect(name, up[c.rng.IntN(len(up))], int64(10*c.opts.TickMs))
+	// A session timeout of 3 to 20 ticks (ZooKeeper takes 2 to 20): with a
+	// short one, a client gives up on a paused server before its leader
+	// drops it (syncLimit), and the server forwards what it had late.
+	ticks := []int64{3, 5, 10, 20}[c.rng.IntN(4)]
+	c.Connect(name, up[c.rng.IntN(len(up))], ticks*int64(c.opts.TickMs))
 }
 
 func (c *Cluster) sessionRequest(sc *SessionClient) ztree.Request {
