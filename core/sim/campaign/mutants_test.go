@@ -64,3 +64,21 @@ func TestMutantsKilled(t *testing.T) {
 		}
 	}
 }
+
+// The recorded kills read back as written, a scenario's kill included (a
+// mutant the campaign does not reach but a committed scenario does).
+func TestMutantKillsRoundTrip(t *testing.T) {
+	rs := []MutantResult{
+		{Mutant: core.MutQuorumHalf, Seed: 1, By: "VoterQuorum"},
+		{Mutant: core.MutSessionMovedUnchecked, Scenarios: []ScenarioKill{{File: "session-moved.txt", Reason: "expect 24: expect data /a == 0 on all"}}},
+		{Mutant: core.MutStaleVote}, // survived: no line
+	}
+	kills, err := ParseMutantKills(FormatMutantKills(rs))
+	require.NoError(t, err)
+	assert.Equal(t, []MutantKill{
+		{Mutant: core.MutQuorumHalf, Seed: 1, By: "VoterQuorum"},
+		{Mutant: core.MutSessionMovedUnchecked, Scenario: "session-moved.txt", By: "expect"},
+	}, kills)
+	_, err = ParseMutantKills("quorum-half 1\n")
+	assert.ErrorContains(t, err, "line 1")
+}
