@@ -201,7 +201,14 @@ func (n *Narrator) observe(e core.Event) {
 		n.say(e.At, e.Node, "established", e.Node, e.Epoch, n.quorum())
 	case core.EvPropose:
 		n.acks[e.Zxid] = map[core.NodeID]bool{}
-		n.say(e.At, e.Node, "propose", e.Node, zx(e.Zxid), e.Text)
+		switch e.Reason {
+		case "session moved":
+			n.say(e.At, e.Node, "session.stale", e.Node, sessionID(e.Client))
+		case "session expired":
+			n.say(e.At, e.Node, "session.late", e.Node, sessionID(e.Client))
+		default:
+			n.say(e.At, e.Node, "propose", e.Node, zx(e.Zxid), e.Text)
+		}
 	case core.EvPhase:
 		n.phase[e.Node] = e.Phase
 	case core.EvRequest:

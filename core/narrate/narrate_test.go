@@ -162,3 +162,17 @@ func TestNarrateSessions(t *testing.T) {
 	assert.Contains(t, k["session.expired"][0], "closeSession")
 	assert.Contains(t, k["session.expired"][0], "临时节点")
 }
+
+// The old server's late write after the client moved is told as the
+// leader's refusal (ZOOKEEPER-710), not as an ordinary proposal.
+func TestNarrateSessionMoved(t *testing.T) {
+	for _, lang := range []narrate.Lang{narrate.English, narrate.Chinese} {
+		k := keys(narrateScenario(t, "../sim/testdata/session-moved.txt", lang))
+		require.Len(t, k["session.stale"], 1, "%v", lang)
+		assert.Contains(t, k["session.stale"][0], "SESSIONMOVED")
+		assert.Regexp(t, `^Leader s\d`, k["session.stale"][0])
+		for _, p := range k["propose"] {
+			assert.NotContains(t, p, "SESSIONMOVED", "the refusal is also told as a proposal")
+		}
+	}
+}
