@@ -18,7 +18,7 @@ type ClientOp struct {
 	Return  int64 // 0 while outstanding
 	Reply   core.Reply
 	Done    bool
-	// Sent: it reached its server (paused) before the client closed the
+	// sent: it reached its server (paused) before the client closed the
 	// connection and gave it up: the server still reads and serves it when
 	// it resumes, though the client never sees the answer.
 	sent bool
@@ -105,12 +105,7 @@ func (c *Cluster) pickServer(cl *client) core.NodeID {
 	if l := c.Leader(); l != 0 && !cl.workload {
 		return l
 	}
-	var up []core.NodeID
-	for i := 1; i < len(c.servers); i++ {
-		if c.servers[i].node != nil {
-			up = append(up, core.NodeID(i))
-		}
-	}
+	up := c.running(0)
 	if len(up) == 0 {
 		return 1
 	}

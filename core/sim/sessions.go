@@ -275,6 +275,10 @@ func (c *Cluster) failPending(session int64, server core.NodeID) {
 // nothing for readTimeout/2, readTimeout being 2/3 of the session timeout.
 func pingEvery(sc *SessionClient) int64 { return int64(sc.TimeoutMs) / 3 }
 
+// unheard reports whether the client has heard nothing from its server for
+// readTimeout (ClientCnxn gives the connection up then).
+func (c *Cluster) unheard(sc *SessionClient) bool { return c.now-sc.heard > 2*int64(sc.TimeoutMs)/3 }
+
 func (c *Cluster) schedulePing(sc *SessionClient) {
 	idx := -1
 	for i, x := range c.sess.order {
@@ -318,12 +322,12 @@ func (c *Cluster) sessionServerDown(id core.NodeID) {
 // every ~periodMs: each connects to a running server (again, with its
 // session, after a disconnection or when its server has not answered a ping
 // for two thirds of the session timeout, as ClientCnxn's readTimeout; a new
-// session after its session expired or it closed it), and sends, at most two at a time, ephemeral creates
-// under /e, multis on /m0../m3 (create+setData, check+setData,
-// check+delete), reads with watches, and now and then a close. The
-// campaign starts it beside the default workload (StartWorkload, whose
-// clients have no session) when asked (`sim --sessions N`; `task test` and
-// the mutant campaign run three).
+// session after its session expired or it closed it), and sends, at most
+// two at a time, ephemeral creates under /e, multis on /m0../m3
+// (create+setData, check+setData, check+delete), reads with watches, and
+// now and then a close. The campaign starts it beside the default workload
+// (StartWorkload, whose clients have no session) when asked (`sim
+// --sessions N`; `task test` and the mutant campaign run three).
 func (c *Cluster) StartSessionWorkload(n int, periodMs int) {
 	if c.sess.byName == nil {
 		c.sess.byName = map[string]*SessionClient{}
@@ -344,7 +348,7 @@ func (c *Cluster) sessionWorkTick(e qev) {
 			sc.Session, sc.State, sc.conn, sc.closing = 0, "", 0, false
 		}
 		c.connectRandom(name)
-	case sc.closing && (sc.State != "connected" || c.now-sc.heard > 2*int64(sc.TimeoutMs)/3):
+	case sc.closing && (sc.State != "connected" || c.unheard(sc)):
 		// Its close went unanswered: the client is done with the session
 		// (whether the close applied or not) and starts a new one next.
 		c.failPending(sc.Session, sc.Server)
@@ -352,7 +356,7 @@ func (c *Cluster) sessionWorkTick(e qev) {
 		sc.watches = nil
 	case sc.State == "disconnected":
 		c.connectRandom(name)
-	case sc.State == "connected" && c.now-sc.heard > 2*int64(sc.TimeoutMs)/3:
+	case sc.State == "connected" && c.unheard(sc):
 		// Nothing heard from its server (paused, cut off): the client
 		// drops the connection and moves to another server with its
 		// session. What it had outstanding fails (ConnectionLoss); the old
@@ -375,25 +379,25 @@ func (c *Cluster) sessionWorkTick(e qev) {
 // moveAway connects session client name to a running server other than
 // its own, if there is one.
 func (c *Cluster) moveAway(name string, sc *SessionClient) {
-	var up []core.NodeID
-	for i := 1; i < len(c.servers); i++ {
-		if id := core.NodeID(i); c.servers[i].node != nil && id != sc.Server {
-			up = append(up, id)
-		}
-	}
-	if len(up) > 0 {
+	if up := c.running(sc.Server); len(up) > 0 {
 		c.count("session: moved (nothing heard for readTimeout)")
 		c.Connect(name, up[c.rng.IntN(len(up))], 0)
 	}
 }
 
-func (c *Cluster) connectRandom(name string) {
+// running lists the servers up (paused ones too), but not except.
+func (c *Cluster) running(except core.NodeID) []core.NodeID {
 	var up []core.NodeID
 	for i := 1; i < len(c.servers); i++ {
-		if c.servers[i].node != nil {
-			up = append(up, core.NodeID(i))
+		if id := core.NodeID(i); c.servers[i].node != nil && id != except {
+			up = append(up, id)
 		}
 	}
+	return up
+}
+
+func (c *Cluster) connectRandom(name string) {
+	up := c.running(0)
 	if len(up) == 0 {
 		return
 	}
