@@ -86,8 +86,10 @@ func RunMutant(m core.Mutant, co Options, scenarios map[string]string) MutantRes
 	return out
 }
 
-// scenarioAgainst runs one scenario with the mutant; it returns why the
-// scenario failed, or "" if it passed.
+// scenarioAgainst runs one scenario with the mutant (core.MutNone: the
+// faithful core); it returns why the scenario failed (its first violation's
+// property, "expect <line>: <statement>", "error: ...", "panic: ..."), or ""
+// if it passed.
 func scenarioAgainst(m core.Mutant, file, src string) (why string) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -141,12 +143,6 @@ func FormatMutantKills(rs []MutantResult) string {
 	}
 	return b.String()
 }
-
-// ScenarioAgainst runs one committed scenario with the mutant planted
-// (core.MutNone: the faithful core); it returns why the scenario failed:
-// its first violation's property, "expect <line>: <statement>", "error:
-// ...", or "" if it passed.
-func ScenarioAgainst(m core.Mutant, file, src string) string { return scenarioAgainst(m, file, src) }
 
 // ParseMutantKills reads what FormatMutantKills wrote.
 func ParseMutantKills(s string) ([]MutantKill, error) {

@@ -36,8 +36,8 @@ func TestMutantsKilled(t *testing.T) {
 				file := filepath.Join("..", "testdata", k.Scenario)
 				src, err := os.ReadFile(file)
 				require.NoError(t, err)
-				require.Empty(t, ScenarioAgainst(core.MutNone, k.Scenario, string(src)), "%s fails without the mutant", file)
-				why := ScenarioAgainst(k.Mutant, k.Scenario, string(src))
+				require.Empty(t, scenarioAgainst(core.MutNone, k.Scenario, string(src)), "%s fails without the mutant", file)
+				why := scenarioAgainst(k.Mutant, k.Scenario, string(src))
 				assert.True(t, strings.HasPrefix(why, k.By), "%s with %v: want %s, got %q\nreplay: go run . sim --scenario core/sim/testdata/%s --mutant %v",
 					file, k.Mutant, k.By, why, k.Scenario, k.Mutant)
 				return
